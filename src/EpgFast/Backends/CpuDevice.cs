@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Backends;
+
+/// <summary>
+/// The CPU launcher: kernels run as plain JIT-compiled C# (specialised for each kernel struct and
+/// <see cref="CpuView{T}"/>), work items split into contiguous chunks across threads.
+/// </summary>
+public sealed class CpuDevice : Device
+{
+    private readonly ParallelOptions _options;
+
+    /// <param name="threads">Worker threads; 0 means one per core.</param>
+    public CpuDevice(int threads = 0)
+    {
+        Threads = threads > 0 ? threads : Environment.ProcessorCount;
+        _options = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+    }
+
+    public int Threads { get; }
+
+    public override BackendKind Kind => BackendKind.Cpu;
+
+    public override string Name => $"CPU launcher ({Threads} threads, {RuntimeInformation.ProcessArchitecture})";
+
+    public override long MemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    public override DeviceBuffer<T> Allocate<T>(int length) => new CpuBuffer<T>(length);
+
+    public override void Launch<TKernel>(int n, in TKernel kernel)
+    {
+        if (n <= 0) return;
+        int chunks = Math.Min(n, Threads * 4);
+        if (Threads == 1 || n < 64)
+        {
+            for (int i = 0; i < n; i++) kernel.Execute(i);
+            return;
+        }
+        TKernel k = kernel;
+        Parallel.For(0, chunks, _options, c =>
+        {
+            int start = (int)((long)n * c / chunks);
+            int end = (int)((long)n * (c + 1) / chunks);
+            for (int i = start; i < end; i++) k.Execute(i);
+        });
+    }
+
+    public override void Synchronize()
+    {
+    }
+
+    public override void Dispose()
+    {
+    }
+}
+
+/// <summary>Host memory, 64-byte aligned, zeroed on allocation.</summary>
+public sealed unsafe class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
+{
+    private T* _ptr;
+    private readonly int _length;
+
+    public CpuBuffer(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _length = length;
+        nuint bytes = (nuint)Math.Max(1, length) * (nuint)sizeof(T);
+        _ptr = (T*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(_ptr, bytes);
+    }
+
+    public override int Length => _length;
+
+    public Span<T> Span => new(_ptr, _length);
+
+    public override void CopyFrom(ReadOnlySpan<T> source) => source.CopyTo(Span);
+
+    public override void CopyTo(Span<T> destination) => Span.CopyTo(destination);
+
+    public override void Clear() => Span.Clear();
+
+    public override TView View<TView>()
+    {
+        if (typeof(TView) != typeof(CpuView<T>))
+            throw new InvalidOperationException($"a CPU buffer has views of type CpuView, not {typeof(TView).Name}");
+        return (TView)(object)new CpuView<T>(_ptr, _length);
+    }
+
+    public override void Dispose()
+    {
+        if (_ptr != null)
+        {
+            NativeMemory.AlignedFree(_ptr);
+            _ptr = null;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Backends;
+
+/// <summary>Which compute backend runs the kernels.</summary>
+public enum BackendKind
+{
+    /// <summary>CUDA when a device is present, else the CPU launcher.</summary>
+    Auto,
+    /// <summary>The kernels as plain JIT-compiled C# across all cores.</summary>
+    Cpu,
+    /// <summary>The kernels compiled by ILGPU for an NVIDIA GPU.</summary>
+    Cuda,
+    /// <summary>ILGPU's CPU accelerator: a slow debugging device that checks kernels under ILGPU's semantics.</summary>
+    IlgpuCpu,
+}
+
+/// <summary>
+/// A compute device: allocates buffers and launches <see cref="IKernel"/> structs. Engine code is
+/// written once, generic over the view type (<see cref="CpuView{T}"/> for <see cref="CpuDevice"/>,
+/// <see cref="GpuView{T}"/> for <see cref="IlgpuDevice"/>), and gets its views from
+/// <see cref="DeviceBuffer{T}.View{TView}"/>.
+/// </summary>
+public abstract class Device : IDisposable
+{
+    /// <summary>The backend actually in use (never Auto).</summary>
+    public abstract BackendKind Kind { get; }
+
+    /// <summary>Human-readable device name.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Device memory in bytes (host memory for the CPU launcher).</summary>
+    public abstract long MemoryBytes { get; }
+
+    /// <summary>Allocates a zeroed buffer of <paramref name="length"/> elements.</summary>
+    public abstract DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged;
+
+    /// <summary>Runs <paramref name="kernel"/> for work items 0 .. n-1 (asynchronously on a GPU).</summary>
+    public abstract void Launch<TKernel>(int n, in TKernel kernel) where TKernel : struct, IKernel;
+
+    /// <summary>Waits until every launched kernel has finished.</summary>
+    public abstract void Synchronize();
+
+    public abstract void Dispose();
+
+    /// <summary>Allocates a buffer holding a copy of <paramref name="data"/>.</summary>
+    public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
+    {
+        var b = Allocate<T>(data.Length);
+        b.CopyFrom(data);
+        return b;
+    }
+}
+
+/// <summary>A device buffer of <typeparamref name="T"/>.</summary>
+public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
+{
+    public abstract int Length { get; }
+
+    public abstract void CopyFrom(ReadOnlySpan<T> source);
+
+    public abstract void CopyTo(Span<T> destination);
+
+    public abstract void Clear();
+
+    /// <summary>The accessor a kernel on this buffer's device takes; <typeparamref name="TView"/> must be the device's view type.</summary>
+    public abstract TView View<TView>() where TView : struct, IView<T>;
+
+    public T[] ToArray()
+    {
+        var a = new T[Length];
+        CopyTo(a);
+        return a;
+    }
+
+    public abstract void Dispose();
+}

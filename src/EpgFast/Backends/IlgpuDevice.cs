@@ -1,0 +1,122 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Backends;
+
+/// <summary>
+/// A device driven by ILGPU: a CUDA GPU, or ILGPU's CPU accelerator (for tests of kernel semantics).
+/// Each kernel struct type is compiled once (on first launch) and cached.
+/// </summary>
+public sealed class IlgpuDevice : Device
+{
+    private readonly Context _context;
+    private readonly Accelerator _accelerator;
+    private readonly Dictionary<Type, Delegate> _kernels = new();
+
+    private IlgpuDevice(Context context, Accelerator accelerator, BackendKind kind)
+    {
+        _context = context;
+        _accelerator = accelerator;
+        Kind = kind;
+    }
+
+    /// <summary>Opens the first CUDA device, or returns null when there is none.</summary>
+    public static IlgpuDevice? TryCreateCuda()
+    {
+        var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var cuda = context.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda);
+        if (cuda is null)
+        {
+            context.Dispose();
+            return null;
+        }
+        return new IlgpuDevice(context, cuda.CreateAccelerator(context), BackendKind.Cuda);
+    }
+
+    /// <summary>ILGPU's CPU accelerator (simulated GPU threads; slow, for tests).</summary>
+    public static IlgpuDevice CreateCpuAccelerator()
+    {
+        var context = Context.Create(b => b.CPU().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var cpu = context.Devices.First(d => d.AcceleratorType == AcceleratorType.CPU);
+        return new IlgpuDevice(context, cpu.CreateAccelerator(context), BackendKind.IlgpuCpu);
+    }
+
+    public override BackendKind Kind { get; }
+
+    public override string Name => _accelerator.Name;
+
+    public override long MemoryBytes => _accelerator.MemorySize;
+
+    public Accelerator Accelerator => _accelerator;
+
+    public override DeviceBuffer<T> Allocate<T>(int length)
+    {
+        var b = new IlgpuBuffer<T>(_accelerator.Allocate1D<T>(Math.Max(1, length)), length);
+        b.Clear();
+        return b;
+    }
+
+    public override void Launch<TKernel>(int n, in TKernel kernel)
+    {
+        if (n <= 0) return;
+        if (!_kernels.TryGetValue(typeof(TKernel), out var d))
+        {
+            d = _accelerator.LoadAutoGroupedStreamKernel<Index1D, TKernel>(KernelEntry.Run);
+            _kernels[typeof(TKernel)] = d;
+        }
+        ((Action<Index1D, TKernel>)d)(n, kernel);
+    }
+
+    public override void Synchronize() => _accelerator.Synchronize();
+
+    public override void Dispose()
+    {
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+}
+
+/// <summary>An ILGPU device buffer.</summary>
+public sealed class IlgpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
+{
+    private readonly MemoryBuffer1D<T, Stride1D.Dense> _buffer;
+    private readonly int _length;
+
+    public IlgpuBuffer(MemoryBuffer1D<T, Stride1D.Dense> buffer, int length)
+    {
+        _buffer = buffer;
+        _length = length;
+    }
+
+    public override int Length => _length;
+
+    private ArrayView<T> Used => _buffer.View.SubView(0, _length);
+
+    public override void CopyFrom(ReadOnlySpan<T> source)
+    {
+        if (source.Length != _length) throw new ArgumentException($"expected {_length} elements, got {source.Length}");
+        if (_length > 0) Used.CopyFromCPU(source);
+    }
+
+    public override void CopyTo(Span<T> destination)
+    {
+        if (destination.Length != _length) throw new ArgumentException($"expected {_length} elements, got {destination.Length}");
+        if (_length > 0) Used.CopyToCPU(destination);
+    }
+
+    public override void Clear() => _buffer.MemSetToZero();
+
+    public override TView View<TView>()
+    {
+        if (typeof(TView) != typeof(GpuView<T>))
+            throw new InvalidOperationException($"an ILGPU buffer has views of type GpuView, not {typeof(TView).Name}");
+        return (TView)(object)new GpuView<T>(Used);
+    }
+
+    public override void Dispose() => _buffer.Dispose();
+}

@@ -1,0 +1,79 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Backends;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Backends;
+
+/// <summary>
+/// Compiles kernels to PTX with ILGPU's PTX backend, without a GPU: proves every kernel the
+/// engine launches can run on CUDA (sm_90, Hopper).
+/// </summary>
+public static class PtxCompiler
+{
+    /// <summary>Every kernel struct in the kernels assembly, closed over the GPU view types.</summary>
+    public static IReadOnlyList<Type> AllGpuKernelTypes()
+    {
+        var asm = typeof(IKernel).Assembly;
+        var result = new List<Type>();
+        foreach (var t in asm.GetTypes())
+        {
+            if (!t.IsValueType || !typeof(IKernel).IsAssignableFrom(t)) continue;
+            if (!t.IsGenericTypeDefinition)
+            {
+                result.Add(t);
+                continue;
+            }
+            var args = t.GetGenericArguments().Select(GpuViewFor).ToArray();
+            result.Add(t.MakeGenericType(args));
+        }
+        return result.OrderBy(t => t.FullName, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// ILGPU accepts only blittable kernel arguments (no bool, char or references); it finds out
+    /// only when a kernel is loaded on a device, so check the struct's fields here.
+    /// </summary>
+    public static void CheckBlittable(Type t, string path)
+    {
+        if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(GpuView<>)) return;
+        if (t.IsPrimitive && t != typeof(bool) && t != typeof(char)) return;
+        if (t.IsEnum) return;
+        if (!t.IsValueType || t == typeof(bool) || t == typeof(char))
+            throw new InvalidOperationException($"kernel argument {path} has type {t.Name}, which ILGPU cannot pass to a kernel");
+        foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+            CheckBlittable(f.FieldType, $"{path}.{f.Name}");
+    }
+
+    private static Type GpuViewFor(Type parameter)
+    {
+        foreach (var c in parameter.GetGenericParameterConstraints())
+            if (c.IsGenericType && c.GetGenericTypeDefinition() == typeof(IView<>))
+                return typeof(GpuView<>).MakeGenericType(c.GetGenericArguments()[0]);
+        throw new InvalidOperationException($"kernel type parameter {parameter.Name} is not an IView<T>");
+    }
+
+    /// <summary>Compiles the launcher entry for each kernel type; returns (type, PTX text length) or throws on the first failure.</summary>
+    public static IReadOnlyList<(Type Kernel, int PtxChars)> CompileAll(IEnumerable<Type>? kernelTypes = null)
+    {
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
+        var run = typeof(KernelEntry).GetMethod(nameof(KernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
+        var results = new List<(Type, int)>();
+        foreach (var kt in kernelTypes ?? AllGpuKernelTypes())
+        {
+            CheckBlittable(kt, kt.Name);
+            var method = run.MakeGenericMethod(kt);
+            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+            results.Add((kt, compiled.PTXAssembly.Length));
+        }
+        return results;
+    }
+}

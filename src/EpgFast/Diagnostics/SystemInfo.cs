@@ -1,0 +1,37 @@
+using EpgFast.Backends;
+
+namespace EpgFast.Diagnostics;
+
+/// <summary>What `epg info` reports: compute devices, ILGPU and MuJoCo availability.</summary>
+public sealed record SystemInfo(
+    IReadOnlyList<(string Name, long MemoryBytes, string Kind)> CudaDevices,
+    int CpuThreads,
+    string Cpu,
+    string IlgpuVersion,
+    string? MuJoCoVersion,
+    string? MuJoCoDetail)
+{
+    /// <summary>Probes optional MuJoCo support; set by the MuJoCo backend (null: not built in).</summary>
+    public static Func<(string? Version, string? Detail)>? MuJoCoProbe { get; set; }
+
+    public static SystemInfo Collect()
+    {
+        var (mjVersion, mjDetail) = MuJoCoProbe?.Invoke() ?? (null, "MuJoCo backend not built in");
+        return new SystemInfo(DeviceFactory.ProbeCuda(), Environment.ProcessorCount, ReadCpuName(),
+            DeviceFactory.IlgpuVersion, mjVersion, mjDetail);
+    }
+
+    private static string ReadCpuName()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal))
+                    return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+        }
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}
