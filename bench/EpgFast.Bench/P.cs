@@ -1,1 +1,0 @@
-class Program { static void Main(){} }
