@@ -47,13 +47,15 @@ public static class Program
         var list = errors.ToList();
         if (list.Any(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.HelpVerbRequestedError or ErrorType.VersionRequestedError))
         {
+            bool index = list.Any(e => e is HelpVerbRequestedError { Type: null });
             var help = HelpText.AutoBuild(result, h =>
             {
                 h.AdditionalNewLineAfterOption = false;
                 h.Heading = "epg: Evolved Policy Gradients on GPU kernels";
                 h.Copyright = "";
+                h.AddDashesToOption = true;
                 return h;
-            }, e => e, verbsIndex: true);
+            }, e => e, verbsIndex: index);
             Console.Out.WriteLine(help);
             return 0;
         }

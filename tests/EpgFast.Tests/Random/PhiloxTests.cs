@@ -1,0 +1,81 @@
+using EpgFast.Backends;
+using EpgFast.Diagnostics;
+using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Random;
+using Xunit;
+
+namespace EpgFast.Tests.Random;
+
+public class PhiloxTests
+{
+    [Fact]
+    public void KnownAnswerVectorsOfRandom123()
+    {
+        foreach (var (c, k0, k1, e) in PhiloxKnownAnswerCheck.Vectors)
+        {
+            var got = Philox.Block(c, k0, k1);
+            Assert.Equal((e.X, e.Y, e.Z, e.W), (got.X, got.Y, got.Z, got.W));
+        }
+    }
+
+    [Fact]
+    public void UniformsAreInRangeAndUnbiased()
+    {
+        const int n = 200_000;
+        double sum = 0, sumSq = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float u = Philox.UniformAt(3, 9, (ulong)i);
+            Assert.InRange(u, 0f, 0.99999999f);
+            sum += u;
+            sumSq += u * u;
+        }
+        double mean = sum / n, variance = sumSq / n - mean * mean;
+        Assert.InRange(mean, 0.5 - 0.004, 0.5 + 0.004);
+        Assert.InRange(variance, 1.0 / 12 - 0.002, 1.0 / 12 + 0.002);
+    }
+
+    [Fact]
+    public void NormalsHaveUnitMomentsAndNoInfinities()
+    {
+        const int n = 200_000;
+        double sum = 0, sumSq = 0, sum4 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float g = Philox.NormalAt(11, Philox.Stream(RandomStreams.Test, 1, 2), (ulong)i);
+            Assert.True(float.IsFinite(g));
+            sum += g;
+            sumSq += g * g;
+            sum4 += (double)g * g * g * g;
+        }
+        Assert.InRange(sum / n, -0.01, 0.01);
+        Assert.InRange(sumSq / n, 0.98, 1.02);
+        Assert.InRange(sum4 / n, 2.85, 3.15); // kurtosis of a normal is 3
+    }
+
+    [Fact]
+    public void StreamsAndKeysGiveDifferentNumbers()
+    {
+        Assert.NotEqual(Philox.UniformAt(1, 0, 0), Philox.UniformAt(2, 0, 0));
+        Assert.NotEqual(Philox.UniformAt(1, Philox.Stream(RandomStreams.EsNoise, 0, 1), 0),
+                        Philox.UniformAt(1, Philox.Stream(RandomStreams.EsNoise, 1, 0), 0));
+        Assert.NotEqual(Philox.Stream(1, 0xFFFFFF, 0), Philox.Stream(2, 0, 0));
+    }
+
+    [Fact]
+    public void CpuLauncherAndIlgpuGiveIdenticalNumbers()
+    {
+        float[] Fill<TF>(Device d) where TF : struct, IView<float>
+        {
+            using var b = d.Allocate<float>(1027);
+            using var u = d.Allocate<float>(1027);
+            d.Launch(b.Length, new FillNormalKernel<TF> { Output = b.View<TF>(), Seed = 77, Stream = 5, Mean = 1f, Scale = 2f });
+            d.Launch(u.Length, new FillUniformKernel<TF> { Output = u.View<TF>(), Seed = 77, Stream = 5, Low = -1f, High = 1f });
+            d.Synchronize();
+            return b.ToArray().Concat(u.ToArray()).ToArray();
+        }
+        using var cpu = new CpuDevice();
+        using var ilgpu = IlgpuDevice.CreateCpuAccelerator();
+        Assert.Equal(Fill<CpuView<float>>(cpu), Fill<GpuView<float>>(ilgpu));
+    }
+}
