@@ -52,18 +52,19 @@ public class DenseLayerBench
     [Benchmark(Baseline = true)]
     public void HandWritten()
     {
+        // Sizes are run-time values here as in the kernel (shapes are configurable in EpgFast).
         float[] x = _x, p = _p, y = _y;
-        int stride = _s.ParamStride;
-        Parallel.For(0, Learners * Rows, idx =>
+        int stride = _s.ParamStride, rows = _s.Rows, nIn = _s.In, nOut = _s.Out;
+        Parallel.For(0, Learners * rows, idx =>
         {
-            int l = idx / Rows, w = l * stride, b = w + Out * In;
-            var xs = x.AsSpan(idx * In, In);
-            for (int o = 0; o < Out; o++)
+            int l = idx / rows, w = l * stride, b = w + nOut * nIn;
+            var xs = x.AsSpan(idx * nIn, nIn);
+            for (int o = 0; o < nOut; o++)
             {
-                var ws = p.AsSpan(w + o * In, In);
+                var ws = p.AsSpan(w + o * nIn, nIn);
                 float z = p[b + o];
-                for (int i = 0; i < In; i++) z += ws[i] * xs[i];
-                y[idx * Out + o] = MathF.Tanh(z);
+                for (int i = 0; i < ws.Length; i++) z += ws[i] * xs[i];
+                y[idx * nOut + o] = MathF.Tanh(z);
             }
         });
     }

@@ -20,13 +20,13 @@ public readonly unsafe struct CpuView<T> : IView<T> where T : unmanaged
         get
         {
             Check(index);
-            return _ptr[index];
+            return _ptr[(uint)index]; // zero-extension is free on x64; sign-extension is not
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         set
         {
             Check(index);
-            _ptr[index] = value;
+            _ptr[(uint)index] = value;
         }
     }
 

@@ -43,7 +43,8 @@ public sealed class CpuDevice : Device
         {
             int start = (int)((long)n * c / chunks);
             int end = (int)((long)n * (c + 1) / chunks);
-            for (int i = start; i < end; i++) k.Execute(i);
+            TKernel local = k; // a stack copy: its fields stay in registers (no aliasing with the closure)
+            for (int i = start; i < end; i++) local.Execute(i);
         });
     }
 
