@@ -18,6 +18,7 @@ public static class Program
     [
         typeof(InfoOptions),
         typeof(SelfcheckOptions),
+        typeof(PhysicsOptions),
     ];
 
     public static int Main(string[] args)

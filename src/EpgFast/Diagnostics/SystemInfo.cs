@@ -11,12 +11,10 @@ public sealed record SystemInfo(
     string? MuJoCoVersion,
     string? MuJoCoDetail)
 {
-    /// <summary>Probes optional MuJoCo support; set by the MuJoCo backend (null: not built in).</summary>
-    public static Func<(string? Version, string? Detail)>? MuJoCoProbe { get; set; }
-
     public static SystemInfo Collect()
     {
-        var (mjVersion, mjDetail) = MuJoCoProbe?.Invoke() ?? (null, "MuJoCo backend not built in");
+        // Loads libmujoco only here, and never throws: without it the detail names the packages to install.
+        var (mjVersion, mjDetail) = EpgFast.MuJoCo.MuJoCoLibrary.Probe();
         return new SystemInfo(DeviceFactory.ProbeCuda(), Environment.ProcessorCount, ReadCpuName(),
             DeviceFactory.IlgpuVersion, mjVersion, mjDetail);
     }

@@ -1,0 +1,178 @@
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Random;
+
+namespace EpgFast.Kernels.Tasks;
+
+/// <summary>
+/// Constants of "point-goal": a unit point mass on a plane pushed by a force, which must reach a
+/// goal it does not observe. The dynamics are part of the task (no physics engine):
+/// v' = v + Dt (ForceScale a - Damping v), p' = p + Dt v' (semi-implicit Euler), a clamped to [-1, 1]^2.
+/// </summary>
+public struct PointGoalParams
+{
+    public float Dt;
+    public float ForceScale;
+    public float Damping;
+    /// <summary>w in the control cost w * |a|^2 (clamped action).</summary>
+    public float CtrlCostWeight;
+    public GoalReward GoalReward;
+    /// <summary>Episode length in steps (the only way an episode ends).</summary>
+    public int MaxSteps;
+    /// <summary>Reset: p = U(-ResetNoise, ResetNoise)^2, v = 0.</summary>
+    public float ResetNoise;
+    /// <summary>Seed of the reset noise: episode k of env e draws from Philox(Seed, Stream(EnvReset, k, e)).</summary>
+    public ulong Seed;
+}
+
+/// <summary>Per-environment state and outputs of point-goal (views over Envs rows).</summary>
+public struct PointGoalState<TF, TI>
+    where TF : struct, IView<float>
+    where TI : struct, IView<int>
+{
+    /// <summary>state: (Envs, 4) = (px, py, vx, vy)</summary>
+    public TF State;
+    /// <summary>targets: (Envs, 2)</summary>
+    public TF Targets;
+    /// <summary>obs: (Envs, 4) = (px, py, vx, vy)</summary>
+    public TF Obs;
+    /// <summary>rewards: (Envs)</summary>
+    public TF Rewards;
+    /// <summary>dones: (Envs), 1 when the episode ended at this step</summary>
+    public TF Dones;
+    /// <summary>positions: (Envs, 2), position reached by the step (before any reset)</summary>
+    public TF Positions;
+    /// <summary>episodeReturn: (Envs)</summary>
+    public TF EpisodeReturn;
+    /// <summary>lastReturn: (Envs)</summary>
+    public TF LastReturn;
+    /// <summary>lastDistance: (Envs), distance to the goal at the last episode's end</summary>
+    public TF LastDistance;
+    /// <summary>steps: (Envs)</summary>
+    public TI Steps;
+    /// <summary>episodes: (Envs)</summary>
+    public TI Episodes;
+    /// <summary>lastLength: (Envs)</summary>
+    public TI LastLength;
+    /// <summary>finished: (Envs)</summary>
+    public TI Finished;
+}
+
+/// <summary>Shared pieces of the point-goal kernels.</summary>
+public static class PointGoal
+{
+    public const int ObsDim = 4;
+    public const int ActDim = 2;
+
+    public static void BeginEpisode<TF, TI>(in PointGoalParams p, in PointGoalState<TF, TI> s, int e)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        TF state = s.State, ret = s.EpisodeReturn;
+        TI steps = s.Steps;
+        ulong stream = Philox.Stream(RandomStreams.EnvReset, (uint)s.Episodes[e], (uint)e);
+        UInt4 bits = Philox.Draw(p.Seed, stream, 0);
+        state[4 * e] = p.ResetNoise * (2f * Philox.Uniform(bits.X) - 1f);
+        state[4 * e + 1] = p.ResetNoise * (2f * Philox.Uniform(bits.Y) - 1f);
+        state[4 * e + 2] = 0f;
+        state[4 * e + 3] = 0f;
+        steps[e] = 0;
+        ret[e] = 0f;
+    }
+
+    public static void WriteObservation<TF, TI>(in PointGoalState<TF, TI> s, int e)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        TF state = s.State, obs = s.Obs;
+        for (int i = 0; i < 4; i++) obs[4 * e + i] = state[4 * e + i];
+    }
+}
+
+/// <summary>Resets every point-goal env to episode 0 and writes the first observation. One work item per env.</summary>
+public struct PointGoalResetKernel<TF, TI> : IKernel
+    where TF : struct, IView<float>
+    where TI : struct, IView<int>
+{
+    public PointGoalParams P;
+    public PointGoalState<TF, TI> S;
+
+    public readonly void Execute(int e)
+    {
+        TI episodes = S.Episodes, finished = S.Finished, lastLength = S.LastLength;
+        TF rewards = S.Rewards, dones = S.Dones, lastReturn = S.LastReturn, lastDistance = S.LastDistance,
+            positions = S.Positions, state = S.State;
+        episodes[e] = 0;
+        finished[e] = 0;
+        lastLength[e] = 0;
+        lastReturn[e] = 0f;
+        lastDistance[e] = 0f;
+        rewards[e] = 0f;
+        dones[e] = 0f;
+        PointGoal.BeginEpisode(P, S, e);
+        positions[2 * e] = state[4 * e];
+        positions[2 * e + 1] = state[4 * e + 1];
+        PointGoal.WriteObservation(S, e);
+    }
+}
+
+/// <summary>
+/// One point-goal step for every env: dynamics, reward r = (d - d') / Dt - w |a|^2 (Progress) or
+/// -d' - w |a|^2 (NegativeDistance), the time cap, bookkeeping, reset, observation. One work item per env.
+/// </summary>
+public struct PointGoalStepKernel<TF, TI> : IKernel
+    where TF : struct, IView<float>
+    where TI : struct, IView<int>
+{
+    public PointGoalParams P;
+    public PointGoalState<TF, TI> S;
+    /// <summary>actions: (Envs, 2)</summary>
+    public TF Actions;
+
+    public readonly void Execute(int e)
+    {
+        TF actions = Actions, state = S.State, targets = S.Targets, rewards = S.Rewards, dones = S.Dones,
+            positions = S.Positions, ret = S.EpisodeReturn, lastReturn = S.LastReturn, lastDistance = S.LastDistance;
+        TI steps = S.Steps, episodes = S.Episodes, lastLength = S.LastLength, finished = S.Finished;
+
+        float ax = actions[2 * e], ay = actions[2 * e + 1];
+        if (!AntTask.IsFinite(ax)) ax = 0f;
+        if (!AntTask.IsFinite(ay)) ay = 0f;
+        ax = MathF.Min(1f, MathF.Max(-1f, ax));
+        ay = MathF.Min(1f, MathF.Max(-1f, ay));
+        float px = state[4 * e], py = state[4 * e + 1], vx = state[4 * e + 2], vy = state[4 * e + 3];
+        float tx = targets[2 * e], ty = targets[2 * e + 1];
+        float dBefore = MathF.Sqrt((px - tx) * (px - tx) + (py - ty) * (py - ty));
+        vx += P.Dt * (P.ForceScale * ax - P.Damping * vx);
+        vy += P.Dt * (P.ForceScale * ay - P.Damping * vy);
+        px += P.Dt * vx;
+        py += P.Dt * vy;
+        state[4 * e] = px;
+        state[4 * e + 1] = py;
+        state[4 * e + 2] = vx;
+        state[4 * e + 3] = vy;
+        float dAfter = MathF.Sqrt((px - tx) * (px - tx) + (py - ty) * (py - ty));
+        float task = P.GoalReward == GoalReward.Progress ? (dBefore - dAfter) / P.Dt : -dAfter;
+        float reward = task - P.CtrlCostWeight * (ax * ax + ay * ay);
+
+        int n = steps[e] + 1;
+        steps[e] = n;
+        int done = n >= P.MaxSteps ? 1 : 0;
+        float total = ret[e] + reward;
+        ret[e] = total;
+        rewards[e] = reward;
+        dones[e] = done;
+        positions[2 * e] = px;
+        positions[2 * e + 1] = py;
+        if (done != 0)
+        {
+            lastReturn[e] = total;
+            lastLength[e] = n;
+            lastDistance[e] = dAfter;
+            finished[e] = finished[e] + 1;
+            episodes[e] = episodes[e] + 1;
+            PointGoal.BeginEpisode(P, S, e);
+        }
+        PointGoal.WriteObservation(S, e);
+    }
+}

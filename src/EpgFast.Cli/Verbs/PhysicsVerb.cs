@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CommandLine;
+using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Random;
+using EpgFast.MuJoCo;
+using EpgFast.Physics;
+
+namespace EpgFast.Cli.Verbs;
+
+[Verb("physics", HelpText = "Step a batch of worlds of a model under random actions and report physics steps/s and env steps/s.")]
+public sealed class PhysicsOptions : ComputeOptions, IVerb
+{
+    [Option("engine", Default = "mujoco", HelpText = "Physics engine: mujoco (MuJoCo 2.2.2 on CPU threads) or kernel (the kernel simulator).")]
+    public string Engine { get; set; } = "mujoco";
+
+    [Option("model", HelpText = "MJCF model file (default: the project's Ant, native/models/ant.xml).")]
+    public string? Model { get; set; }
+
+    [Option("envs", Default = 64, HelpText = "Number of environments stepped together.")]
+    public int Envs { get; set; }
+
+    [Option("steps", Default = 200, HelpText = "Env steps to run (each is --frame-skip physics steps).")]
+    public int Steps { get; set; }
+
+    [Option("frame-skip", Default = 5, HelpText = "Physics steps per env step.")]
+    public int FrameSkip { get; set; }
+
+    [Option("integrator", HelpText = "Override the model's integrator: euler or rk4 (default: the model file's; ant.xml uses Euler).")]
+    public string? Integrator { get; set; }
+
+    [Option("seed", Default = 0UL, HelpText = "Seed of the random actions.")]
+    public ulong Seed { get; set; }
+
+    public int Run()
+    {
+        if (Envs < 1) throw new EpgException($"--envs must be at least 1 (got {Envs})", 2);
+        if (Steps < 1) throw new EpgException($"--steps must be at least 1 (got {Steps})", 2);
+        if (FrameSkip < 1) throw new EpgException($"--frame-skip must be at least 1 (got {FrameSkip})", 2);
+        var engine = PhysicsFactory.ParseEngine(Engine);
+        Physics.Integrator? integrator = Integrator?.Trim().ToLowerInvariant() switch
+        {
+            null => null,
+            "euler" => Physics.Integrator.Euler,
+            "rk4" => Physics.Integrator.Rk4,
+            _ => throw new EpgException($"--integrator must be euler or rk4 (got '{Integrator}')", 2),
+        };
+        string model = Model ?? MuJoCoModels.AntPath;
+
+        // MuJoCo steps on CPU threads: with --backend auto it takes the CPU launcher even where a GPU exists.
+        using var device = engine == EngineKind.MuJoCo && Backend == BackendKind.Auto
+            ? new CpuDevice(Threads)
+            : OpenDevice();
+        using var physics = PhysicsFactory.Create(engine, device, model, Envs, new EngineOptions { Integrator = integrator });
+        int threads = device is CpuDevice cpu ? cpu.Threads : 0;
+        Output.Message($"physics: {Envs} envs of {model} on {EngineName(engine)} ({device.Name}), {Steps} env steps x frame skip {FrameSkip}");
+
+        var time = device is CpuDevice
+            ? Measure<CpuView<float>>(physics, device)
+            : Measure<GpuView<float>>(physics, device);
+        double envSteps = (double)Envs * Steps;
+        double envPerS = envSteps / time.TotalSeconds;
+        double physPerS = envPerS * FrameSkip;
+        string integratorName = physics is MuJoCoPhysics mj ? mj.Integrator.ToString().ToLowerInvariant() : (integrator?.ToString().ToLowerInvariant() ?? "model");
+        var json = new JsonObject
+        {
+            ["engine"] = EngineName(engine),
+            ["model"] = model,
+            ["envs"] = Envs,
+            ["steps"] = Steps,
+            ["frame_skip"] = FrameSkip,
+            ["threads"] = threads,
+            ["backend"] = device.Kind.ToString().ToLowerInvariant(),
+            ["integrator"] = integratorName,
+            ["seconds"] = time.TotalSeconds,
+            ["physics_steps_per_s"] = physPerS,
+            ["env_steps_per_s"] = envPerS,
+        };
+        Output.Result(Json, json, () =>
+        {
+            Console.WriteLine($"engine {EngineName(engine)}, {Envs} envs, {threads} threads, {integratorName}: {Steps} env steps in {time.TotalSeconds:F3} s");
+            Console.WriteLine($"physics steps/s: {physPerS:N0}");
+            Console.WriteLine($"env steps/s:     {envPerS:N0}");
+        });
+        return 0;
+    }
+
+    private static string EngineName(EngineKind engine) => engine == EngineKind.MuJoCo ? "mujoco" : "kernel";
+
+    /// <summary>Runs Steps env steps, drawing uniform actions in [-1, 1] on the device before each; returns the wall time of the stepping.</summary>
+    private TimeSpan Measure<TF>(IPhysicsBatch physics, Device device) where TF : struct, IView<float>
+    {
+        var ctrl = physics.Ctrl.View<TF>();
+        var sw = new Stopwatch();
+        for (int s = 0; s < Steps; s++)
+        {
+            device.Launch(physics.Ctrl.Length, new FillUniformKernel<TF>
+            {
+                Output = ctrl,
+                Seed = Seed,
+                Stream = Philox.Stream(RandomStreams.ActionNoise, (uint)s),
+                Low = -1f,
+                High = 1f,
+            });
+            sw.Start();
+            physics.Step(FrameSkip);
+            device.Synchronize();
+            sw.Stop();
+        }
+        return sw.Elapsed;
+    }
+}

@@ -1,0 +1,132 @@
+using EpgFast.Kernels.Tasks;
+
+namespace EpgFast.Tasks;
+
+/// <summary>
+/// An Ant task on any physics engine: Ant-v4 forward walking (<see cref="AntForward"/>) or
+/// GoalAnt (<see cref="GoalAnt"/>). Formulas: see <see cref="AntStepKernel{TF, TI}"/>.
+/// </summary>
+public sealed record AntTaskConfig
+{
+    public AntObjective Objective { get; init; } = AntObjective.Forward;
+
+    /// <summary>Physics steps per env step (control dt = timestep x FrameSkip = 0.05 s for the Ant).</summary>
+    public int FrameSkip { get; init; } = 5;
+
+    /// <summary>w in the control cost w * sum(a^2) (a clamped to [-1, 1]).</summary>
+    public float CtrlCostWeight { get; init; } = 0.5f;
+
+    public float HealthyReward { get; init; } = 1f;
+
+    public float HealthyZMin { get; init; } = 0.2f;
+
+    public float HealthyZMax { get; init; } = 1.0f;
+
+    public bool TerminateWhenUnhealthy { get; init; } = true;
+
+    /// <summary>Episode cap in env steps.</summary>
+    public int MaxSteps { get; init; } = 1000;
+
+    /// <summary>Whether the observation includes the torso x, y (qpos[0:2]).</summary>
+    public bool ObserveXY { get; init; }
+
+    public float ResetQposNoise { get; init; } = 0.1f;
+
+    public float ResetQvelNoise { get; init; } = 0.1f;
+
+    public GoalReward GoalReward { get; init; } = GoalReward.Progress;
+
+    /// <summary>Where goal targets are sampled by default.</summary>
+    public GoalRegion Region { get; init; } = GoalRegion.Right;
+
+    public float RadiusMin { get; init; } = 1f;
+
+    public float RadiusMax { get; init; } = 3f;
+
+    /// <summary>Ant-v4: obs qpos[2:] ++ qvel (27), r = v_x + 1 - 0.5 |a|^2, terminated unless 0.2 &lt;= z &lt;= 1, 1000 steps.</summary>
+    public static AntTaskConfig AntForward { get; } = new();
+
+    /// <summary>
+    /// GoalAnt: obs qpos ++ qvel (29, the torso x, y included; the target is never observed),
+    /// r = (d - d') / 0.05 - 0.05 |a|^2 with d the torso's xy distance to the target before and
+    /// after the step; no healthy reward and no termination except a non-finite state; 200 steps
+    /// (10 s); targets at radius U[1, 3] m in the right half-plane for meta-training.
+    /// </summary>
+    public static AntTaskConfig GoalAnt { get; } = new()
+    {
+        Objective = AntObjective.Goal,
+        CtrlCostWeight = 0.05f,
+        HealthyReward = 0f,
+        TerminateWhenUnhealthy = false,
+        MaxSteps = 200,
+        ObserveXY = true,
+    };
+
+    /// <summary>The kernels' constants for an engine with the given sizes and timestep.</summary>
+    public AntTaskParams ToParams(int nq, int nv, int nu, double timestep, ulong seed)
+    {
+        int start = ObserveXY ? 0 : 2;
+        return new AntTaskParams
+        {
+            Nq = nq,
+            Nv = nv,
+            Nu = nu,
+            ObsQposStart = start,
+            ObsDim = nq - start + nv,
+            Objective = Objective,
+            GoalReward = GoalReward,
+            Dt = (float)(timestep * FrameSkip),
+            CtrlCostWeight = CtrlCostWeight,
+            HealthyReward = HealthyReward,
+            HealthyZMin = HealthyZMin,
+            HealthyZMax = HealthyZMax,
+            TerminateWhenUnhealthy = TerminateWhenUnhealthy ? 1 : 0,
+            MaxSteps = MaxSteps,
+            CtrlLow = -1f,
+            CtrlHigh = 1f,
+            ResetQposNoise = ResetQposNoise,
+            ResetQvelNoise = ResetQvelNoise,
+            NormalizeRootQuat = 1,
+            Seed = seed,
+        };
+    }
+}
+
+/// <summary>
+/// point-goal: a unit point mass pushed by a force toward a hidden goal (see
+/// <see cref="PointGoalStepKernel{TF, TI}"/>). obs (px, py, vx, vy), action (fx, fy) in [-1, 1]^2.
+/// </summary>
+public sealed record PointGoalConfig
+{
+    public float Dt { get; init; } = 0.1f;
+
+    public float ForceScale { get; init; } = 1f;
+
+    public float Damping { get; init; } = 1f;
+
+    public float CtrlCostWeight { get; init; } = 0.01f;
+
+    public GoalReward GoalReward { get; init; } = GoalReward.Progress;
+
+    public int MaxSteps { get; init; } = 50;
+
+    public float ResetNoise { get; init; } = 0.1f;
+
+    public GoalRegion Region { get; init; } = GoalRegion.Right;
+
+    public float RadiusMin { get; init; } = 0.5f;
+
+    public float RadiusMax { get; init; } = 1.5f;
+
+    public PointGoalParams ToParams(ulong seed) => new()
+    {
+        Dt = Dt,
+        ForceScale = ForceScale,
+        Damping = Damping,
+        CtrlCostWeight = CtrlCostWeight,
+        GoalReward = GoalReward,
+        MaxSteps = MaxSteps,
+        ResetNoise = ResetNoise,
+        Seed = seed,
+    };
+}
