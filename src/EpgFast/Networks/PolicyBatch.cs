@@ -1,0 +1,135 @@
+using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Networks;
+using EpgFast.Kernels.Random;
+
+namespace EpgFast.Networks;
+
+/// <summary>
+/// The learners' Gaussian policies: mean = MLP(obs) (obs -> 64 tanh -> 64 tanh -> act), log-std a learned
+/// per-learner vector (LearnerLayout.LogStd). Use one instance per row count you need at once (e.g. one with
+/// MaxRows 1 for acting and one with MaxRows N for updates): Mean and the activations belong to the last Forward.
+/// </summary>
+public sealed class PolicyBatch<TF> : IDisposable where TF : struct, IView<float>
+{
+    private readonly Device _device;
+
+    public PolicyBatch(Device device, LearnerLayout layout, int learners, int maxRows)
+    {
+        _device = device;
+        Layout = layout;
+        Learners = learners;
+        Mlp = new MlpBatch<TF>(device, layout.Policy, learners, maxRows);
+    }
+
+    public LearnerLayout Layout { get; }
+    public int Learners { get; }
+    public MlpBatch<TF> Mlp { get; }
+    public int Act => Layout.Config.Act;
+    /// <summary>Rows per learner of the last Forward.</summary>
+    public int Rows => Mlp.Rows;
+    /// <summary>mean: (Learners, Rows, Act), from the last Forward</summary>
+    public DeviceBuffer<float> Mean => Mlp.Y;
+
+    /// <summary>mean = MLP(obs); obs[l, r, :] = Obs[(l * rows + r) * obsStride + obsOffset + i] (normalized observations).</summary>
+    public void Forward(DeviceBuffer<float> p, DeviceBuffer<float> obs, int rows, int obsStride, int obsOffset = 0)
+        => Mlp.Forward(p, obs, rows, obsStride, obsOffset);
+
+    /// <summary>
+    /// actions (Learners, Rows, Act) = mean + exp(logstd) eps with eps from Philox.Stream(ActionNoise, epoch,
+    /// learnerBase + l), counter (step * Rows + r) * Act + a (see <see cref="GaussianSampleKernel{TF}"/>).
+    /// </summary>
+    public void Sample(DeviceBuffer<float> p, DeviceBuffer<float> actions, ulong seed, uint epoch, int learnerBase, long step)
+        => _device.Launch(Learners * Rows, new GaussianSampleKernel<TF>
+        {
+            Mean = Mean.View<TF>(), LogStd = p.View<TF>(), Actions = actions.View<TF>(), Rows = Rows, Act = Act,
+            LogStdStride = Layout.Stride, LogStdOffset = Layout.LogStd, Seed = seed, Epoch = epoch, LearnerBase = learnerBase, Step = step,
+        });
+
+    /// <summary>logp (Learners, Rows) of actions (Learners, Rows, Act) under the last Forward's mean and the current log-std.</summary>
+    public void LogProb(DeviceBuffer<float> p, DeviceBuffer<float> actions, DeviceBuffer<float> logp)
+        => _device.Launch(Learners * Rows, new GaussianLogProbKernel<TF>
+        {
+            Mean = Mean.View<TF>(), LogStd = p.View<TF>(), Actions = actions.View<TF>(), LogP = logp.View<TF>(), Rows = Rows, Act = Act,
+            LogStdStride = Layout.Stride, LogStdOffset = Layout.LogStd,
+        });
+
+    /// <summary>entropy (Learners) of the current log-std.</summary>
+    public void Entropy(DeviceBuffer<float> p, DeviceBuffer<float> entropy)
+        => _device.Launch(Learners, new GaussianEntropyKernel<TF>
+        {
+            LogStd = p.View<TF>(), Entropy = entropy.View<TF>(), Act = Act, LogStdStride = Layout.Stride, LogStdOffset = Layout.LogStd,
+        });
+
+    /// <summary>
+    /// kl (Learners, rows) = KL(p0 || p1) per row, means (Learners, rows, Act) and log-stds read from
+    /// (Learners, stride) buffers at offsets (e.g. a copy of an earlier parameter block and the current one).
+    /// </summary>
+    public void Kl(DeviceBuffer<float> mean0, DeviceBuffer<float> logStd0, int logStd0Stride, int logStd0Offset,
+        DeviceBuffer<float> mean1, DeviceBuffer<float> logStd1, int logStd1Stride, int logStd1Offset, int rows, DeviceBuffer<float> kl)
+        => _device.Launch(Learners * rows, new GaussianKlKernel<TF>
+        {
+            Mean0 = mean0.View<TF>(), Mean1 = mean1.View<TF>(), LogStd0 = logStd0.View<TF>(), LogStd1 = logStd1.View<TF>(), Kl = kl.View<TF>(),
+            Rows = rows, Act = Act, LogStd0Stride = logStd0Stride, LogStd0Offset = logStd0Offset, LogStd1Stride = logStd1Stride, LogStd1Offset = logStd1Offset,
+        });
+
+    /// <summary>
+    /// Adds the policy-parameter gradient of sum(dMean . mean) to g for the rows of the last Forward
+    /// (dMean: (Learners, Rows, Act)). The log-std gradient is not here: the losses add it to g directly.
+    /// obs must be the Forward's input.
+    /// </summary>
+    public void Backward(DeviceBuffer<float> p, DeviceBuffer<float> obs, int obsStride, int obsOffset, DeviceBuffer<float> dMean, DeviceBuffer<float> g)
+        => Mlp.Backward(p, obs, obsStride, obsOffset, dMean, g);
+
+    public void Dispose() => Mlp.Dispose();
+}
+
+/// <summary>The memory units (mem = tanh(W 1 + b)) of every learner; Mem: (Learners, MemoryUnits) after Forward.</summary>
+public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float>
+{
+    private readonly Device _device;
+    private readonly MemoryShape _shape;
+
+    public MemoryBatch(Device device, LearnerLayout layout, int learners)
+    {
+        _device = device;
+        _shape = layout.Memory(learners);
+        Mem = device.Allocate<float>(learners * layout.Config.MemoryUnits);
+    }
+
+    /// <summary>mem: (Learners, MemoryUnits)</summary>
+    public DeviceBuffer<float> Mem { get; }
+
+    public void Forward(DeviceBuffer<float> p)
+        => _device.Launch(_shape.Learners * _shape.Units, new MemoryForwardKernel<TF> { P = p.View<TF>(), Mem = Mem.View<TF>(), S = _shape });
+
+    /// <summary>Adds the memory weights' gradient for dMem (Learners, MemoryUnits) to g; Mem must be the Forward's output.</summary>
+    public void Backward(DeviceBuffer<float> dMem, DeviceBuffer<float> g)
+        => _device.Launch(_shape.Learners * _shape.Units, new MemoryBackwardKernel<TF> { Mem = Mem.View<TF>(), DMem = dMem.View<TF>(), G = g.View<TF>(), S = _shape });
+
+    public void Dispose() => Mem.Dispose();
+}
+
+/// <summary>Fresh learner parameters, as the released code initializes them.</summary>
+public static class LearnerInit
+{
+    /// <summary>
+    /// Clears p (Learners, Stride) (zero biases, zero log-std) and draws the policy, value and memory weights with
+    /// the released code's column-normalized Gaussian init from Philox.Stream(PolicyInit, epoch, learnerBase + l):
+    /// every weight's counter is its offset in the block, so learner l's init depends only on (seed, epoch, l).
+    /// </summary>
+    public static void Initialize<TF>(Device device, LearnerLayout layout, int learners, DeviceBuffer<float> p, ulong seed, uint epoch, int learnerBase)
+        where TF : struct, IView<float>
+    {
+        p.Clear();
+        var c = layout.Config;
+        MlpBatch<TF>.InitializeWeights(device, layout.Policy, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase);
+        MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase);
+        if (c.MemoryUnits > 0)
+            device.Launch(learners * c.MemoryInputs, new ColumnNormalInitKernel<TF>
+            {
+                P = p.View<TF>(), ParamStride = layout.Stride, ParamOffset = layout.MemoryW, In = c.MemoryInputs, Out = c.MemoryUnits,
+                Scale = 0.01f, Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase,
+            });
+    }
+}
