@@ -140,7 +140,13 @@ public sealed unsafe class MjBatch : IDisposable
                 for (int i = 0; i < nv; i++) v[i] = vRow[i];
                 _data[e].ClearHistory();
                 _argReset[e] = 0;
-                if (_argForward != 0) mj_forward(m, d);
+                if (_argForward != 0)
+                {
+                    // mj_forward may renormalize quaternions in qpos (in float64); put the given row
+                    // back so that the state is exactly the one loaded.
+                    mj_forward(m, d);
+                    for (int i = 0; i < nq; i++) q[i] = qRow[i];
+                }
             }
             if (_argCtrl != null)
             {
