@@ -115,10 +115,10 @@ public struct DenseForwardKernel<TF> : IKernel where TF : struct, IView<float>
         int nIn = S.In, nOut = S.Out;
         Activation act = S.Act;
         int l = index / S.Rows;
-        int xBase = index * nIn;
+        int xBase = index * S.InStride + S.InOffset;
         int yBase = index * nOut;
         int w = l * S.ParamStride + S.ParamOffset;
-        int b = w + nOut * nIn;
+        int b = l * S.ParamStride + S.BiasOffset;
         for (int o = 0; o < nOut; o++)
         {
             float z = p[b + o];
