@@ -92,12 +92,24 @@ public sealed class EvolutionStrategy
         }
     }
 
+    /// <summary>Writes the member(s) of noise vector k: member k, or members 2k and 2k+1 from one regeneration.</summary>
     private void FillPair(EsState state, int k, float[][] members)
     {
-        bool anti = Config.Antithetic;
-        int first = anti ? 2 * k : k;
-        AskMember(state, first, members[first]);
-        if (anti) AskMember(state, first + 1, members[first + 1]);
+        if (!Config.Antithetic)
+        {
+            AskMember(state, k, members[k]);
+            return;
+        }
+        float[] plus = members[2 * k], minus = members[2 * k + 1];
+        EsNoise.Fill(state.Seed, state.Epoch, k, 0, plus);
+        float sigma = (float)Config.Sigma;
+        float[] phi = state.Phi;
+        for (int j = 0; j < plus.Length; j++)
+        {
+            float step = sigma * plus[j];
+            plus[j] = phi[j] + step;
+            minus[j] = phi[j] - step;
+        }
     }
 
     /// <summary>Tell without step details.</summary>

@@ -137,7 +137,14 @@ public sealed class MetricsLog : IDisposable
     /// <summary>Reads a metrics file (any CSV of numbers with a header; empty cells are NaN).</summary>
     public static MetricsTable Read(string path)
     {
-        string[] lines = File.ReadAllLines(path);
+        string[] lines;
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)) // the run may be appending
+        using (var reader = new StreamReader(fs))
+        {
+            string text = reader.ReadToEnd();
+            lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+            if (lines.Length > 1 && !text.EndsWith('\n')) lines = lines[..^1]; // a row still being written
+        }
         if (lines.Length == 0) throw new EpgException($"{path} is empty");
         string[] columns = lines[0].Split(',');
         var rows = new List<double[]>();

@@ -55,6 +55,17 @@ public class EvolutionStrategyTests(Xunit.Abstractions.ITestOutputHelper output)
         // pair k uses noise vector k
         var eps1 = EsNoise.Vector(5, 0, 1, 101);
         Assert.Equal(Bits(eps1.Select(e => 0.5f * e).ToArray()), Bits(m[2]));
+        // with a non-zero phi: member 2k+1 = phi - sigma eps_k, and Ask agrees with AskMember
+        var s = es.Initialize(Range(101, j => 0.37f * j - 3f)).With(epoch: 9);
+        float[][] shifted = es.Ask(s);
+        var eps2 = EsNoise.Vector(5, 9, 2, 101);
+        Assert.Equal(Bits(Range(101, j => s.Phi[j] - 0.5f * eps2[j])), Bits(shifted[5]));
+        for (int i = 0; i < 6; i++)
+        {
+            var one = new float[101];
+            es.AskMember(s, i, one);
+            Assert.Equal(Bits(one), Bits(shifted[i]));
+        }
         Assert.Throws<EpgFast.Backends.EpgException>(() => new EvolutionStrategy(new EsConfig { Population = 5, Antithetic = true }));
     }
 

@@ -24,6 +24,8 @@ public class MetricsLogTests
         Assert.Equal(3, t.Rows.Count);
         Assert.True(double.IsNaN(t.Column("test_fitness")[2]));
         Assert.Equal(0.6, t.Column("fitness_max")[2]);
+        File.AppendAllText(tmp["m.csv"], "3,0.3,0.9,1"); // a row still being written ("1" of "1.5")
+        Assert.Equal(3, MetricsLog.Read(tmp["m.csv"]).Rows.Count);
     }
 
     [Fact]
