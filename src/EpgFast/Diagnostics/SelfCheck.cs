@@ -27,6 +27,8 @@ public static class SelfChecks
         new PhiloxKnownAnswerCheck(),
         new RandomDeviceCheck(),
         new DenseKernelCheck(),
+        new EpgFast.Tasks.PointGoalCheck(),
+        new EpgFast.Tasks.AntTaskKernelCheck(),
     ];
 
     public static IEnumerable<CheckResult> RunAll(Device device, string? filter = null)
