@@ -78,6 +78,39 @@ public class MuJoCoCliTests
         Assert.Contains("apt-get install libmujoco2.2.2", (string?)doc["mujoco_detail"]);
     }
 
+    /// <summary>A library that answers mj_version() with 231 (a stand-in built with gcc) is refused before any struct is touched.</summary>
+    [Fact]
+    public void OtherMuJoCoVersionIsRefused()
+    {
+        string dir = Directory.CreateTempSubdirectory("epg-mjver").FullName;
+        try
+        {
+            string c = Path.Combine(dir, "fake.c"), so = Path.Combine(dir, "libmujoco.so.2.3.1");
+            File.WriteAllText(c, "int mj_version(void) { return 231; }\n");
+            using (var gcc = Process.Start(new ProcessStartInfo("gcc", $"-shared -fPIC -o {so} {c}") { RedirectStandardError = true })!)
+            {
+                gcc.StandardError.ReadToEnd();
+                gcc.WaitForExit();
+                Assert.True(gcc.ExitCode == 0, "gcc failed (build.ps1 deps installs gcc)");
+            }
+            var (code, stdout, stderr) = RunEpg(new() { ["EPG_MUJOCO_LIBRARY"] = so }, "physics", "--steps", "1");
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.Single(stderr.Trim().Split('\n'), l => l.StartsWith("epg: ", StringComparison.Ordinal));
+            Assert.Contains("MuJoCo 2.3.1", stderr);
+            Assert.Contains("2.2.2", stderr);
+
+            // A library that is not MuJoCo at all.
+            (code, _, stderr) = RunEpg(new() { ["EPG_MUJOCO_LIBRARY"] = "libm.so.6" }, "physics", "--steps", "1");
+            Assert.Equal(1, code);
+            Assert.Contains("no symbol mj_version", stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     private static (int Code, string Out, string Err) RunEpg(Dictionary<string, string> env, params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "epg.dll");
