@@ -29,6 +29,13 @@ public static class SelfChecks
         new DenseKernelCheck(),
         new EpgFast.Tasks.PointGoalCheck(),
         new EpgFast.Tasks.AntTaskKernelCheck(),
+        new NetworkGradientCheck("policy"),
+        new NetworkGradientCheck("gaussian"),
+        new NetworkGradientCheck("loss-network"),
+        new NetworkGradientCheck("ppo"),
+        new NetworkGradientCheck("learner-gradient"),
+        new NetworkGradientCheck("adam"),
+        new NetworkGradientCheck("normalizer"),
     ];
 
     public static IEnumerable<CheckResult> RunAll(Device device, string? filter = null)
