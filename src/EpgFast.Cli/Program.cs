@@ -18,6 +18,8 @@ public static class Program
     [
         typeof(InfoOptions),
         typeof(SelfcheckOptions),
+        typeof(TrainOptions),
+        typeof(EvalOptions),
         typeof(PhysicsOptions),
     ];
 

@@ -1,0 +1,191 @@
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Kernels.Learners;
+
+/// <summary>
+/// Sizes shared by the experience kernels. A trajectory row is
+/// [obs (Obs) | action (Act) | reward | aux | done | extra (Extra)] (TrajDim columns), the
+/// layout the loss network and the normalizer read.
+/// </summary>
+public struct ExperienceShape
+{
+    public int Learners;
+    public int Obs;
+    public int Act;
+    public int Aux;
+    public int Extra;
+    public int TrajDim;
+    /// <summary>N: rows of the ring (step s of life sits at row s % N).</summary>
+    public int BufferRows;
+    /// <summary>M: steps per update window.</summary>
+    public int ActSteps;
+    /// <summary>U: steps in a lifetime (for the lifetime-progress feature).</summary>
+    public int Lifetime;
+    /// <summary>The task's episode cap (for the episode-progress feature).</summary>
+    public int EpisodeSteps;
+    /// <summary>F: finished-episode returns kept per learner for the fitness.</summary>
+    public int FitnessEpisodes;
+}
+
+/// <summary>
+/// Before an env step: stores the observation the policy acted on and the sampled action in the
+/// ring row of step <c>Step</c>, and the action in the update window. One work item per learner.
+/// </summary>
+public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>obs: (Learners, Obs), raw, before the step</summary>
+    public TF Obs;
+    /// <summary>actions: (Learners, Act), as sampled (unclamped)</summary>
+    public TF Actions;
+    /// <summary>ring: (Learners, N, TrajDim), written at row Step % N</summary>
+    public TF Ring;
+    /// <summary>window actions: (Learners, M, Act), written at row Step % M</summary>
+    public TF WindowActions;
+    public ExperienceShape S;
+    public int Step;
+
+    public readonly void Execute(int l)
+    {
+        TF ring = Ring, win = WindowActions;
+        int row = (l * S.BufferRows + Step % S.BufferRows) * S.TrajDim;
+        for (int i = 0; i < S.Obs; i++) ring[row + i] = Obs[l * S.Obs + i];
+        int w = (l * S.ActSteps + Step % S.ActSteps) * S.Act;
+        for (int a = 0; a < S.Act; a++)
+        {
+            float v = Actions[l * S.Act + a];
+            ring[row + S.Obs + a] = v;
+            win[w + a] = v;
+        }
+    }
+}
+
+/// <summary>
+/// After an env step: stores reward, aux (0), done and the progress features in the ring row of
+/// step <c>Step</c> and in the update window; keeps each learner's episode step counter and the
+/// returns of its last F finished episodes (the fitness). One work item per learner.
+/// </summary>
+public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
+{
+    /// <summary>rewards, dones: (Learners), of the step just taken</summary>
+    public TF Rewards;
+    public TF Dones;
+    /// <summary>lastReturns: (Learners), the env's return of its last finished episode</summary>
+    public TF LastReturns;
+    /// <summary>ring: (Learners, N, TrajDim)</summary>
+    public TF Ring;
+    /// <summary>window rewards, dones: (Learners, M)</summary>
+    public TF WindowRewards;
+    public TF WindowDones;
+    /// <summary>fitness ring: (Learners, F) returns of finished episodes, slot = episode % F</summary>
+    public TF EpisodeReturns;
+    /// <summary>episodes finished: (Learners); episode step: (Learners), steps into the running episode</summary>
+    public TI Finished;
+    public TI EpisodeStep;
+    public ExperienceShape S;
+    public int Step;
+
+    public readonly void Execute(int l)
+    {
+        TF ring = Ring, wr = WindowRewards, wd = WindowDones, er = EpisodeReturns;
+        TI finished = Finished, epStep = EpisodeStep;
+        float r = Rewards[l], d = Dones[l];
+        int row = (l * S.BufferRows + Step % S.BufferRows) * S.TrajDim + S.Obs + S.Act;
+        ring[row] = r;
+        for (int i = 0; i < S.Aux; i++) ring[row + 1 + i] = 0f;
+        ring[row + 1 + S.Aux] = d;
+        int k = epStep[l];
+        if (S.Extra > 0) ring[row + 2 + S.Aux] = (float)Step / S.Lifetime;
+        if (S.Extra > 1) ring[row + 3 + S.Aux] = (float)k / S.EpisodeSteps;
+        int w = l * S.ActSteps + Step % S.ActSteps;
+        wr[w] = r;
+        wd[w] = d;
+        if (d != 0f)
+        {
+            int n = finished[l];
+            er[l * S.FitnessEpisodes + n % S.FitnessEpisodes] = LastReturns[l];
+            finished[l] = n + 1;
+            epStep[l] = 0;
+        }
+        else
+        {
+            epStep[l] = k + 1;
+        }
+    }
+}
+
+/// <summary>
+/// End of life: fitness[l] = mean return of the last min(F, finished) episodes (the running
+/// episode's return when none finished); NaN when the learner is quarantined or any of its
+/// parameters is not finite. One work item per learner.
+/// </summary>
+public struct FitnessKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
+{
+    /// <summary>fitness ring: (Learners, F)</summary>
+    public TF EpisodeReturns;
+    /// <summary>running episode return: (Learners)</summary>
+    public TF RunningReturns;
+    /// <summary>p: (Learners, Stride)</summary>
+    public TF P;
+    public TI Finished;
+    /// <summary>quarantined: (Learners), 1 once the learner went non-finite</summary>
+    public TI Quarantined;
+    /// <summary>fitness: (Learners), written</summary>
+    public TF Fitness;
+    public ExperienceShape S;
+    public int Stride;
+
+    public readonly void Execute(int l)
+    {
+        TF fitness = Fitness;
+        int n = Finished[l];
+        int k = n < S.FitnessEpisodes ? n : S.FitnessEpisodes;
+        float f;
+        if (k == 0)
+        {
+            f = RunningReturns[l];
+        }
+        else
+        {
+            float sum = 0f;
+            for (int j = 0; j < k; j++) sum += EpisodeReturns[l * S.FitnessEpisodes + (n - 1 - j) % S.FitnessEpisodes];
+            f = sum / k;
+        }
+        bool bad = Quarantined[l] != 0 || !(f - f == 0f);
+        for (int i = 0; i < Stride && !bad; i++)
+        {
+            float v = P[l * Stride + i];
+            if (!(v - v == 0f)) bad = true;
+        }
+        fitness[l] = bad ? float.NaN : f;
+    }
+}
+
+/// <summary>
+/// Quarantine: a learner whose parameters hold a NaN or infinity is flagged, and its parameters
+/// are zeroed so it keeps acting harmlessly (zero mean, unit std) until the end of its life;
+/// its fitness is NaN (the worst rank). One work item per learner.
+/// </summary>
+public struct QuarantineKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
+{
+    /// <summary>p: (Learners, Stride)</summary>
+    public TF P;
+    /// <summary>quarantined: (Learners)</summary>
+    public TI Quarantined;
+    public int Stride;
+
+    public readonly void Execute(int l)
+    {
+        TF p = P;
+        TI q = Quarantined;
+        bool bad = q[l] != 0;
+        for (int i = 0; i < Stride && !bad; i++)
+        {
+            float v = p[l * Stride + i];
+            if (!(v - v == 0f)) bad = true;
+        }
+        if (!bad) return;
+        q[l] = 1;
+        for (int i = 0; i < Stride; i++) p[l * Stride + i] = 0f;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using CommandLine;
+using EpgFast.Backends;
+using EpgFast.Cli.Progress;
+using EpgFast.Training;
+
+namespace EpgFast.Cli.Verbs;
+
+/// <summary>Options that pick a training configuration: preset, then --config FILE, then flags.</summary>
+public abstract class ConfigOptions : ComputeOptions
+{
+    [Option("preset", Default = "quick", HelpText = "ci (seconds on a CPU), quick (minutes on a 2-core CPU), gpu (thousands of learners), paper (the released code's values).")]
+    public string Preset { get; set; } = "quick";
+
+    [Option("config", HelpText = "JSON file whose fields (snake_case, as in config.json) override the preset.")]
+    public string? ConfigFile { get; set; }
+
+    [Option("env", HelpText = "Task: goal-ant, ant or point-goal (default: the preset's).")]
+    public string? Env { get; set; }
+
+    [Option("engine", HelpText = "Physics engine for Ant tasks: kernel or mujoco (default: the preset's).")]
+    public string? Engine { get; set; }
+
+    [Option("seed", HelpText = "Run seed (default: the preset's).")]
+    public ulong? Seed { get; set; }
+
+    [Option("epochs", HelpText = "Override the number of ES epochs.")]
+    public int? Epochs { get; set; }
+
+    public TrainConfig BuildConfig(TrainConfig? baseConfig = null)
+    {
+        var c = baseConfig ?? TrainConfig.Preset(Preset);
+        if (ConfigFile is not null) c = c.WithFile(ConfigFile);
+        if (Env is not null) c = c with { Env = Env };
+        if (Engine is not null) c = c with { Engine = Engine };
+        if (Seed is not null) c = c with { Seed = Seed.Value };
+        if (Epochs is not null) c = c with { Epochs = Epochs.Value };
+        if (Threads > 0) c = c with { Threads = Threads };
+        return c.Validate();
+    }
+}
+
+[Verb("train", HelpText = "Evolve a loss with EPG: writes config.json, metrics.csv, checkpoints/, best.phi, plots/ and report.md to --out.")]
+public sealed class TrainOptions : ConfigOptions, IVerb
+{
+    [Option("out", Required = true, HelpText = "Run directory (e.g. runs/NAME).")]
+    public string Out { get; set; } = "";
+
+    [Option("resume", HelpText = "Continue the run in --out from its last good checkpoint.")]
+    public bool Resume { get; set; }
+
+    [Option("report-tasks", Default = 8, HelpText = "Fresh tasks per method in the final report (0: no report).")]
+    public int ReportTasks { get; set; }
+
+    public int Run()
+    {
+        var config = BuildConfig();
+        using var device = OpenDevice();
+        Output.Message($"epg train: {config.Env} on {config.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}); " +
+                       $"{config.Epochs} epochs x {config.Learners} learners x {config.Lifetime} steps -> {Out}");
+        var progress = new EpochProgress(config.Epochs, 0);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var final = EpgTrainer.Train(config, Out, Resume, device,
+            r => progress.Epoch(r.Epoch, r.Info.FitnessMean, r.Info.FitnessMax, r.StepsPerSecond,
+                $"alpha {r.Alpha:F2}" + (r.Quarantined > 0 ? $", quarantined {r.Quarantined}" : "") + (r.TestFitness is { } t ? $", test {t:F3}" : "")),
+            Output.Message);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        IReadOnlyList<EvalResult> report = [];
+        if (ReportTasks > 0) report = EpgTrainer.Report(config, Out, device, ReportTasks, Output.Message);
+        var json = new JsonObject
+        {
+            ["out"] = Path.GetFullPath(Out),
+            ["epochs"] = final.Epoch,
+            ["best_fitness"] = double.IsFinite(final.BestFitness) ? final.BestFitness : null,
+            ["best_epoch"] = final.BestEpoch,
+            ["train_seconds"] = trainSeconds,
+            ["total_seconds"] = clock.Elapsed.TotalSeconds,
+        };
+        var methods = new JsonObject();
+        foreach (var r in report)
+            methods[r.Label] = new JsonObject { ["fitness_mean"] = Finite(r.FitnessMean), ["fitness_std"] = Finite(r.FitnessStd), ["final_distance_mean"] = Finite(r.DistanceMean) };
+        json["report"] = methods;
+        Output.Result(Json, json, () =>
+        {
+            Console.WriteLine($"done: {final.Epoch} epochs in {trainSeconds:F0} s; best test fitness {final.BestFitness:F4} (epoch {final.BestEpoch}); run in {Out}");
+            foreach (var r in report) Console.WriteLine($"  {r.Label,-14} fitness {r.FitnessMean,9:F3} ± {r.FitnessStd:F3}   final distance {r.DistanceMean:F3}");
+        });
+        return 0;
+    }
+
+    internal static double? Finite(double v) => double.IsFinite(v) ? v : null;
+}

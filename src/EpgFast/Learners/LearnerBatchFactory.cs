@@ -1,0 +1,29 @@
+using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
+using EpgFast.Networks;
+using EpgFast.Tasks;
+
+namespace EpgFast.Learners;
+
+/// <summary>A learner batch seen without its view types (what the orchestration needs).</summary>
+public interface ILearnerBatch : IDisposable
+{
+    int Learners { get; }
+    int Lifetime { get; }
+    LearnerLayout Layout { get; }
+
+    LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
+        bool trainMemory, ILifetimeObserver? observer = null);
+
+    void Poison(int learner);
+}
+
+
+/// <summary>Opens a <see cref="LearnerBatch{TF, TI}"/> with the view types of the env's device.</summary>
+public static class LearnerBatchFactory
+{
+    public static ILearnerBatch Create(IEnvBatch env, NetworkConfig networks, int updates, int passesPerUpdate,
+        int learnersPerMember, int fitnessEpisodes) => env.Device is CpuDevice
+            ? new LearnerBatch<CpuView<float>, CpuView<int>>(env.Device, env, networks, updates, passesPerUpdate, learnersPerMember, fitnessEpisodes)
+            : new LearnerBatch<GpuView<float>, GpuView<int>>(env.Device, env, networks, updates, passesPerUpdate, learnersPerMember, fitnessEpisodes);
+}

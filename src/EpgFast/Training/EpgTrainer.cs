@@ -1,0 +1,151 @@
+using System.Text.Json.Nodes;
+using EpgFast.Backends;
+using EpgFast.Evolution;
+using EpgFast.Kernels.Tasks;
+using EpgFast.Learners;
+using EpgFast.Networks;
+using EpgFast.Runs;
+using EpgFast.Tasks;
+
+namespace EpgFast.Training;
+
+/// <summary>What the trainer tells its caller after each epoch (for the progress line).</summary>
+public readonly record struct EpochReport(int Epoch, EsStepInfo Info, double Alpha, int Quarantined, double StepsPerSecond, double? TestFitness);
+
+/// <summary>
+/// `epg train`: the EPG outer loop. Each epoch: ask W members, train W x T fresh learners in one
+/// lockstep batch (learner l of member l / T on task epoch x T + l mod T, targets in the training
+/// region), tell the member fitnesses, commit metrics and checkpoints. Every TestEvery epochs the
+/// current phi trains fresh learners with alpha = 0 on fresh tasks; the best of those scores is
+/// the run's best phi. At the end, report.md compares the evolved loss, the initial loss and PPO
+/// on the same fresh test tasks.
+/// </summary>
+public sealed class EpgTrainer
+{
+    public static readonly string[] ExtraColumns = ["alpha", "quarantined", "test_fitness"];
+
+    public static EnvSpec EnvSpecFor(TrainConfig c)
+    {
+        var kind = EnvFactory.Parse(c.Env);
+        var region = GoalTasks.ParseRegion(c.TrainTargets);
+        var ant = kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAnt;
+        ant = ant with { Region = region, RadiusMin = c.TargetRadiusMin, RadiusMax = c.TargetRadiusMax };
+        if (c.EpisodeSteps > 0) ant = ant with { MaxSteps = c.EpisodeSteps };
+        var point = new PointGoalConfig { Region = region };
+        if (c.EpisodeSteps > 0) point = point with { MaxSteps = c.EpisodeSteps };
+        return new EnvSpec { Kind = kind, Engine = TrainConfig.ParseEngine(c.Engine), Ant = ant, PointGoal = point };
+    }
+
+    /// <summary>Runs (or resumes) a training run in <paramref name="outDir"/>; returns the final state.</summary>
+    public static EsState Train(TrainConfig config, string outDir, bool resume, Device device,
+        Action<EpochReport> onEpoch, Action<string> message)
+    {
+        config.Validate();
+        var spec = EnvSpecFor(config);
+        var region = GoalTasks.ParseRegion(config.TrainTargets);
+        using var env = EnvFactory.Create(spec, device, config.Learners);
+        var networks = config.Networks(env.ObsDim, env.ActDim);
+        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, config.TasksPerMember, config.FitnessEpisodes);
+        var lossLayout = new LossLayout(networks);
+        float[] phi0 = lossLayout.Initialize(config.Seed);
+        var es = new EvolutionStrategy(config.Es());
+        var alpha = config.Alpha();
+        var configJson = JsonNode.Parse(config.ToJson())!;
+        using var run = TrainingRun.Start(outDir, es, phi0, configJson, ExtraColumns, resume, message, ["threads"]);
+        run.PhiMetadata = s => new JsonObject
+        {
+            ["env"] = config.Env, ["obs"] = networks.Obs, ["act"] = networks.Act, ["buffer_rows"] = networks.BufferRows,
+            ["extra"] = networks.Extra, ["best_epoch"] = s.BestEpoch, ["best_fitness"] = double.IsFinite(s.BestFitness) ? s.BestFitness : null,
+        };
+        using var tester = config.TestEvery > 0 ? new Evaluator(device, spec, config, config.TestTasks) : null;
+        using var phi = device.Allocate<float>(config.Population * lossLayout.PhiSize);
+        var members = new float[config.Population * lossLayout.PhiSize];
+        int[] taskIds = new int[config.Learners];
+
+        while (run.State.Epoch < config.Epochs)
+        {
+            EsState s = run.State;
+            int epoch = s.Epoch;
+            es.Ask(s, members);
+            phi.CopyFrom(members);
+            // Every member meets the same T tasks this epoch (common random numbers: rank differences come
+            // from phi, not from easy or hard targets).
+            for (int l = 0; l < taskIds.Length; l++) taskIds[l] = epoch * config.TasksPerMember + l % config.TasksPerMember;
+            env.SampleTargets(config.Seed, taskIds, region);
+            double a = alpha.At(epoch);
+            var life = batch.RunLifetime(phi, (float)a, config.Seed, (uint)epoch, 0, config.Memory);
+
+            EsState next = es.Tell(s, Array.ConvertAll(life.Fitness, f => (double)f), out var info);
+            double? test = null;
+            if (tester is not null && ((epoch + 1) % config.TestEvery == 0 || epoch + 1 == config.Epochs))
+            {
+                var r = tester.Run("test", EvalMethod.Epg, next.Phi, region, Evaluator.TestTaskIds(config.TestTasks, epoch + 1), config.Seed, (uint)(epoch + 1));
+                test = r.FitnessMean;
+                if (double.IsFinite(r.FitnessMean)) next = next.OfferBest(next.Phi, r.FitnessMean, epoch + 1);
+            }
+            else if (tester is null && a == 0)
+            {
+                next = next.OfferBest(s.Phi, info.FitnessMean, epoch);
+            }
+            run.Commit(next, info, [a, life.Quarantined, test ?? double.NaN]);
+            onEpoch(new EpochReport(epoch, info, a, life.Quarantined, life.Steps / Math.Max(1e-9, life.Seconds), test));
+        }
+        run.Finish();
+        return run.State;
+    }
+
+    /// <summary>
+    /// Writes report.md: the evolved loss (best phi, alpha = 0), the initial loss (alpha = 0) and PPO
+    /// trained from scratch, each on the same <paramref name="tasks"/> fresh tasks of the training
+    /// region, with mean and spread over tasks; plus plots/report-curves.png.
+    /// </summary>
+    public static IReadOnlyList<EvalResult> Report(TrainConfig config, string outDir, Device device, int tasks, Action<string> message)
+    {
+        var spec = EnvSpecFor(config);
+        var region = GoalTasks.ParseRegion(config.TrainTargets);
+        var best = PhiFile.Read(Path.Combine(outDir, "best.phi"));
+        using var evaluator = new Evaluator(device, spec, config, tasks);
+        float[] phi0 = evaluator.Layout.Initialize(config.Seed);
+        int[] ids = Evaluator.TestTaskIds(tasks, 1 << 14);
+        var results = new List<EvalResult>();
+        foreach (var (label, method, phi) in new[] { ("evolved loss", EvalMethod.Epg, best.Phi), ("initial loss", EvalMethod.Epg, phi0), ("PPO", EvalMethod.Ppo, phi0) })
+        {
+            message($"report: training {tasks} fresh learners with the {label}");
+            results.Add(evaluator.Run(label, method, phi, region, ids, config.Seed, 1u << 14));
+        }
+        var plotsDir = Directory.CreateDirectory(Path.Combine(outDir, "plots")).FullName;
+        LearningCurvesPlot.Write(Path.Combine(plotsDir, "report-curves.png"),
+            results.Select(r => CurveSeries.FromLearners(r.Label, r.CurveSteps, r.CurveReturns)).ToList(),
+            $"{config.Env}: fresh learners on {tasks} new {config.TrainTargets} tasks");
+
+        var metrics = MetricsLog.Read(Path.Combine(outDir, "metrics.csv"));
+        var md = new ReportWriter()
+            .Heading($"EPG run report: {config.Env}", 1)
+            .Paragraph($"Preset-derived config in config.json. {config.Epochs} epochs, population {config.Population}, " +
+                       $"{config.TasksPerMember} task(s) per member, lifetime {config.Lifetime} steps (M = {config.ActSteps}, K = {config.Updates}, N = {config.BufferRows}), " +
+                       $"engine {config.Engine}, backend {device.Kind.ToString().ToLowerInvariant()} ({device.Name}).")
+            .Heading("Fresh learners on new tasks")
+            .Paragraph($"Each method trains {tasks} fresh learners from scratch, one per new task (targets: {config.TrainTargets}), " +
+                       "for one lifetime. Fitness = mean return of the last " + config.FitnessEpisodes +
+                       " finished episodes; spread = standard deviation over tasks. The evolved and initial losses train with alpha = 0 (no PPO).")
+            .Table(["method", "fitness (mean ± sd)", "final distance to target (mean ± sd)", "quarantined"],
+                results.Select(r => (IReadOnlyList<string>)[r.Label, ReportWriter.MeanSpread(r.FitnessMean, r.FitnessStd), ReportWriter.MeanSpread(r.DistanceMean, r.DistanceStd), r.Quarantined.ToString()]))
+            .Paragraph(Verdict(results))
+            .Image("learning curves", "plots/report-curves.png")
+            .Heading("Training")
+            .Paragraph($"Epochs in metrics.csv: {metrics.Rows.Count}. Best phi from epoch {best.Metadata?["best_epoch"]} (test fitness {best.Metadata?["best_fitness"]}).")
+            .Image("fitness", "plots/fitness.png");
+        md.Save(Path.Combine(outDir, "report.md"));
+        return results;
+    }
+
+    private static string Verdict(IReadOnlyList<EvalResult> r)
+    {
+        double evolved = r[0].FitnessMean, initial = r[1].FitnessMean, ppo = r[2].FitnessMean;
+        string vsInitial = evolved > initial ? "beats" : "does not beat";
+        string vsPpo = evolved > ppo ? "beats" : "does not beat";
+        double se = Math.Sqrt((r[0].FitnessStd * r[0].FitnessStd + r[1].FitnessStd * r[1].FitnessStd) / Math.Max(1, r[0].Fitness.Length));
+        return $"On these tasks the evolved loss {vsInitial} the initial loss ({ReportWriter.Number(evolved)} vs {ReportWriter.Number(initial)}; " +
+               $"difference {ReportWriter.Number(evolved - initial)}, its standard error about {ReportWriter.Number(se)}) and {vsPpo} PPO ({ReportWriter.Number(ppo)}).";
+    }
+}

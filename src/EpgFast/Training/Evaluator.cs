@@ -1,0 +1,142 @@
+using EpgFast.Backends;
+using EpgFast.Learners;
+using EpgFast.Networks;
+using EpgFast.Tasks;
+
+namespace EpgFast.Training;
+
+/// <summary>How the fresh learners of an evaluation are trained.</summary>
+public enum EvalMethod
+{
+    /// <summary>The evolved (frozen) loss alone: alpha = 0.</summary>
+    Epg,
+    /// <summary>PPO from scratch: alpha = 1 (the loss network gets no weight).</summary>
+    Ppo,
+}
+
+/// <summary>
+/// The result of training K fresh learners for one lifetime on K tasks.
+/// Curves: at every window end (every M steps of life), each learner's return of its last
+/// finished episode (0 before the first).
+/// </summary>
+public sealed record EvalResult(
+    string Label,
+    float[] Fitness,
+    float[] FinalDistances,
+    double[] CurveSteps,
+    IReadOnlyList<double[]> CurveReturns,
+    IReadOnlyList<Runs.TorsoPath> Paths,
+    int Quarantined,
+    double StepsPerSecond)
+{
+    public double FitnessMean => Finite(Fitness).DefaultIfEmpty(double.NaN).Average();
+    public double FitnessStd => Std(Finite(Fitness));
+    public double DistanceMean => Finite(FinalDistances).DefaultIfEmpty(double.NaN).Average();
+    public double DistanceStd => Std(Finite(FinalDistances));
+
+    private static IEnumerable<double> Finite(float[] v) => v.Where(float.IsFinite).Select(x => (double)x);
+
+    public static double Std(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        if (v.Length < 2) return 0;
+        double m = v.Average();
+        return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Length - 1));
+    }
+}
+
+/// <summary>
+/// Trains fresh learners with a frozen loss (or with PPO) on given tasks and records their
+/// learning curves, final distances and (for the first few) torso paths. Used by `epg eval`,
+/// by the periodic tests of `epg train` and by its final report.
+/// </summary>
+public sealed class Evaluator : IDisposable
+{
+    private readonly IEnvBatch _env;
+    private readonly ILearnerBatch _batch;
+    private readonly DeviceBuffer<float> _phi;
+    private readonly TrainConfig _config;
+
+    public Evaluator(Device device, EnvSpec spec, TrainConfig config, int learners)
+    {
+        _config = config;
+        _env = EnvFactory.Create(spec, device, learners);
+        try
+        {
+            var networks = config.Networks(_env.ObsDim, _env.ActDim);
+            _batch = LearnerBatchFactory.Create(_env, networks, config.Updates, config.EpochsPerUpdate, learners, config.FitnessEpisodes);
+            Layout = new LossLayout(networks);
+            _phi = device.Allocate<float>(Layout.PhiSize);
+        }
+        catch
+        {
+            _env.Dispose();
+            throw;
+        }
+    }
+
+    public LossLayout Layout { get; }
+
+    public int Learners => _batch.Learners;
+
+    /// <summary>Task ids for an evaluation: disjoint from training's ids (which are epoch x L + l, below 2^31).</summary>
+    public static int[] TestTaskIds(int count, int round) =>
+        Enumerable.Range(0, count).Select(i => int.MinValue + round * 65536 + i).ToArray();
+
+    /// <summary>
+    /// Trains the learners for one lifetime on tasks <paramref name="taskIds"/> in <paramref name="region"/>.
+    /// </summary>
+    public EvalResult Run(string label, EvalMethod method, ReadOnlySpan<float> phi, Kernels.Tasks.GoalRegion region,
+        int[] taskIds, ulong seed, uint round, int recordPaths = 0)
+    {
+        if (phi.Length != Layout.PhiSize)
+            throw new EpgException($"loss has {phi.Length} parameters; this configuration's loss network needs {Layout.PhiSize}");
+        _phi.CopyFrom(phi);
+        _env.SampleTargets(seed, taskIds, region);
+        var targets = _env.Targets.ToArray();
+        var observer = new CurveObserver(_batch.Learners, _config.ActSteps, Math.Min(recordPaths, _batch.Learners));
+        float alpha = method == EvalMethod.Ppo ? 1f : 0f;
+        // Evaluation streams: epoch numbers from 2^23 up never occur in training.
+        var result = _batch.RunLifetime(_phi, alpha, seed, (1u << 23) + round, 0, _config.Memory, observer);
+        var paths = new List<Runs.TorsoPath>();
+        for (int l = 0; l < observer.PathCount; l++)
+            paths.Add(new Runs.TorsoPath(observer.PathX[l].ToArray(), observer.PathY[l].ToArray(), targets[2 * l], targets[2 * l + 1], label));
+        return new EvalResult(label, result.Fitness, observer.FinalDistances, observer.Steps.ToArray(), observer.Returns,
+            paths, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds));
+    }
+
+    public void Dispose()
+    {
+        _batch.Dispose();
+        _env.Dispose();
+        _phi.Dispose();
+    }
+
+    private sealed class CurveObserver(int learners, int every, int pathCount) : ILifetimeObserver
+    {
+        private readonly float[] _last = new float[learners];
+        public readonly List<double> Steps = [];
+        public readonly List<double[]> Returns = [];
+        public float[] FinalDistances = new float[learners];
+        public readonly int PathCount = pathCount;
+        public readonly List<double>[] PathX = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
+        public readonly List<double>[] PathY = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
+
+        public void OnStep(int step, float[] dones, float[] lastReturns, float[] lastDistances, float[] positions)
+        {
+            for (int l = 0; l < dones.Length; l++)
+                if (dones[l] != 0f) _last[l] = lastReturns[l];
+            FinalDistances = lastDistances;
+            for (int l = 0; l < PathCount; l++)
+            {
+                PathX[l].Add(positions[2 * l]);
+                PathY[l].Add(positions[2 * l + 1]);
+            }
+            if ((step + 1) % every == 0)
+            {
+                Steps.Add(step + 1);
+                Returns.Add(_last.Select(x => (double)x).ToArray());
+            }
+        }
+    }
+}
