@@ -117,7 +117,8 @@ public sealed class AntEnvBatch : EnvBatchBase
             Qpos = _physics.Qpos.View<TF>(),
             PrevXY = _prevXY.View<TF>(),
         });
-        Device.Synchronize();
+        // No synchronization needed here: an engine on this device orders its work after the launch
+        // (the CPU launcher runs launches to completion; a GPU engine uses the same stream).
         _physics.Step(_config.FrameSkip);
         Device.Launch(Envs, new AntStepKernel<TF, TI>
         {
