@@ -1,0 +1,148 @@
+using System.Runtime.CompilerServices;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Kernels.Physics;
+
+/// <summary>
+/// Sizes, solver parameters and array offsets of a compiled model for the kernel simulator. Built
+/// on the host (EpgFast.Physics.KernelPhysicsModel) and passed by value to the kernels. The model
+/// lives in two read-only device buffers: floats (MF) and ints (MI); the fields ending in F / I are
+/// offsets into them. Per-environment scratch (including the persistent state) lives in one float
+/// buffer; element k of environment e is at k * ScratchStrideK + e * ScratchStrideE (structure of
+/// arrays on a GPU: StrideK = Envs, StrideE = 1; one contiguous block per environment on the CPU:
+/// StrideK = 1, StrideE = ScratchSize). Offsets starting with S are such k's.
+/// </summary>
+public struct SimDims
+{
+    // ---- sizes ----
+    public int Envs;
+    /// <summary>Bodies including the world (body 0).</summary>
+    public int Nbody;
+    public int Nq;
+    public int Nv;
+    public int Nu;
+    public int Njnt;
+    /// <summary>Contact slots: one per (plane, sphere) pair, two per (plane, capsule) pair (its end spheres).</summary>
+    public int NSlots;
+    /// <summary>Limited hinge dofs (one limit row each, at the nearer end of its range).</summary>
+    public int NLimits;
+    /// <summary>Constraint rows that can be active at once: 3 * NSlots + NLimits.</summary>
+    public int MaxRows;
+
+    // ---- physics and solver parameters ----
+    public float Timestep;
+    public float GravityX, GravityY, GravityZ;
+    /// <summary>Projected Gauss-Seidel sweeps per physics step (upper bound).</summary>
+    public int Iterations;
+    /// <summary>Sweeps stop early when no impulse changes a row velocity by more than this (m/s or rad/s).</summary>
+    public float Tolerance;
+    /// <summary>Fraction of a constraint violation (penetration past the margin, limit overrun) removed per step.</summary>
+    public float Baumgarte;
+    /// <summary>Largest correcting velocity a violated constraint may ask for (m/s or rad/s).</summary>
+    public float MaxCorrection;
+    /// <summary>A constraint enters the solver when its gap is below Lookahead plus two steps of approach.</summary>
+    public float Lookahead;
+
+    // ---- model ints (MI) ----
+    public int BodyParentI, BodyRootI, BodyJntStartI, BodyJntCountI, BodyLastDofI, BodyDofStartI, BodyDofCountI;
+    public int JntTypeI, JntQposI, JntDofI;
+    public int DofBodyI, DofParentI;
+    public int SlotBodyI, SlotCondimI;
+    public int LimitDofI, LimitQposI;
+    public int ActDofI, ActLimitedI;
+
+    // ---- model floats (MF) ----
+    public int BodyPosF, BodyQuatF, BodyMassF, BodyIposF, BodyInertiaF;
+    public int JntPosF, JntAxisF;
+    public int DofArmatureF, DofDampingF;
+    public int Qpos0F;
+    public int SlotPointF, SlotRadiusF, SlotMarginF, SlotMuF, SlotNormalF, SlotOffsetF;
+    public int LimitLoF, LimitHiF, LimitMarginF;
+    public int ActGearF, ActLoF, ActHiF;
+
+    // ---- per-environment scratch ----
+    public int ScratchSize;
+    public int ScratchStrideK;
+    public int ScratchStrideE;
+    /// <summary>Persistent state: qpos (Nq), qvel (Nv), warm-start impulses (3 NSlots + NLimits).</summary>
+    public int SQpos, SQvel, SLambda;
+    /// <summary>Per body: xpos (3), xquat (4), xmat (9, row-major), cinert (10), composite inertia (10), cvel (6), cacc (6), cfrc (6).</summary>
+    public int SXpos, SXquat, SXmat, SCinert, SCcomp, SCvel, SCacc, SCfrc;
+    /// <summary>Per dof: cdof (6: angular, linear at the tree's reference point).</summary>
+    public int SCdof;
+    /// <summary>Joint-space mass matrix, nv x nv (lower triangle, tree-sparse), then its L'DL factor in place.</summary>
+    public int SM;
+    /// <summary>Per dof: inverse of D in M = L' D L.</summary>
+    public int SDinv;
+    /// <summary>Per dof vectors: bias, smooth force, free velocity.</summary>
+    public int SBias, STau, SVfree;
+    /// <summary>Constraint rows: J (MaxRows x Nv), M^-1 J' (MaxRows x Nv), target velocity, 1/A_rr, slot id, friction.</summary>
+    public int SRowJ, SRowW, SRowB, SRowInvA, SRowSlot, SRowMu;
+    /// <summary>Per contact slot: the contact's signed distance (for the diagnostics).</summary>
+    public int SSlotDist;
+
+    /// <summary>Diagnostics written per environment (Diag buffer: Envs x DiagSize).</summary>
+    public const int DiagSize = 6;
+    /// <summary>Diag columns: summed contact normal force of the last physics step (N).</summary>
+    public const int DiagNormalForce = 0;
+    /// <summary>Diag columns: contacts with a positive normal impulse in the last physics step.</summary>
+    public const int DiagContacts = 1;
+    /// <summary>Diag columns: deepest penetration of a geom into a plane (m, positive inside; max over slots) at the start of the last physics step.</summary>
+    public const int DiagPenetration = 2;
+    /// <summary>Diag columns: kinetic energy 0.5 v' M v at the start of the last physics step.</summary>
+    public const int DiagKinetic = 3;
+    /// <summary>Diag columns: PGS sweeps used in the last physics step.</summary>
+    public const int DiagSweeps = 4;
+    /// <summary>Diag columns: constraint rows in the last physics step.</summary>
+    public const int DiagRows = 5;
+}
+
+/// <summary>The model buffers a kernel reads: floats, ints and the dims.</summary>
+public struct SimModel<TF, TI>
+    where TF : struct, IView<float>
+    where TI : struct, IView<int>
+{
+    /// <summary>mf: model floats (layout in <see cref="SimDims"/>)</summary>
+    public TF MF;
+    /// <summary>mi: model ints (layout in <see cref="SimDims"/>)</summary>
+    public TI MI;
+    public SimDims D;
+}
+
+/// <summary>One environment's slice of the scratch buffer: element k is at Base + k * Stride.</summary>
+public readonly struct Scratch<TF> where TF : struct, IView<float>
+{
+    private readonly TF _buf;
+    private readonly int _base;
+    private readonly int _stride;
+
+    public Scratch(TF buf, in SimDims d, int env)
+    {
+        _buf = buf;
+        _base = env * d.ScratchStrideE;
+        _stride = d.ScratchStrideK;
+    }
+
+    public float this[int k]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _buf[_base + k * _stride];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        set
+        {
+            TF b = _buf;
+            b[_base + k * _stride] = value;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public V3 Get3(int k) => new(this[k], this[k + 1], this[k + 2]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Set3(int k, V3 v)
+    {
+        this[k] = v.X;
+        this[k + 1] = v.Y;
+        this[k + 2] = v.Z;
+    }
+}

@@ -1,0 +1,223 @@
+using System.Xml.Linq;
+using EpgFast.Backends;
+
+namespace EpgFast.Models;
+
+/// <summary>
+/// Collects bodies, joints and geoms while the MJCF is read, then compiles the model as MuJoCo's
+/// compiler does for this subset: masses and inertias from geoms, qpos/dof addresses, qpos0, the
+/// dof tree, and the plane contact pairs that pass the collision filter.
+/// </summary>
+internal sealed class PhysicsModelBuilder
+{
+    private readonly List<(GeomModel Geom, double Density, double Mass, XElement At)> _geoms = [];
+    private readonly List<XElement> _bodyElements = [null!];
+
+    public PhysicsModelBuilder(string source)
+    {
+        Source = source;
+        Model = new PhysicsModel { Source = source };
+        Model.Bodies.Add(new BodyModel { Name = "world", Parent = -1 });
+    }
+
+    public string Source { get; }
+    public PhysicsModel Model { get; private set; }
+    public string Name { get; set; } = "";
+    public double Timestep { get; set; } = 0.002;
+    public double[] Gravity { get; set; } = [0, 0, -9.81];
+    public bool ContactEnabled { get; set; } = true;
+    public bool LimitEnabled { get; set; } = true;
+    public bool GravityEnabled { get; set; } = true;
+
+    public int AddBody(XElement at, BodyModel body)
+    {
+        Model.Bodies.Add(body);
+        _bodyElements.Add(at);
+        return Model.Bodies.Count - 1;
+    }
+
+    public void AddJoint(XElement at, JointModel joint)
+    {
+        Model.Joints.Add(joint);
+        Model.Bodies[joint.Body].Joints.Add(Model.Joints.Count - 1);
+    }
+
+    public void AddGeom(XElement at, GeomModel geom, double density, double mass) => _geoms.Add((geom, density, mass, at));
+
+    public PhysicsModel Compile(MjcfLoader loader)
+    {
+        var m = new PhysicsModel
+        {
+            Name = Name,
+            Source = Source,
+            Timestep = Timestep,
+            Gravity = GravityEnabled ? Gravity : [0, 0, 0],
+            ContactEnabled = ContactEnabled,
+            LimitEnabled = LimitEnabled,
+        };
+        foreach (var b in Model.Bodies) m.Bodies.Add(b);
+        foreach (var j in Model.Joints) m.Joints.Add(j);
+        foreach (var a in Model.Actuators) m.Actuators.Add(a);
+        m.IgnoredVisual.AddRange(Model.IgnoredVisual.Distinct());
+        // geoms in MuJoCo's order: by body (bodies are in pre-order), then file order
+        foreach (var g in _geoms.OrderBy(g => g.Geom.Body)) m.Geoms.Add(g.Geom);
+        Model = m;
+
+        // joints: check free joints, assign addresses (joints are already in body pre-order)
+        int nq = 0, nv = 0;
+        var qpos0 = new List<double>();
+        foreach (var j in m.Joints)
+        {
+            var body = m.Bodies[j.Body];
+            if (j.Type == JointType.Free)
+            {
+                if (body.Parent != 0) throw new EpgException($"{Path.GetFileName(Source)}: free joint '{j.Name}' is on body '{body.Name}', which is not a child of the world");
+                if (body.Joints.Count != 1) throw new EpgException($"{Path.GetFileName(Source)}: body '{body.Name}' has a free joint and other joints");
+                qpos0.AddRange(body.Pos);
+                qpos0.AddRange(body.Quat);
+            }
+            else
+            {
+                qpos0.Add(j.Ref);
+            }
+            j.QposAdr = nq;
+            j.DofAdr = nv;
+            nq += j.Nq;
+            nv += j.Nv;
+        }
+        m.Nq = nq;
+        m.Nv = nv;
+        m.Qpos0 = qpos0.ToArray();
+
+        // dof tree (MuJoCo's dof_parentid)
+        m.DofBody = new int[nv];
+        m.DofJoint = new int[nv];
+        m.DofParent = new int[nv];
+        var lastDof = new int[m.Bodies.Count];
+        lastDof[0] = -1;
+        for (int b = 1; b < m.Bodies.Count; b++)
+        {
+            int last = lastDof[m.Bodies[b].Parent];
+            foreach (int ji in m.Bodies[b].Joints)
+            {
+                var j = m.Joints[ji];
+                for (int k = 0; k < j.Nv; k++)
+                {
+                    int d = j.DofAdr + k;
+                    m.DofBody[d] = b;
+                    m.DofJoint[d] = ji;
+                    m.DofParent[d] = last;
+                    last = d;
+                }
+            }
+            lastDof[b] = last;
+        }
+
+        // masses and inertias from geoms
+        foreach (var (g, density, mass, at) in _geoms)
+        {
+            if (g.Type == GeomType.Plane) continue;
+            double r = g.Size[0];
+            double volume = g.Type == GeomType.Sphere
+                ? 4.0 / 3.0 * Math.PI * r * r * r
+                : Math.PI * r * r * 2 * g.Size[1] + 4.0 / 3.0 * Math.PI * r * r * r;
+            double rho = double.IsNaN(mass) ? density : mass / volume;
+            if (rho < 0) throw loader.Error(at, "<geom> density/mass must not be negative");
+            g.Mass = rho * volume;
+        }
+        for (int b = 1; b < m.Bodies.Count; b++)
+        {
+            var body = m.Bodies[b];
+            var geoms = m.Geoms.Where(g => g.Body == b && g.Type != GeomType.Plane).ToList();
+            double total = geoms.Sum(g => g.Mass);
+            var com = new double[3];
+            foreach (var g in geoms)
+                for (int k = 0; k < 3; k++) com[k] += g.Mass * g.Pos[k];
+            if (total > 0)
+                for (int k = 0; k < 3; k++) com[k] /= total;
+            var inertia = new double[6];
+            foreach (var g in geoms)
+            {
+                var local = GeomInertia(g);
+                var rotated = Rotations.RotateInertia(g.Quat, local);
+                double dx = g.Pos[0] - com[0], dy = g.Pos[1] - com[1], dz = g.Pos[2] - com[2];
+                double d2 = dx * dx + dy * dy + dz * dz;
+                double[] parallel = [g.Mass * (d2 - dx * dx), g.Mass * (d2 - dy * dy), g.Mass * (d2 - dz * dz), -g.Mass * dx * dy, -g.Mass * dx * dz, -g.Mass * dy * dz];
+                for (int k = 0; k < 6; k++) inertia[k] += rotated[k] + parallel[k];
+            }
+            body.Mass = total;
+            body.Ipos = com;
+            body.Inertia = inertia;
+        }
+        // moving bodies need mass (MuJoCo: "mass and inertia of moving bodies must be larger than mjMINVAL")
+        var weld = Weld(m);
+        for (int b = 1; b < m.Bodies.Count; b++)
+        {
+            if (weld[b] == 0) continue;
+            double subtree = 0;
+            for (int c = b; c < m.Bodies.Count; c++)
+                if (IsInSubtree(m, c, b)) subtree += m.Bodies[c].Mass;
+            if (m.Bodies[b].Joints.Count > 0 && subtree <= 1e-15)
+                throw new EpgException($"{Path.GetFileName(Source)}: body '{m.Bodies[b].Name}' moves but has no mass (give it a geom with density or mass)");
+        }
+
+        if (m.ContactEnabled) BuildContactPairs(m, weld);
+        return m;
+    }
+
+    private static double[] GeomInertia(GeomModel g)
+    {
+        double r = g.Size[0], m = g.Mass;
+        if (g.Type == GeomType.Sphere)
+        {
+            double i = 0.4 * m * r * r;
+            return [i, i, i, 0, 0, 0];
+        }
+        // capsule: cylinder of height h plus two hemispheres (MuJoCo 2.2.2's exact formula)
+        double h = 2 * g.Size[1];
+        double vc = Math.PI * r * r * h, vs = 4.0 / 3.0 * Math.PI * r * r * r;
+        double mc = m * vc / (vc + vs), ms = m * vs / (vc + vs);
+        double ixx = mc * (3 * r * r + h * h) / 12 + ms * (2 * r * r / 5 + h * h / 4 + 3 * h * r / 8);
+        double izz = mc * r * r / 2 + ms * 2 * r * r / 5;
+        return [ixx, ixx, izz, 0, 0, 0];
+    }
+
+    private static bool IsInSubtree(PhysicsModel m, int body, int root)
+    {
+        for (int b = body; b > 0; b = m.Bodies[b].Parent)
+            if (b == root) return true;
+        return root == 0;
+    }
+
+    /// <summary>weld: (nbody) the nearest ancestor-or-self with joints (0 for bodies welded to the world), as MuJoCo's body_weldid.</summary>
+    private static int[] Weld(PhysicsModel m)
+    {
+        var weld = new int[m.Bodies.Count];
+        for (int b = 1; b < m.Bodies.Count; b++)
+            weld[b] = m.Bodies[b].Joints.Count > 0 ? b : weld[m.Bodies[b].Parent];
+        return weld;
+    }
+
+    private void BuildContactPairs(PhysicsModel m, int[] weld)
+    {
+        string file = Path.GetFileName(Source);
+        for (int i = 0; i < m.Geoms.Count; i++)
+        for (int j = i + 1; j < m.Geoms.Count; j++)
+        {
+            var a = m.Geoms[i];
+            var b = m.Geoms[j];
+            if ((a.Contype & b.Conaffinity) == 0 && (b.Contype & a.Conaffinity) == 0) continue;
+            int w1 = weld[a.Body], w2 = weld[b.Body];
+            if (w1 == w2) continue;
+            int p1 = weld[m.Bodies[w1].Parent < 0 ? 0 : m.Bodies[w1].Parent];
+            int p2 = weld[m.Bodies[w2].Parent < 0 ? 0 : m.Bodies[w2].Parent];
+            if (w1 != 0 && w2 != 0 && (w1 == p2 || w2 == p1)) continue; // MuJoCo's parent-child filter
+            bool aPlane = a.Type == GeomType.Plane, bPlane = b.Type == GeomType.Plane;
+            if (aPlane == bPlane)
+                throw new EpgException($"{file}: geoms '{a.Name}' ({a.Type.ToString().ToLowerInvariant()}) and '{b.Name}' ({b.Type.ToString().ToLowerInvariant()}) can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
+            int plane = aPlane ? i : j, other = aPlane ? j : i;
+            int condim = Math.Max(a.Condim, b.Condim);
+            m.ContactPairs.Add(new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Friction[0], b.Friction[0]), condim));
+        }
+    }
+}
