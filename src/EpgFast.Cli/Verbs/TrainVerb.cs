@@ -62,7 +62,7 @@ public sealed class TrainOptions : ConfigOptions, IVerb
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var final = EpgTrainer.Train(config, Out, Resume, device,
             r => progress.Epoch(r.Epoch, r.Info.FitnessMean, r.Info.FitnessMax, r.StepsPerSecond,
-                $"alpha {r.Alpha:F2}" + (r.Quarantined > 0 ? $", quarantined {r.Quarantined}" : "") + (r.TestFitness is { } t ? $", test {t:F3}" : "")),
+                $"alpha {r.Alpha:F2}, updates {r.UpdateShare:P0} of time" + (r.Quarantined > 0 ? $", quarantined {r.Quarantined}" : "") + (r.TestFitness is { } t ? $", test {t:F3}" : "")),
             Output.Message);
         double trainSeconds = clock.Elapsed.TotalSeconds;
         IReadOnlyList<EvalResult> report = [];

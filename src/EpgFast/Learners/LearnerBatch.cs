@@ -12,7 +12,8 @@ namespace EpgFast.Learners;
 /// <param name="SkippedSteps">Adam steps skipped for non-finite gradients, summed over learners</param>
 /// <param name="Steps">learner steps taken (learners x lifetime)</param>
 /// <param name="Seconds">wall time of the lifetime</param>
-public sealed record LifetimeResult(float[] Fitness, int Quarantined, long SkippedSteps, long Steps, double Seconds);
+/// <param name="UpdateSeconds">the part of it spent in updates (the rest: acting and env steps)</param>
+public sealed record LifetimeResult(float[] Fitness, int Quarantined, long SkippedSteps, long Steps, double Seconds, double UpdateSeconds);
 
 /// <summary>Per-step observations of a lifetime, for `epg eval` curves and path plots.</summary>
 public interface ILifetimeObserver
@@ -125,6 +126,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         BeginLife(seed, epoch, learnerBase);
 
         int step = 0;
+        double updateSeconds = 0;
         for (int update = 0; update < _updates; update++)
         {
             // ---- act M steps ------------------------------------------------------------------
@@ -150,6 +152,8 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             }
 
             // ---- update on the newest M steps ------------------------------------------------
+            _device.Synchronize();
+            long updateStart = System.Diagnostics.Stopwatch.GetTimestamp();
             _normalizer.Update(_ring, n.BufferRows, row0: (step - n.ActSteps) % n.BufferRows, rows: n.ActSteps);
             _normalizer.AssembleTraj(_ring, _traj, step);
             _gradient.BeginUpdate(_p, _traj, _winRewards, _winDones);
@@ -163,9 +167,11 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 }
             }
             _device.Launch(Learners, new QuarantineKernel<TF, TI> { P = _p.View<TF>(), Quarantined = _quarantined.View<TI>(), Stride = _layout.Stride });
+            _device.Synchronize();
+            updateSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(updateStart).TotalSeconds;
         }
 
-        return EndLife(step, clock.Elapsed.TotalSeconds);
+        return EndLife(step, clock.Elapsed.TotalSeconds, updateSeconds);
     }
 
     /// <summary>Fresh parameters, optimizer, normalizer, buffers and episodes for every learner.</summary>
@@ -180,7 +186,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             | ((ulong)epoch << 32));
     }
 
-    private LifetimeResult EndLife(int steps, double seconds)
+    private LifetimeResult EndLife(int steps, double seconds, double updateSeconds)
     {
         _device.Launch(Learners, new FitnessKernel<TF, TI>
         {
@@ -192,7 +198,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         float[] fitness = _fitness.ToArray();
         long skipped = _adam.Skipped.ToArray().Sum(x => (long)x);
         int quarantined = fitness.Count(f => !float.IsFinite(f));
-        return new LifetimeResult(fitness, quarantined, skipped, (long)steps * Learners, seconds);
+        return new LifetimeResult(fitness, quarantined, skipped, (long)steps * Learners, seconds, updateSeconds);
     }
 
     private void Observe(ILifetimeObserver observer, int step)

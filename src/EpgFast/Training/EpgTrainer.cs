@@ -10,7 +10,7 @@ using EpgFast.Tasks;
 namespace EpgFast.Training;
 
 /// <summary>What the trainer tells its caller after each epoch (for the progress line).</summary>
-public readonly record struct EpochReport(int Epoch, EsStepInfo Info, double Alpha, int Quarantined, double StepsPerSecond, double? TestFitness);
+public readonly record struct EpochReport(int Epoch, EsStepInfo Info, double Alpha, int Quarantined, double StepsPerSecond, double UpdateShare, double? TestFitness);
 
 /// <summary>
 /// `epg train`: the EPG outer loop. Each epoch: ask W members, train W x T fresh learners in one
@@ -88,7 +88,7 @@ public sealed class EpgTrainer
                 next = next.OfferBest(s.Phi, info.FitnessMean, epoch);
             }
             run.Commit(next, info, [a, life.Quarantined, test ?? double.NaN]);
-            onEpoch(new EpochReport(epoch, info, a, life.Quarantined, life.Steps / Math.Max(1e-9, life.Seconds), test));
+            onEpoch(new EpochReport(epoch, info, a, life.Quarantined, life.Steps / Math.Max(1e-9, life.Seconds), life.UpdateSeconds / Math.Max(1e-9, life.Seconds), test));
         }
         run.Finish();
         return run.State;
