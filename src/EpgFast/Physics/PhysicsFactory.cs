@@ -51,7 +51,7 @@ public static class PhysicsFactory
                     throw new EpgException($"--engine mujoco steps on CPU threads and needs --backend cpu (got {device.Kind.ToString().ToLowerInvariant()})", 2);
                 return new MuJoCoPhysics(cpu, modelPath, envs, options);
             case EngineKind.Kernel:
-                throw new EpgException("--engine kernel: the kernel simulator is not built in yet; use --engine mujoco", 2);
+                return new KernelPhysics(device, modelPath, envs, options);
             default:
                 throw new EpgException($"unknown engine {engine}", 2);
         }
