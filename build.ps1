@@ -1,7 +1,7 @@
 #!/usr/bin/env pwsh
 # EpgFast build script. Run through the repo's local PowerShell tool:
 #   dotnet tool restore && dotnet pwsh ./build.ps1 <target> [-- extra args]
-# Targets: deps, build, test, bench, train (the main job), info, selfcheck, ptx
+# Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck
 param(
     [Parameter(Position = 0)][string]$Target = 'build',
     [string]$Configuration = 'Release',
@@ -57,6 +57,12 @@ switch ($Target) {
     }
     'info' { Invoke-Epg (@('info') + $Rest) }
     'selfcheck' { Invoke-Epg (@('selfcheck') + $Rest) }
-    'main' { Invoke-Epg (@('info') + $Rest) }
-    default { throw "unknown target '$Target' (deps, build, test, bench, info, selfcheck, main)" }
+    'main' {
+        # The main job: evolve a GoalAnt loss with the quick preset into a fresh run directory.
+        $out = Join-Path 'runs' ("quick-" + (Get-Date -Format 'yyyyMMdd-HHmmss'))
+        Invoke-Epg (@('train', '--env', 'goal-ant', '--preset', 'quick', '--out', $out) + $Rest)
+    }
+    'train' { Invoke-Epg (@('train') + $Rest) }
+    'eval' { Invoke-Epg (@('eval') + $Rest) }
+    default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck)" }
 }

@@ -94,8 +94,8 @@ public sealed record TrainConfig
         },
         "quick" => new TrainConfig
         {
-            Env = "goal-ant", Epochs = 30, Population = 8, Antithetic = true, TasksPerMember = 2,
-            ActSteps = 64, Updates = 24, BufferRows = 256, Minibatch = 32, TestEvery = 10, TestTasks = 4,
+            Env = "goal-ant", Engine = "mujoco", Epochs = 60, Population = 8, Antithetic = true, TasksPerMember = 3,
+            ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 10, TestTasks = 6,
             Sigma = 0.05, EsLearningRate = 0.05, EsFinalLearningRate = 0.01,
         },
         "gpu" => new TrainConfig
