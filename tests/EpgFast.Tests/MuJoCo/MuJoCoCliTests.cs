@@ -25,7 +25,6 @@ public class MuJoCoCliTests
     }
 
     [Theory]
-    [InlineData("physics", "--engine", "kernel")]
     [InlineData("physics", "--engine", "bullet")]
     [InlineData("physics", "--envs", "0")]
     [InlineData("physics", "--integrator", "verlet")]
