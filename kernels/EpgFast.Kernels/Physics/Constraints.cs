@@ -20,15 +20,20 @@ namespace EpgFast.Kernels.Physics;
 /// of the range minus the joint's margin).
 /// </para>
 /// <para>
-/// The problem is solved by projected Gauss-Seidel on rows J with W = (M + h D)^-1 J' (the same
-/// matrix the implicit-damping Euler step uses), warm-started from the previous step's impulses of
-/// the same contact slot, for at most Iterations sweeps.
+/// The problem is solved by projected Gauss-Seidel on the Delassus matrix A = J (M + h D)^-1 J'
+/// (the matrix the implicit-damping Euler step uses), warm-started from the previous step's
+/// impulses of the same contact slot, for at most Iterations sweeps or until no impulse changes a
+/// row velocity by more than Tolerance.
 /// </para>
 /// </summary>
 public static class Constraints
 {
-    /// <summary>Finds the active rows, fills J, W, targets; returns the row count. Writes each slot's distance to SSlotDist.</summary>
-    public static int BuildRows<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    /// <summary>
+    /// Finds the active rows; for each writes Y = D^-1/2 L^-T J' (so that A = J (M + h D)^-1 J' = Y Y'),
+    /// the free row velocity J v, the target, the impulse slot and the friction (-1: no friction rows
+    /// follow). Returns the row count. Writes each contact slot's signed distance to SSlotDist.
+    /// </summary>
+    public static int BuildRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -38,28 +43,41 @@ public static class Constraints
         int nv = d.Nv;
         float h = d.Timestep;
         int rows = 0;
+        int lastBody = -1;
+        M33 r = default;
+        V3 xb = default, c = default, w = default, v = default;
         for (int sl = 0; sl < d.NSlots; sl++)
         {
             int b = mi[d.SlotBodyI + sl];
-            M33 r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
+            if (b != lastBody)
+            {
+                // slots of one body are consecutive (a capsule's two ends)
+                lastBody = b;
+                r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
+                xb = s.Get3(d.SXpos + 3 * b);
+                c = s.Get3(d.SXpos + 3 * mi[d.BodyRootI + b]);
+                w = s.Get3(d.SCvel + 6 * b);
+                v = s.Get3(d.SCvel + 6 * b + 3);
+            }
             V3 local = new(mf[d.SlotPointF + 3 * sl], mf[d.SlotPointF + 3 * sl + 1], mf[d.SlotPointF + 3 * sl + 2]);
-            V3 x = s.Get3(d.SXpos + 3 * b) + r.Mul(local);
+            V3 x = xb + r.Mul(local);
             V3 n = new(mf[d.SlotNormalF + 3 * sl], mf[d.SlotNormalF + 3 * sl + 1], mf[d.SlotNormalF + 3 * sl + 2]);
             float radius = mf[d.SlotRadiusF + sl];
             float dist = V3.Dot(n, x) - mf[d.SlotOffsetF + sl] - radius;
             s[d.SSlotDist + sl] = dist;
             float phi = dist - mf[d.SlotMarginF + sl];
-            int root = mi[d.BodyRootI + b];
-            V3 c = s.Get3(d.SXpos + 3 * root);
-            V3 vp = s.Get3(d.SCvel + 6 * b + 3) + V3.Cross(s.Get3(d.SCvel + 6 * b), x - c);
-            float vn = V3.Dot(n, vp);
             int lam = d.SLambda + 3 * sl;
-            if (phi > d.Lookahead + 2f * h * MathF.Max(0f, -vn))
+            if (phi > d.Lookahead)
             {
-                s[lam] = 0f;
-                s[lam + 1] = 0f;
-                s[lam + 2] = 0f;
-                continue;
+                // approach speed of the sphere centre with the step's starting velocity
+                float vn = V3.Dot(n, v + V3.Cross(w, x - c));
+                if (phi > d.Lookahead - 2f * h * vn)
+                {
+                    s[lam] = 0f;
+                    s[lam + 1] = 0f;
+                    s[lam + 2] = 0f;
+                    continue;
+                }
             }
             int condim = mi[d.SlotCondimI + sl];
             V3 rc = x - n * (radius + 0.5f * dist) - c;
@@ -72,13 +90,18 @@ public static class Constraints
             {
                 V3 u = q == 0 ? n : q == 1 ? t1 : t2;
                 V3 ru = V3.Cross(rc, u);
-                int jr = d.SRowJ + (rows + q) * nv;
-                for (int k = 0; k < nv; k++) s[jr + k] = 0f;
+                int y = d.SRowY + (rows + q) * nv;
+                for (int k = 0; k < nv; k++) s[y + k] = 0f;
+                float ufree = 0f;
                 for (int k = mi[d.BodyLastDofI + b]; k >= 0; k = mi[d.DofParentI + k])
-                    s[jr + k] = V3.Dot(u, s.Get3(d.SCdof + 6 * k + 3)) + V3.Dot(ru, s.Get3(d.SCdof + 6 * k));
+                {
+                    float jk = V3.Dot(u, s.Get3(d.SCdof + 6 * k + 3)) + V3.Dot(ru, s.Get3(d.SCdof + 6 * k));
+                    s[y + k] = jk;
+                    ufree += jk * s[d.SQvel + k];
+                }
                 float target = 0f;
                 if (q == 0) target = phi >= 0f ? -phi / h : MathF.Min(-d.Baumgarte * phi / h, d.MaxCorrection);
-                FinishRow(m, s, rows + q, target, 3 * sl + q, q == 0 ? mf[d.SlotMuF + sl] : 0f);
+                FinishRow(m, s, rows + q, ufree, target, 3 * sl + q, q == 0 && nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
             }
             if (nrows == 1)
             {
@@ -96,38 +119,33 @@ public static class Constraints
             float phi = MathF.Min(dlo, dhi) - mf[d.LimitMarginF + l];
             float vq = sign * s[d.SQvel + dof];
             int lam = d.SLambda + 3 * d.NSlots + l;
-            // warm start is stored signed: a switch to the other end of the range starts from zero
+            // the impulse acts on sign * e_dof; it is kept signed between steps (so a switch to the other
+            // end of the range starts from zero) and unsigned while solving
             float warm = s[lam] * sign;
-            if (phi > d.Lookahead + 2f * h * MathF.Max(0f, -vq))
+            if (phi > d.Lookahead - 2f * h * vq)
             {
                 s[lam] = 0f;
                 continue;
             }
             s[lam] = warm > 0f ? warm : 0f;
-            int jr = d.SRowJ + rows * nv;
-            for (int k = 0; k < nv; k++) s[jr + k] = 0f;
-            s[jr + dof] = sign;
+            int y = d.SRowY + rows * nv;
+            for (int k = 0; k < nv; k++) s[y + k] = 0f;
+            s[y + dof] = sign;
             float target = phi >= 0f ? -phi / h : MathF.Min(-d.Baumgarte * phi / h, d.MaxCorrection);
-            FinishRow(m, s, rows, target, 3 * d.NSlots + l, -1f);
-            // the row's impulse acts on sign * e_dof; keep the working impulse unsigned, restore the sign on exit
+            FinishRow(m, s, rows, vq, target, 3 * d.NSlots + l, -1f);
             rows++;
         }
         return rows;
     }
 
-    /// <summary>W = (M + h D)^-1 J', 1 / (J W), target, slot and friction of row r.</summary>
-    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s, int r, float target, int slot, float mu)
+    /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry), free velocity, target, slot and friction of row r.</summary>
+    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, float ufree, float target, int slot, float mu)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
-        int nv = d.Nv;
-        int jr = d.SRowJ + r * nv, wr = d.SRowW + r * nv;
-        for (int k = 0; k < nv; k++) s[wr + k] = s[jr + k];
-        TreeLdl.Solve(m, s, wr);
-        float a = 0f;
-        for (int k = 0; k < nv; k++) a += s[jr + k] * s[wr + k];
-        s[d.SRowInvA + r] = a > 1e-12f ? 1f / a : 0f;
+        TreeLdl.HalfSolve(m, s, d.SRowY + r * d.Nv);
+        s[d.SRowU + r] = ufree;
         s[d.SRowB + r] = target;
         s[d.SRowSlot + r] = slot;
         s[d.SRowMu + r] = mu;
@@ -135,10 +153,12 @@ public static class Constraints
 
     /// <summary>
     /// Projected Gauss-Seidel on the rows: updates the velocity at SQvel (which holds the free
-    /// velocity on entry) and the impulses at SLambda. Returns the sweeps used; the summed normal
-    /// impulse of the contacts goes to <paramref name="normalImpulse"/>, their count to <paramref name="contacts"/>.
+    /// velocity on entry) and the impulses at SLambda. Works on the Delassus matrix A = Y Y'
+    /// (packed lower triangle) and the row velocities u = J v, so a sweep costs O(rows^2).
+    /// Returns the sweeps used; the summed normal impulse of the contacts goes to
+    /// <paramref name="normalImpulse"/>, their count to <paramref name="contacts"/>.
     /// </summary>
-    public static int Solve<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s, int rows, out float normalImpulse, out int contacts)
+    public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out float normalImpulse, out int contacts)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -146,11 +166,20 @@ public static class Constraints
         TI mi = m.MI;
         int nv = d.Nv;
         int contactRows = 3 * d.NSlots;
-        // warm start: v += W lambda
+        // A = Y Y'
         for (int r = 0; r < rows; r++)
         {
-            float lam = s[d.SLambda + (int)s[d.SRowSlot + r]];
-            if (lam != 0f) AddScaled(s, d.SQvel, d.SRowW + r * nv, lam, nv);
+            int yr = d.SRowY + r * nv;
+            int tr = d.SRowA + r * (r + 1) / 2;
+            for (int c = 0; c <= r; c++) s[tr + c] = Dot(s, yr, d.SRowY + c * nv, nv);
+            float arr = s[tr + r];
+            s[d.SRowInvA + r] = arr > 1e-12f ? 1f / arr : 0f;
+        }
+        // warm start: u += A lambda
+        for (int c = 0; c < rows; c++)
+        {
+            float lam = s[d.SLambda + (int)s[d.SRowSlot + c]];
+            if (lam != 0f) AddColumn(s, d.SRowA, d.SRowU, rows, c, lam);
         }
         int sweeps = 0;
         for (int it = 0; it < d.Iterations; it++)
@@ -160,30 +189,27 @@ public static class Constraints
             int r = 0;
             while (r < rows)
             {
-                int slot = (int)s[d.SRowSlot + r];
-                int li = d.SLambda + slot;
+                int li = d.SLambda + (int)s[d.SRowSlot + r];
                 float lamOld = s[li];
-                float u = Dot(s, d.SRowJ + r * nv, d.SQvel, nv);
-                float lamNew = MathF.Max(0f, lamOld + (s[d.SRowB + r] - u) * s[d.SRowInvA + r]);
+                float inv = s[d.SRowInvA + r];
+                float lamNew = MathF.Max(0f, lamOld + (s[d.SRowB + r] - s[d.SRowU + r]) * inv);
                 float dl = lamNew - lamOld;
                 if (dl != 0f)
                 {
-                    AddScaled(s, d.SQvel, d.SRowW + r * nv, dl, nv);
+                    AddColumn(s, d.SRowA, d.SRowU, rows, r, dl);
                     s[li] = lamNew;
-                    float inv = s[d.SRowInvA + r];
-                    float dv = inv > 0f ? MathF.Abs(dl) / inv : 0f;
-                    change = MathF.Max(change, dv);
+                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) / inv);
                 }
-                if (slot < contactRows && mi[d.SlotCondimI + slot / 3] == 3)
+                float mu = s[d.SRowMu + r];
+                if (mu >= 0f)
                 {
                     // friction pair: Gauss-Seidel step on each tangent, then project onto the disc |lambda_t| <= mu lambda_n
                     int r1 = r + 1, r2 = r + 2;
                     float l1 = s[li + 1], l2 = s[li + 2];
-                    float u1 = Dot(s, d.SRowJ + r1 * nv, d.SQvel, nv);
-                    float u2 = Dot(s, d.SRowJ + r2 * nv, d.SQvel, nv);
-                    float n1 = l1 - u1 * s[d.SRowInvA + r1];
-                    float n2 = l2 - u2 * s[d.SRowInvA + r2];
-                    float limit = s[d.SRowMu + r] * lamNew;
+                    float inv1 = s[d.SRowInvA + r1], inv2 = s[d.SRowInvA + r2];
+                    float n1 = l1 - s[d.SRowU + r1] * inv1;
+                    float n2 = l2 - s[d.SRowU + r2] * inv2;
+                    float limit = mu * lamNew;
                     float mag2 = n1 * n1 + n2 * n2;
                     if (mag2 > limit * limit)
                     {
@@ -194,15 +220,13 @@ public static class Constraints
                     float d1 = n1 - l1, d2 = n2 - l2;
                     if (d1 != 0f)
                     {
-                        AddScaled(s, d.SQvel, d.SRowW + r1 * nv, d1, nv);
-                        float inv = s[d.SRowInvA + r1];
-                        if (inv > 0f) change = MathF.Max(change, MathF.Abs(d1) / inv);
+                        AddColumn(s, d.SRowA, d.SRowU, rows, r1, d1);
+                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) / inv1);
                     }
                     if (d2 != 0f)
                     {
-                        AddScaled(s, d.SQvel, d.SRowW + r2 * nv, d2, nv);
-                        float inv = s[d.SRowInvA + r2];
-                        if (inv > 0f) change = MathF.Max(change, MathF.Abs(d2) / inv);
+                        AddColumn(s, d.SRowA, d.SRowU, rows, r2, d2);
+                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) / inv2);
                     }
                     s[li + 1] = n1;
                     s[li + 2] = n2;
@@ -215,37 +239,49 @@ public static class Constraints
             }
             if (change < d.Tolerance) break;
         }
+        // v = v_free + (M + h D)^-1 J' lambda = v_free + L^-1 D^-1/2 (Y' lambda); STau is free by now
         normalImpulse = 0f;
         contacts = 0;
+        for (int k = 0; k < nv; k++) s[d.STau + k] = 0f;
         for (int r = 0; r < rows; r++)
         {
             int slot = (int)s[d.SRowSlot + r];
+            float lam = s[d.SLambda + slot];
+            if (lam != 0f) AddScaled(s, d.STau, d.SRowY + r * nv, lam, nv);
             if (slot >= contactRows)
             {
-                // limit impulses are kept signed between steps (see BuildRows)
                 int l = slot - contactRows;
                 float q = s[d.SQpos + mi[d.LimitQposI + l]];
                 float dlo = q - m.MF[d.LimitLoF + l], dhi = m.MF[d.LimitHiF + l] - q;
-                if (dlo > dhi) s[d.SLambda + slot] = -s[d.SLambda + slot];
+                if (dlo > dhi) s[d.SLambda + slot] = -lam;
             }
             else if (slot % 3 == 0)
             {
-                float ln = s[d.SLambda + slot];
-                normalImpulse += ln;
-                if (ln > 0f) contacts++;
+                normalImpulse += lam;
+                if (lam > 0f) contacts++;
             }
         }
+        TreeLdl.HalfSolveT(m, s, d.STau);
+        for (int k = 0; k < nv; k++) s[d.SQvel + k] += s[d.STau + k];
         return sweeps;
     }
 
-    private static float Dot<TF>(in Scratch<TF> s, int a, int b, int n) where TF : struct, IView<float>
+    /// <summary>u += A[:, c] * a for the symmetric A stored as a packed lower triangle (row r at r (r + 1) / 2).</summary>
+    private static void AddColumn<TF>(Scratch<TF> s, int a, int u, int rows, int c, float x) where TF : struct, IView<float>
+    {
+        int tc = a + c * (c + 1) / 2;
+        for (int k = 0; k < c; k++) s[u + k] += s[tc + k] * x;
+        for (int k = c; k < rows; k++) s[u + k] += s[a + k * (k + 1) / 2 + c] * x;
+    }
+
+    private static float Dot<TF>(Scratch<TF> s, int a, int b, int n) where TF : struct, IView<float>
     {
         float r = 0f;
         for (int k = 0; k < n; k++) r += s[a + k] * s[b + k];
         return r;
     }
 
-    private static void AddScaled<TF>(in Scratch<TF> s, int y, int x, float a, int n) where TF : struct, IView<float>
+    private static void AddScaled<TF>(Scratch<TF> s, int y, int x, float a, int n) where TF : struct, IView<float>
     {
         for (int k = 0; k < n; k++) s[y + k] += a * s[x + k];
     }

@@ -16,7 +16,7 @@ public static class Kinematics
     public const int JointHinge = 3;
 
     /// <summary>Fills xpos, xquat, xmat, cdof and cinert from qpos.</summary>
-    public static void Run<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    public static void Run<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -106,7 +106,7 @@ public static class Kinematics
     }
 
     /// <summary>cinert of body b at its tree's reference point: m, h = m r, I_com (world) + m (|r|^2 1 - r r').</summary>
-    private static void StoreInertia<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s, int b, V3 pos, M33 r)
+    private static void StoreInertia<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int b, V3 pos, M33 r)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -147,7 +147,7 @@ public static class Kinematics
         s[ci + 9] = wyz - mass * rc.Y * rc.Z;
     }
 
-    public static M33 LoadMat<TF>(in Scratch<TF> s, int k) where TF : struct, IView<float>
+    public static M33 LoadMat<TF>(Scratch<TF> s, int k) where TF : struct, IView<float>
     {
         M33 r;
         r.M00 = s[k];
@@ -162,7 +162,7 @@ public static class Kinematics
         return r;
     }
 
-    private static void StoreMat<TF>(in Scratch<TF> s, int k, M33 r) where TF : struct, IView<float>
+    private static void StoreMat<TF>(Scratch<TF> s, int k, M33 r) where TF : struct, IView<float>
     {
         s[k] = r.M00;
         s[k + 1] = r.M01;

@@ -20,7 +20,7 @@ public static class PhysicsStep
     /// of <paramref name="ctrl"/> (Envs x Nu). With <paramref name="diagnose"/> = 1 it writes the
     /// environment's diagnostics row (Envs x <see cref="SimDims.DiagSize"/>).
     /// </summary>
-    public static void Run<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s, TF ctrl, TF diag, int env, int diagnose)
+    public static void Run<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, TF ctrl, TF diag, int env, int diagnose)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -77,7 +77,7 @@ public static class PhysicsStep
     }
 
     /// <summary>q' = q (+) h v (MuJoCo's mj_integratePos): positions and hinges add, quaternions rotate by exp(h w_local) and renormalise.</summary>
-    public static void Integrate<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    public static void Integrate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {

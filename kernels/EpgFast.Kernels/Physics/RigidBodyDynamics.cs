@@ -15,7 +15,7 @@ public static class RigidBodyDynamics
     /// cvel, cacc (with gravity as a base acceleration), cfrc and bias = C(q, v) v + g(q), as
     /// MuJoCo's qfrc_bias.
     /// </summary>
-    public static void Bias<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    public static void Bias<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -87,7 +87,7 @@ public static class RigidBodyDynamics
     }
 
     /// <summary>M (lower triangle, entries (i, j) with j an ancestor dof of i or j = i) by composite rigid bodies, armature added.</summary>
-    public static void MassMatrix<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    public static void MassMatrix<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -118,7 +118,7 @@ public static class RigidBodyDynamics
     }
 
     /// <summary>0.5 v' M v with the tree-sparse M (before factorisation).</summary>
-    public static float KineticEnergy<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    public static float KineticEnergy<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -139,7 +139,7 @@ public static class RigidBodyDynamics
 
     /// <summary>Spatial inertia (m, h, I at c) times motion (w, v): p = m v + w x h, n = I w + h x v.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Apply<TF>(in Scratch<TF> s, int ci, V3 w, V3 v, out V3 n, out V3 p) where TF : struct, IView<float>
+    public static void Apply<TF>(Scratch<TF> s, int ci, V3 w, V3 v, out V3 n, out V3 p) where TF : struct, IView<float>
     {
         float mass = s[ci];
         V3 h = s.Get3(ci + 1);
@@ -149,7 +149,7 @@ public static class RigidBodyDynamics
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot6<TF>(in Scratch<TF> s, int a, int b) where TF : struct, IView<float>
+    private static float Dot6<TF>(Scratch<TF> s, int a, int b) where TF : struct, IView<float>
     {
         float r = 0f;
         for (int k = 0; k < 6; k++) r += s[a + k] * s[b + k];

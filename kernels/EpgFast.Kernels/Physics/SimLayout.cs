@@ -72,12 +72,14 @@ public struct SimDims
     public int SCdof;
     /// <summary>Joint-space mass matrix, nv x nv (lower triangle, tree-sparse), then its L'DL factor in place.</summary>
     public int SM;
-    /// <summary>Per dof: inverse of D in M = L' D L.</summary>
-    public int SDinv;
-    /// <summary>Per dof vectors: bias, smooth force, free velocity.</summary>
-    public int SBias, STau, SVfree;
-    /// <summary>Constraint rows: J (MaxRows x Nv), M^-1 J' (MaxRows x Nv), target velocity, 1/A_rr, slot id, friction.</summary>
-    public int SRowJ, SRowW, SRowB, SRowInvA, SRowSlot, SRowMu;
+    /// <summary>Per dof: inverse of D in M = L' D L, and its square root.</summary>
+    public int SDinv, SDinvSqrt;
+    /// <summary>Per dof vectors: bias, smooth force (then free acceleration).</summary>
+    public int SBias, STau;
+    /// <summary>Constraint rows: Y = D^-1/2 L^-T J' (MaxRows x Nv), target velocity, 1/A_rr, slot id, friction (-1: none), row velocity.</summary>
+    public int SRowY, SRowB, SRowInvA, SRowSlot, SRowMu, SRowU;
+    /// <summary>Delassus matrix A = Y Y' of the active rows, packed lower triangle (MaxRows (MaxRows + 1) / 2).</summary>
+    public int SRowA;
     /// <summary>Per contact slot: the contact's signed distance (for the diagnostics).</summary>
     public int SSlotDist;
 

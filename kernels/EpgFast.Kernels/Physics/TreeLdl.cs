@@ -11,7 +11,7 @@ namespace EpgFast.Kernels.Physics;
 public static class TreeLdl
 {
     /// <summary>Factorises the matrix at SM in place.</summary>
-    public static void Factor<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s)
+    public static void Factor<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -23,6 +23,7 @@ public static class TreeLdl
             float dk = s[d.SM + k * nv + k];
             float inv = 1f / dk;
             s[d.SDinv + k] = inv;
+            s[d.SDinvSqrt + k] = MathF.Sqrt(inv);
             for (int i = mi[d.DofParentI + k]; i >= 0; i = mi[d.DofParentI + i])
             {
                 float mki = s[d.SM + k * nv + i];
@@ -36,7 +37,7 @@ public static class TreeLdl
     }
 
     /// <summary>x = M^-1 x in place for the vector at scratch offset <paramref name="x"/> (Nv elements), with the factor from <see cref="Factor"/>.</summary>
-    public static void Solve<TF, TI>(in SimModel<TF, TI> m, in Scratch<TF> s, int x)
+    public static void Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -57,6 +58,41 @@ public static class TreeLdl
         for (int i = 0; i < nv; i++)
         {
             float xi = s[x + i];
+            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
+                xi -= s[d.SM + i * nv + j] * s[x + j];
+            s[x + i] = xi;
+        }
+    }
+
+    /// <summary>x = D^-1/2 L^-T x in place (half of <see cref="Solve"/>: M^-1 = B' B with B = D^-1/2 L^-T).</summary>
+    public static void HalfSolve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int nv = d.Nv;
+        for (int i = nv - 1; i >= 0; i--)
+        {
+            float xi = s[x + i];
+            if (xi == 0f) continue;
+            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
+                s[x + j] -= s[d.SM + i * nv + j] * xi;
+        }
+        for (int i = 0; i < nv; i++) s[x + i] *= s[d.SDinvSqrt + i];
+    }
+
+    /// <summary>x = L^-1 D^-1/2 x in place (B' x, the other half of <see cref="Solve"/>).</summary>
+    public static void HalfSolveT<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int nv = d.Nv;
+        for (int i = 0; i < nv; i++)
+        {
+            float xi = s[x + i] * s[d.SDinvSqrt + i];
             for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
                 xi -= s[d.SM + i * nv + j] * s[x + j];
             s[x + i] = xi;

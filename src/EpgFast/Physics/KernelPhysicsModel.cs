@@ -226,15 +226,16 @@ public sealed class KernelPhysicsModel
         d.SCdof = S(6 * nv);
         d.SM = S(nv * nv);
         d.SDinv = S(nv);
+        d.SDinvSqrt = S(nv);
         d.SBias = S(nv);
         d.STau = S(nv);
-        d.SVfree = S(nv);
-        d.SRowJ = S(d.MaxRows * nv);
-        d.SRowW = S(d.MaxRows * nv);
+        d.SRowY = S(d.MaxRows * nv);
         d.SRowB = S(d.MaxRows);
         d.SRowInvA = S(d.MaxRows);
         d.SRowSlot = S(d.MaxRows);
         d.SRowMu = S(d.MaxRows);
+        d.SRowU = S(d.MaxRows);
+        d.SRowA = S(d.MaxRows * (d.MaxRows + 1) / 2);
         d.SSlotDist = S(d.NSlots);
         d.ScratchSize = Math.Max(1, size);
 
