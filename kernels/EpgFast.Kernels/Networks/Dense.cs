@@ -81,10 +81,26 @@ public static class Act
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Apply(Activation a, float z) => a switch
     {
-        Activation.Tanh => MathF.Tanh(z),
+        Activation.Tanh => Tanh(z),
         Activation.LeakyRelu => z > 0f ? z : LeakySlope * z,
         _ => z,
     };
+
+    /// <summary>
+    /// tanh from one exponential: 1 - 2 / (exp(2z) + 1) (exact limits +-1 for large |z|), and its Taylor series
+    /// below |z| = 1/8 where the subtraction would lose relative precision. Absolute error about 1e-7, relative
+    /// error below 1e-6; several times faster than MathF.Tanh on the CPU.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Tanh(float z)
+    {
+        if (z > -0.125f && z < 0.125f)
+        {
+            float z2 = z * z;
+            return z * (1f + z2 * (-1f / 3f + z2 * (2f / 15f - z2 * (17f / 315f))));
+        }
+        return 1f - 2f / (MathF.Exp(2f * z) + 1f);
+    }
 
     /// <summary>d act / dz given the output y = act(z).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -98,6 +114,8 @@ public static class Act
 
 /// <summary>
 /// Dense forward. One work item per (learner, row): index = l * Rows + r.
+/// Four outputs at a time share each input load and keep four independent accumulators
+/// (scalar code is otherwise bound by the latency of one dependent add chain).
 /// </summary>
 public struct DenseForwardKernel<TF> : IKernel where TF : struct, IView<float>
 {
@@ -119,7 +137,25 @@ public struct DenseForwardKernel<TF> : IKernel where TF : struct, IView<float>
         int yBase = index * nOut;
         int w = l * S.ParamStride + S.ParamOffset;
         int b = l * S.ParamStride + S.BiasOffset;
-        for (int o = 0; o < nOut; o++)
+        int o = 0;
+        for (; o + 4 <= nOut; o += 4)
+        {
+            int w0 = w + o * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+            float z0 = p[b + o], z1 = p[b + o + 1], z2 = p[b + o + 2], z3 = p[b + o + 3];
+            for (int i = 0; i < nIn; i++)
+            {
+                float xi = x[xBase + i];
+                z0 += p[w0 + i] * xi;
+                z1 += p[w1 + i] * xi;
+                z2 += p[w2 + i] * xi;
+                z3 += p[w3 + i] * xi;
+            }
+            y[yBase + o] = Act.Apply(act, z0);
+            y[yBase + o + 1] = Act.Apply(act, z1);
+            y[yBase + o + 2] = Act.Apply(act, z2);
+            y[yBase + o + 3] = Act.Apply(act, z3);
+        }
+        for (; o < nOut; o++)
         {
             float z = p[b + o];
             int wRow = w + o * nIn;
@@ -152,17 +188,30 @@ public struct DenseBackwardInputKernel<TF> : IKernel where TF : struct, IView<fl
     public readonly void Execute(int index)
     {
         TF p = P, y = Y, dy = DY, dx = DX;
+        int nIn = S.In, nOut = S.Out;
+        Activation act = S.Act;
         int l = index / S.Rows;
-        int xBase = index * S.In;
-        int yBase = index * S.Out;
+        int xBase = index * nIn;
+        int yBase = index * nOut;
         int w = l * S.ParamStride + S.ParamOffset;
-        for (int i = 0; i < S.In; i++)
-            if (Accumulate == 0) dx[xBase + i] = 0f;
-        for (int o = 0; o < S.Out; o++)
+        if (Accumulate == 0)
+            for (int i = 0; i < nIn; i++) dx[xBase + i] = 0f;
+        int o = 0;
+        for (; o + 4 <= nOut; o += 4)
         {
-            float dz = dy[yBase + o] * Act.GradFromOutput(S.Act, y[yBase + o]);
-            int wRow = w + o * S.In;
-            for (int i = 0; i < S.In; i++)
+            float d0 = dy[yBase + o] * Act.GradFromOutput(act, y[yBase + o]);
+            float d1 = dy[yBase + o + 1] * Act.GradFromOutput(act, y[yBase + o + 1]);
+            float d2 = dy[yBase + o + 2] * Act.GradFromOutput(act, y[yBase + o + 2]);
+            float d3 = dy[yBase + o + 3] * Act.GradFromOutput(act, y[yBase + o + 3]);
+            int w0 = w + o * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+            for (int i = 0; i < nIn; i++)
+                dx[xBase + i] += p[w0 + i] * d0 + p[w1 + i] * d1 + p[w2 + i] * d2 + p[w3 + i] * d3;
+        }
+        for (; o < nOut; o++)
+        {
+            float dz = dy[yBase + o] * Act.GradFromOutput(act, y[yBase + o]);
+            int wRow = w + o * nIn;
+            for (int i = 0; i < nIn; i++)
                 dx[xBase + i] += p[wRow + i] * dz;
         }
     }
@@ -188,20 +237,36 @@ public struct DenseBackwardParamsKernel<TF> : IKernel where TF : struct, IView<f
     public readonly void Execute(int index)
     {
         TF x = X, y = Y, dy = DY, g = G;
-        int l = index / S.Out;
-        int o = index - l * S.Out;
-        int w = l * S.ParamStride + S.ParamOffset;
-        int wRow = w + o * S.In;
+        int nIn = S.In, nOut = S.Out, rows = S.Rows, xs = S.InStride;
+        Activation act = S.Act;
+        int l = index / nOut;
+        int o = index - l * nOut;
+        int wRow = l * S.ParamStride + S.ParamOffset + o * nIn;
         int bIdx = l * S.ParamStride + S.BiasOffset + o;
         float db = 0f;
-        for (int r = 0; r < S.Rows; r++)
+        int r = 0;
+        // Four rows at a time: one read-modify-write of each weight gradient per four rows.
+        for (; r + 4 <= rows; r += 4)
         {
-            int row = l * S.Rows + r;
-            int yi = row * S.Out + o;
-            float dz = dy[yi] * Act.GradFromOutput(S.Act, y[yi]);
+            int row = l * rows + r;
+            int yi = row * nOut + o;
+            float d0 = dy[yi] * Act.GradFromOutput(act, y[yi]);
+            float d1 = dy[yi + nOut] * Act.GradFromOutput(act, y[yi + nOut]);
+            float d2 = dy[yi + 2 * nOut] * Act.GradFromOutput(act, y[yi + 2 * nOut]);
+            float d3 = dy[yi + 3 * nOut] * Act.GradFromOutput(act, y[yi + 3 * nOut]);
+            db += d0 + d1 + d2 + d3;
+            int x0 = row * xs + S.InOffset, x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+            for (int i = 0; i < nIn; i++)
+                g[wRow + i] += d0 * x[x0 + i] + d1 * x[x1 + i] + d2 * x[x2 + i] + d3 * x[x3 + i];
+        }
+        for (; r < rows; r++)
+        {
+            int row = l * rows + r;
+            int yi = row * nOut + o;
+            float dz = dy[yi] * Act.GradFromOutput(act, y[yi]);
             db += dz;
-            int xBase = row * S.InStride + S.InOffset;
-            for (int i = 0; i < S.In; i++)
+            int xBase = row * xs + S.InOffset;
+            for (int i = 0; i < nIn; i++)
                 g[wRow + i] += dz * x[xBase + i];
         }
         g[bIdx] += db;

@@ -81,7 +81,59 @@ public struct LossConv0ForwardKernel<TF> : IKernel where TF : struct, IView<floa
         int inDim = S.InDim;
         int pb = S.PhiBase(l);
         int ls = l * S.ParamStride + S.LogStdOffset;
-        for (int o = 0; o < S.C0; o++)
+        int K0 = S.K0, T = S.TrajDim, A = S.Act, ws = inDim * K0;
+        int o = 0;
+        // Four output channels at a time: each input value is loaded once for four independent accumulators.
+        for (; o + 4 <= S.C0; o += 4)
+        {
+            int b = pb + S.Conv0B + o;
+            float z0 = phi[b], z1 = phi[b + 1], z2 = phi[b + 2], z3 = phi[b + 3];
+            int wo = pb + S.Conv0W + o * ws;
+            for (int c = 0; c < T; c++)
+            {
+                int wc = wo + c * K0;
+                int x = n0 * T + c;
+                for (int k = 0; k < K0; k++)
+                {
+                    float v = traj[x + k * T];
+                    z0 += phi[wc + k] * v;
+                    z1 += phi[wc + ws + k] * v;
+                    z2 += phi[wc + 2 * ws + k] * v;
+                    z3 += phi[wc + 3 * ws + k] * v;
+                }
+            }
+            for (int a = 0; a < A; a++)
+            {
+                int wc = wo + (T + a) * K0;
+                int x = n0 * A + a;
+                for (int k = 0; k < K0; k++)
+                {
+                    float v = mean[x + k * A];
+                    z0 += phi[wc + k] * v;
+                    z1 += phi[wc + ws + k] * v;
+                    z2 += phi[wc + 2 * ws + k] * v;
+                    z3 += phi[wc + 3 * ws + k] * v;
+                }
+            }
+            int nConst = A + S.Mem;
+            for (int j = 0; j < nConst; j++)
+            {
+                float v = j < A ? p[ls + j] : memV[l * S.Mem + j - A];
+                int wc = wo + (T + A + j) * K0;
+                for (int k = 0; k < K0; k++)
+                {
+                    z0 += phi[wc + k] * v;
+                    z1 += phi[wc + ws + k] * v;
+                    z2 += phi[wc + 2 * ws + k] * v;
+                    z3 += phi[wc + 3 * ws + k] * v;
+                }
+            }
+            h0[index * S.C0 + o] = Act.Apply(Activation.LeakyRelu, z0);
+            h0[index * S.C0 + o + 1] = Act.Apply(Activation.LeakyRelu, z1);
+            h0[index * S.C0 + o + 2] = Act.Apply(Activation.LeakyRelu, z2);
+            h0[index * S.C0 + o + 3] = Act.Apply(Activation.LeakyRelu, z3);
+        }
+        for (; o < S.C0; o++)
         {
             float z = phi[pb + S.Conv0B + o];
             int wo = pb + S.Conv0W + o * inDim * S.K0;
@@ -137,7 +189,29 @@ public struct LossConv1ForwardKernel<TF> : IKernel where TF : struct, IView<floa
         int t = index - l * S.Len1;
         int pb = S.PhiBase(l);
         int x0 = (l * S.Len0 + t * S.S1) * S.C0;
-        for (int o = 0; o < S.C1; o++)
+        int C0 = S.C0, K1 = S.K1, ws = C0 * K1;
+        int o = 0;
+        for (; o + 4 <= S.C1; o += 4)
+        {
+            int b = pb + S.Conv1B + o;
+            float z0 = phi[b], z1 = phi[b + 1], z2 = phi[b + 2], z3 = phi[b + 3];
+            int wo = pb + S.Conv1W + o * ws;
+            for (int k = 0; k < K1; k++)
+                for (int c = 0; c < C0; c++)
+                {
+                    float v = h0[x0 + k * C0 + c];
+                    int wc = wo + c * K1 + k;
+                    z0 += phi[wc] * v;
+                    z1 += phi[wc + ws] * v;
+                    z2 += phi[wc + 2 * ws] * v;
+                    z3 += phi[wc + 3 * ws] * v;
+                }
+            h1[index * S.C1 + o] = Act.Apply(Activation.LeakyRelu, z0);
+            h1[index * S.C1 + o + 1] = Act.Apply(Activation.LeakyRelu, z1);
+            h1[index * S.C1 + o + 2] = Act.Apply(Activation.LeakyRelu, z2);
+            h1[index * S.C1 + o + 3] = Act.Apply(Activation.LeakyRelu, z3);
+        }
+        for (; o < S.C1; o++)
         {
             float z = phi[pb + S.Conv1B + o];
             int wo = pb + S.Conv1W + o * S.C0 * S.K1;
@@ -261,7 +335,7 @@ public struct LossHeadKernel<TF, TI> : IKernel where TF : struct, IView<float> w
 /// <summary>
 /// Sums the head's rows for one learner: loss[l] = sum_j rowLoss; adds Scale * d/dmean to DMean at
 /// the sampled buffer rows, Scale * d/dlogstd to the learner's gradient block, Scale * d/dmem to DMem;
-/// keeps dctx (unscaled) and dpool = Wc^T dctx / Len1 for the context path's backward.
+/// keeps dctx (unscaled), dpool = Wc^T dctx / Len1 and dz1 = dpool leaky'(h1) for the context path's backward.
 /// One work item per learner (sequential over the minibatch, so repeated rows are safe).
 /// </summary>
 public struct LossHeadReduceKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
@@ -280,6 +354,10 @@ public struct LossHeadReduceKernel<TF, TI> : IKernel where TF : struct, IView<fl
     public TF DCtx;
     /// <summary>dpool: (Learners, C1), written</summary>
     public TF DPool;
+    /// <summary>h1: (Learners, Len1, C1), the second convolution's output</summary>
+    public TF H1;
+    /// <summary>dz1: (Learners, Len1, C1), written: the gradient at the second convolution's pre-activation</summary>
+    public TF DZ1;
     /// <summary>dmean: (Learners, Rows, Act), accumulated into</summary>
     public TF DMean;
     /// <summary>g: (Learners, ParamStride), log-std gradient accumulated at LogStdOffset</summary>
@@ -292,7 +370,7 @@ public struct LossHeadReduceKernel<TF, TI> : IKernel where TF : struct, IView<fl
 
     public readonly void Execute(int l)
     {
-        TF rowLoss = RowLoss, part = Part, phi = Phi, loss = Loss, dCtx = DCtx, dPool = DPool, dMean = DMean, g = G, dMem = DMem;
+        TF rowLoss = RowLoss, part = Part, phi = Phi, loss = Loss, dCtx = DCtx, dPool = DPool, h1 = H1, dz1 = DZ1, dMean = DMean, g = G, dMem = DMem;
         TI idx = Idx;
         int mb = S.Minibatch, pd = S.PartDim;
         int pb = S.PhiBase(l);
@@ -311,6 +389,13 @@ public struct LossHeadReduceKernel<TF, TI> : IKernel where TF : struct, IView<fl
             for (int o = 0; o < S.Ctx; o++) s += phi[pb + S.CtxW + o * S.C1 + c] * dCtx[l * S.Ctx + o];
             dPool[l * S.C1 + c] = s / S.Len1;
         }
+        // dz1[t, c] = dpool[c] leaky'(h1[t, c]): the mean over time spreads dpool evenly over the steps.
+        for (int t = 0; t < S.Len1; t++)
+            for (int c = 0; c < S.C1; c++)
+            {
+                int i = (l * S.Len1 + t) * S.C1 + c;
+                dz1[i] = dPool[l * S.C1 + c] * Act.GradFromOutput(Activation.LeakyRelu, h1[i]);
+            }
         for (int j = 0; j < mb; j++)
         {
             int n = l * S.Rows + Sel.RowBase + idx[l * Sel.IdxStride + Sel.IdxOffset + j];
@@ -332,18 +417,16 @@ public struct LossHeadReduceKernel<TF, TI> : IKernel where TF : struct, IView<fl
 }
 
 /// <summary>
-/// Context backward through the second convolution: with dz1[t1, o] = dpool[o] leaky'(h1[t1, o])
-/// (the mean over time spreads dpool evenly), dz0[t0, c] = leaky'(h0[t0, c]) sum_{k, o: S1 t1 + k = t0}
-/// W1[o, c, k] dz1[t1, o]. One work item per (learner, t0).
+/// Context backward through the second convolution: dz0[t0, c] = leaky'(h0[t0, c]) sum_{k, o: S1 t1 + k = t0}
+/// W1[o, c, k] dz1[t1, o], with dz1 from <see cref="LossHeadReduceKernel{TF, TI}"/>. Four input channels at a time
+/// accumulate in registers. One work item per (learner, t0).
 /// </summary>
 public struct LossConv1BackwardKernel<TF> : IKernel where TF : struct, IView<float>
 {
     /// <summary>h0: (Learners, Len0, C0)</summary>
     public TF H0;
-    /// <summary>h1: (Learners, Len1, C1)</summary>
-    public TF H1;
-    /// <summary>dpool: (Learners, C1)</summary>
-    public TF DPool;
+    /// <summary>dz1: (Learners, Len1, C1)</summary>
+    public TF DZ1;
     /// <summary>phi: (Members, PhiStride)</summary>
     public TF Phi;
     /// <summary>dz0: (Learners, Len0, C0), written (gradient at conv0's pre-activation)</summary>
@@ -352,27 +435,54 @@ public struct LossConv1BackwardKernel<TF> : IKernel where TF : struct, IView<flo
 
     public readonly void Execute(int index)
     {
-        TF h0 = H0, h1 = H1, dPool = DPool, phi = Phi, dz0 = DZ0;
+        TF h0 = H0, dz1 = DZ1, phi = Phi, dz0 = DZ0;
         int l = index / S.Len0;
         int t0 = index - l * S.Len0;
         int pb = S.PhiBase(l);
-        for (int c = 0; c < S.C0; c++) dz0[index * S.C0 + c] = 0f;
-        for (int k = 0; k < S.K1; k++)
+        int C0 = S.C0, C1 = S.C1, K1 = S.K1, wo = C0 * K1;
+        int c = 0;
+        for (; c + 4 <= C0; c += 4)
         {
-            int d = t0 - k;
-            if (d < 0) break;
-            int t1 = d / S.S1;
-            if (t1 * S.S1 != d || t1 >= S.Len1) continue;
-            for (int o = 0; o < S.C1; o++)
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int k = 0; k < K1; k++)
             {
-                int hi = (l * S.Len1 + t1) * S.C1 + o;
-                float dz1 = dPool[l * S.C1 + o] * Act.GradFromOutput(Activation.LeakyRelu, h1[hi]);
-                int w = pb + S.Conv1W + o * S.C0 * S.K1 + k;
-                for (int c = 0; c < S.C0; c++) dz0[index * S.C0 + c] += phi[w + c * S.K1] * dz1;
+                int d = t0 - k;
+                if (d < 0) break;
+                int t1 = d / S.S1;
+                if (t1 * S.S1 != d || t1 >= S.Len1) continue;
+                int zb = (l * S.Len1 + t1) * C1;
+                int w = pb + S.Conv1W + c * K1 + k;
+                for (int o = 0; o < C1; o++)
+                {
+                    float g = dz1[zb + o];
+                    int wk = w + o * wo;
+                    a0 += phi[wk] * g;
+                    a1 += phi[wk + K1] * g;
+                    a2 += phi[wk + 2 * K1] * g;
+                    a3 += phi[wk + 3 * K1] * g;
+                }
             }
+            int hi = index * C0 + c;
+            dz0[hi] = a0 * Act.GradFromOutput(Activation.LeakyRelu, h0[hi]);
+            dz0[hi + 1] = a1 * Act.GradFromOutput(Activation.LeakyRelu, h0[hi + 1]);
+            dz0[hi + 2] = a2 * Act.GradFromOutput(Activation.LeakyRelu, h0[hi + 2]);
+            dz0[hi + 3] = a3 * Act.GradFromOutput(Activation.LeakyRelu, h0[hi + 3]);
         }
-        for (int c = 0; c < S.C0; c++)
-            dz0[index * S.C0 + c] *= Act.GradFromOutput(Activation.LeakyRelu, h0[index * S.C0 + c]);
+        for (; c < C0; c++)
+        {
+            float acc = 0f;
+            for (int k = 0; k < K1; k++)
+            {
+                int d = t0 - k;
+                if (d < 0) break;
+                int t1 = d / S.S1;
+                if (t1 * S.S1 != d || t1 >= S.Len1) continue;
+                int zb = (l * S.Len1 + t1) * C1;
+                int w = pb + S.Conv1W + c * K1 + k;
+                for (int o = 0; o < C1; o++) acc += phi[w + o * wo] * dz1[zb + o];
+            }
+            dz0[index * C0 + c] = acc * Act.GradFromOutput(Activation.LeakyRelu, h0[index * C0 + c]);
+        }
     }
 }
 

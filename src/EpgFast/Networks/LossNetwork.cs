@@ -37,6 +37,7 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         DCtx = device.Allocate<float>(learners * s.Ctx);
         DPool = device.Allocate<float>(learners * s.C1);
         DZ0 = device.Allocate<float>(learners * s.Len0 * s.C0);
+        DZ1 = device.Allocate<float>(learners * s.Len1 * s.C1);
         Loss = device.Allocate<float>(learners);
     }
 
@@ -54,10 +55,11 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
     /// <summary>Per-row scratch: row loss (L, mb), head gradient parts (L, mb, Ctx + 2 Act + Mem).</summary>
     public DeviceBuffer<float> RowLoss { get; }
     public DeviceBuffer<float> Part { get; }
-    /// <summary>Backward scratch: dctx (L, Ctx), dpool (L, C1), dz0 (L, Len0, C0).</summary>
+    /// <summary>Backward scratch: dctx (L, Ctx), dpool (L, C1), dz0 (L, Len0, C0), dz1 (L, Len1, C1).</summary>
     public DeviceBuffer<float> DCtx { get; }
     public DeviceBuffer<float> DPool { get; }
     public DeviceBuffer<float> DZ0 { get; }
+    public DeviceBuffer<float> DZ1 { get; }
     /// <summary>loss: (Learners), L_phi of the last call (unscaled).</summary>
     public DeviceBuffer<float> Loss { get; }
 
@@ -94,9 +96,9 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         _device.Launch(L, new LossHeadReduceKernel<TF, TI>
         {
             RowLoss = RowLoss.View<TF>(), Part = Part.View<TF>(), Phi = phiV, Idx = idxV, Loss = Loss.View<TF>(), DCtx = DCtx.View<TF>(),
-            DPool = DPool.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = s, Sel = sel, Scale = scale,
+            DPool = DPool.View<TF>(), H1 = H1.View<TF>(), DZ1 = DZ1.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = s, Sel = sel, Scale = scale,
         });
-        _device.Launch(L * s.Len0, new LossConv1BackwardKernel<TF> { H0 = H0.View<TF>(), H1 = H1.View<TF>(), DPool = DPool.View<TF>(), Phi = phiV, DZ0 = DZ0.View<TF>(), S = s });
+        _device.Launch(L * s.Len0, new LossConv1BackwardKernel<TF> { H0 = H0.View<TF>(), DZ1 = DZ1.View<TF>(), Phi = phiV, DZ0 = DZ0.View<TF>(), S = s });
         _device.Launch(L * s.Rows, new LossConv0BackwardMeanKernel<TF> { DZ0 = DZ0.View<TF>(), Phi = phiV, DMean = dMean.View<TF>(), S = s, Scale = scale });
         _device.Launch(L, new LossConv0BackwardConstKernel<TF>
         {
@@ -109,6 +111,6 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
 
     public void Dispose()
     {
-        foreach (var b in new[] { H0, H1, Pool, Ctx, HeadAct, RowLoss, Part, DCtx, DPool, DZ0, Loss }) b.Dispose();
+        foreach (var b in new[] { H0, H1, Pool, Ctx, HeadAct, RowLoss, Part, DCtx, DPool, DZ0, DZ1, Loss }) b.Dispose();
     }
 }
