@@ -475,7 +475,7 @@ public static class GradientChecks
                 }, plk[..lay.Size]);
                 gRef.AddRange(fd);
                 gRef.AddRange(new double[lay.Stride - lay.Size]);
-                if (k == 0)
+                if (ReferenceEquals(pk, p0))
                 {
                     var mean = R.MlpRows(lay.Policy, pl0, trajL, N, T, 0);
                     var mem = R.Memory(lay, pl0);
@@ -485,8 +485,8 @@ public static class GradientChecks
                     lossGot.Add((1 - alpha) * loss0[l] + alpha * ppo0[l * 4]);
                 }
             }
-            if (k == 0) errs.Add(Err("loss", lossGot.ToArray(), lossRef.ToArray()));
-            errs.Add(Err($"dparams(k={k})", got, gRef.ToArray()));
+            if (lossGot.Count > 0) errs.Add(Err("loss", lossGot.ToArray(), lossRef.ToArray()));
+            errs.Add(Err(ReferenceEquals(pk, p0) ? $"dparams(update start, k={k})" : $"dparams(perturbed, k={k})", got, gRef.ToArray()));
         }
         return new CaseResult("learner-gradient", errs);
     }
