@@ -21,6 +21,7 @@ public static class Program
         typeof(TrainOptions),
         typeof(EvalOptions),
         typeof(PhysicsOptions),
+        typeof(BenchOptions),
     ];
 
     public static int Main(string[] args)

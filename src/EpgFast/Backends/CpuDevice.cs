@@ -27,7 +27,7 @@ public sealed class CpuDevice : Device
 
     public override long MemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
-    public override DeviceBuffer<T> Allocate<T>(int length) => new CpuBuffer<T>(length);
+    public override DeviceBuffer<T> Allocate<T>(int length) => Counted(new CpuBuffer<T>(length));
 
     public override void Launch<TKernel>(int n, in TKernel kernel)
     {
@@ -91,6 +91,7 @@ public sealed unsafe class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
 
     public override void Dispose()
     {
+        Uncount();
         if (_ptr != null)
         {
             NativeMemory.AlignedFree(_ptr);

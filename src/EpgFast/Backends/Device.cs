@@ -44,6 +44,23 @@ public abstract class Device : IDisposable
 
     public abstract void Dispose();
 
+    // ---- allocation counter (for `epg bench`'s memory per learner) ----------------------------
+    private long _allocatedBytes;
+
+    /// <summary>Bytes of the buffers allocated on this device and not yet disposed (requested lengths x element size).</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+
+    /// <summary>Called by an implementation's Allocate: adds <paramref name="buffer"/>'s bytes to <see cref="AllocatedBytes"/> until it is disposed.</summary>
+    protected DeviceBuffer<T> Counted<T>(DeviceBuffer<T> buffer) where T : unmanaged
+    {
+        long bytes = (long)buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        buffer.SetCounter(this, bytes);
+        Interlocked.Add(ref _allocatedBytes, bytes);
+        return buffer;
+    }
+
+    internal void Uncount(long bytes) => Interlocked.Add(ref _allocatedBytes, -bytes);
+
     /// <summary>Allocates a buffer holding a copy of <paramref name="data"/>.</summary>
     public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
     {
@@ -75,4 +92,16 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     }
 
     public abstract void Dispose();
+
+    private Device? _counter;
+    private long _countedBytes;
+
+    internal void SetCounter(Device device, long bytes) => (_counter, _countedBytes) = (device, bytes);
+
+    /// <summary>Implementations call this from Dispose: takes the buffer off its device's <see cref="Device.AllocatedBytes"/> (once).</summary>
+    protected void Uncount()
+    {
+        var d = Interlocked.Exchange(ref _counter, null);
+        d?.Uncount(_countedBytes);
+    }
 }

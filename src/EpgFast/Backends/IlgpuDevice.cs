@@ -58,7 +58,7 @@ public sealed class IlgpuDevice : Device
     {
         var b = new IlgpuBuffer<T>(_accelerator.Allocate1D<T>(Math.Max(1, length)), length);
         b.Clear();
-        return b;
+        return Counted(b);
     }
 
     public override void Launch<TKernel>(int n, in TKernel kernel)
@@ -118,5 +118,9 @@ public sealed class IlgpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
         return (TView)(object)new GpuView<T>(Used);
     }
 
-    public override void Dispose() => _buffer.Dispose();
+    public override void Dispose()
+    {
+        Uncount();
+        _buffer.Dispose();
+    }
 }
