@@ -33,8 +33,15 @@ public sealed class PhysicsOptions : ComputeOptions, IVerb
     [Option("seed", Default = 0UL, HelpText = "Seed of the random actions.")]
     public ulong Seed { get; set; }
 
+    [Option("vs-testspeed", HelpText = "Instead: compare the MuJoCo backend on one thread with mujoco-testspeed (libmujoco-samples) on the same model and controls, in interleaved rounds.")]
+    public bool VsTestSpeed { get; set; }
+
+    [Option("rounds", Default = 10, HelpText = "Interleaved rounds for --vs-testspeed (each runs 20,000 physics steps per contender).")]
+    public int Rounds { get; set; }
+
     public int Run()
     {
+        if (VsTestSpeed) return RunVsTestSpeed();
         if (Envs < 1) throw new EpgException($"--envs must be at least 1 (got {Envs})", 2);
         if (Steps < 1) throw new EpgException($"--steps must be at least 1 (got {Steps})", 2);
         if (FrameSkip < 1) throw new EpgException($"--frame-skip must be at least 1 (got {FrameSkip})", 2);
@@ -82,6 +89,49 @@ public sealed class PhysicsOptions : ComputeOptions, IVerb
             Console.WriteLine($"engine {EngineName(engine)}, {Envs} envs, {threads} threads, {integratorName}: {Steps} env steps in {time.TotalSeconds:F3} s");
             Console.WriteLine($"physics steps/s: {physPerS:N0}");
             Console.WriteLine($"env steps/s:     {envPerS:N0}");
+        });
+        return 0;
+    }
+
+    private int RunVsTestSpeed()
+    {
+        if (PhysicsFactory.ParseEngine(Engine) != EngineKind.MuJoCo)
+            throw new EpgException("--vs-testspeed compares the MuJoCo backend; use --engine mujoco", 2);
+        if (Rounds < 1) throw new EpgException($"--rounds must be at least 1 (got {Rounds})", 2);
+        string model = Model ?? MuJoCoModels.AntPath;
+        Output.Message($"physics: MuJoCo backend vs mujoco-testspeed on {model}, one thread, {Rounds} interleaved rounds of 20,000 physics steps");
+        TestSpeedResult r;
+        try
+        {
+            r = TestSpeedComparison.Run(model, Rounds);
+        }
+        catch (MuJoCoException e)
+        {
+            throw new EpgException(e.Message);
+        }
+        var json = new JsonObject
+        {
+            ["engine"] = "mujoco",
+            ["model"] = model,
+            ["threads"] = 1,
+            ["rounds"] = r.Rounds,
+            ["physics_steps_per_run"] = r.Steps,
+            ["testspeed_steps_per_s_best"] = r.TestSpeedBest,
+            ["testspeed_steps_per_s_median"] = r.TestSpeedMedian,
+            ["backend_frame_skip_1_steps_per_s_best"] = r.BackendBestFrameSkip1,
+            ["backend_frame_skip_5_steps_per_s_best"] = r.BackendBestFrameSkip5,
+            ["backend_frame_skip_1_steps_per_s_median"] = r.BackendMedianFrameSkip1,
+            ["backend_frame_skip_5_steps_per_s_median"] = r.BackendMedianFrameSkip5,
+            ["ratio_best_frame_skip_1"] = r.BestRatioFrameSkip1,
+            ["ratio_best_frame_skip_5"] = r.BestRatioFrameSkip5,
+            ["ratio_median_paired_frame_skip_1"] = r.MedianPairedRatioFrameSkip1,
+            ["ratio_median_paired_frame_skip_5"] = r.MedianPairedRatioFrameSkip5,
+        };
+        Output.Result(Json, json, () =>
+        {
+            Console.WriteLine($"mujoco-testspeed:            best {r.TestSpeedBest,9:N0}  median {r.TestSpeedMedian,9:N0} physics steps/s");
+            Console.WriteLine($"backend, frame skip 1:       best {r.BackendBestFrameSkip1,9:N0}  median {r.BackendMedianFrameSkip1,9:N0}  (best/best {r.BestRatioFrameSkip1:F3}, paired median {r.MedianPairedRatioFrameSkip1:F3})");
+            Console.WriteLine($"backend, frame skip 5:       best {r.BackendBestFrameSkip5,9:N0}  median {r.BackendMedianFrameSkip5,9:N0}  (best/best {r.BestRatioFrameSkip5:F3}, paired median {r.MedianPairedRatioFrameSkip5:F3})");
         });
         return 0;
     }
