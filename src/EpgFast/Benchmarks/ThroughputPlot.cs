@@ -72,7 +72,7 @@ public static class ThroughputPlot
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             IntegerTicksOnly = true,
-            LabelFormatter = y => Math.Pow(10, y).ToString("G3"),
+            LabelFormatter = y => Math.Pow(10, y) >= 1 ? Math.Pow(10, y).ToString("N0") : Math.Pow(10, y).ToString("G3"),
         };
         plot.Title(title);
         plot.XLabel("learners (batch size, log scale)");
