@@ -24,8 +24,21 @@ public class MuJoCoCliTests
         Assert.Equal(5 * env, phys, 6);
     }
 
+    [Fact]
+    public void VsTestSpeedReportsBothRates()
+    {
+        var (code, stdout, _) = EpgRunner.Run("physics", "--vs-testspeed", "--rounds", "1", "--json");
+        Assert.Equal(0, code);
+        var doc = JsonNode.Parse(stdout)!;
+        Assert.Equal(1, (int)doc["threads"]!);
+        Assert.True((double)doc["testspeed_steps_per_s_best"]! > 0);
+        Assert.True((double)doc["backend_frame_skip_5_steps_per_s_best"]! > 0);
+        Assert.True((double)doc["ratio_median_paired_frame_skip_5"]! > 0);
+    }
+
     [Theory]
     [InlineData("physics", "--engine", "bullet")]
+    [InlineData("physics", "--engine", "kernel", "--vs-testspeed")]
     [InlineData("physics", "--envs", "0")]
     [InlineData("physics", "--integrator", "verlet")]
     public void BadPhysicsArgumentsAreOneLine(params string[] args)

@@ -236,12 +236,13 @@ public class MuJoCoModelTests
     }
 
     [Fact]
-    public void KernelEngineIsAClearErrorUntilItExists()
+    public void EngineNamesParseAndMuJoCoNeedsTheCpuLauncher()
     {
-        using var cpu = new CpuDevice(1);
-        var e = Assert.Throws<EpgException>(() => PhysicsFactory.Create(EngineKind.Kernel, cpu, Ant, 1));
-        Assert.Contains("kernel", e.Message);
         Assert.Equal(EngineKind.MuJoCo, PhysicsFactory.ParseEngine("MuJoCo"));
+        Assert.Equal(EngineKind.Kernel, PhysicsFactory.ParseEngine("kernel"));
         Assert.Throws<EpgException>(() => PhysicsFactory.ParseEngine("bullet"));
+        using var il = IlgpuDevice.CreateCpuAccelerator();
+        var e = Assert.Throws<EpgException>(() => PhysicsFactory.Create(EngineKind.MuJoCo, il, Ant, 1));
+        Assert.Contains("--backend cpu", e.Message);
     }
 }
