@@ -36,6 +36,10 @@ public static class SelfChecks
         new NetworkGradientCheck("learner-gradient"),
         new NetworkGradientCheck("adam"),
         new NetworkGradientCheck("normalizer"),
+        new PhysicsFreeMotionCheck(),
+        new PhysicsContactLawCheck(),
+        new PhysicsRestCheck(),
+        new PhysicsRandomActionsCheck(),
     ];
 
     public static IEnumerable<CheckResult> RunAll(Device device, string? filter = null)

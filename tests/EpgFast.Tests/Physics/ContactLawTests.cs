@@ -1,7 +1,9 @@
 using EpgFast.Models;
 using Xunit;
 using Xunit.Abstractions;
-using static EpgFast.Tests.Physics.ContactModels;
+using EpgFast.Backends;
+using EpgFast.Diagnostics;
+using static EpgFast.Diagnostics.PhysicsValidation;
 
 namespace EpgFast.Tests.Physics;
 
@@ -10,14 +12,16 @@ public class ContactLawTests(ITestOutputHelper output)
 {
     private const double G = 9.81;
 
+    private static readonly CpuDevice Cpu = new(1);
+
     [Theory]
     [InlineData("sphere", 0.1)]
     [InlineData("capsule", 0.05)]
     public void AtRestNormalForceIsTheWeightAndHeightMatchesMuJoCo(string shape, double radius)
     {
-        string path = PhysicsTestUtil.TempModel(Xml(shape, 0, radius + 0.05), shape);
+        string path = TempModel(ContactModelXml(shape, 0, radius + 0.05), shape);
         double weight = MjcfLoader.Load(path).TotalMass * G;
-        var k = RunKernel(path, 40);
+        var k = RunKernel(Cpu, path, 40);
         var mj = RunMuJoCo(path, 40);
         double ratio = k[^1].Force / weight, mjRatio = mj[^1].Force / weight;
         double height = k[^1].Qpos[2] - radius, mjHeight = mj[^1].Qpos[2] - radius;
@@ -29,10 +33,10 @@ public class ContactLawTests(ITestOutputHelper output)
     [Fact]
     public void CapsuleSlidesTheCoulombDistance()
     {
-        string path = PhysicsTestUtil.TempModel(Xml("capsule", 0, 0.06), "capsule-slide");
+        string path = TempModel(ContactModelXml("capsule", 0, 0.06), "capsule-slide");
         double[] v0 = [2, 0, 0, 0, 0, 0];
         double coulomb = 2.0 * 2.0 / (2 * Mu * G);
-        var k = RunKernel(path, 30, v0);
+        var k = RunKernel(Cpu, path, 30, v0);
         var mj = RunMuJoCo(path, 30, v0);
         double dk = k[^1].Qpos[0], dm = mj[^1].Qpos[0];
         output.WriteLine($"slide distance kernel {dk:F4} m, MuJoCo {dm:F4} m, Coulomb {coulomb:F4} m (kernel {dk / coulomb - 1:P2}, MuJoCo {dm / coulomb - 1:P2})");
@@ -47,9 +51,9 @@ public class ContactLawTests(ITestOutputHelper output)
     [InlineData(35, true)]
     public void TiltedPlaneSticksBelowTheFrictionAngleAndSlidesAbove(double tiltDeg, bool slides)
     {
-        string path = PhysicsTestUtil.TempModel(Xml("capsule", tiltDeg, 0.06), $"capsule-tilt{tiltDeg}");
+        string path = TempModel(ContactModelXml("capsule", tiltDeg, 0.06), $"capsule-tilt{tiltDeg}");
         var start = MjcfLoader.Load(path).Qpos0;
-        var k = RunKernel(path, 40);
+        var k = RunKernel(Cpu, path, 40);
         var mj = RunMuJoCo(path, 40);
         double Drift(double[] q) => Math.Sqrt(Enumerable.Range(0, 3).Sum(i => (q[i] - start[i]) * (q[i] - start[i])));
         double dk = Drift(k[^1].Qpos), dm = Drift(mj[^1].Qpos);
