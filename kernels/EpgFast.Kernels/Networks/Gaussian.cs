@@ -29,6 +29,8 @@ public struct GaussianSampleKernel<TF> : IKernel where TF : struct, IView<float>
     public ulong Seed;
     public uint Epoch;
     public int LearnerBase;
+    /// <summary>&gt; 0: learners this far apart share their noise (see Philox.LearnerStream).</summary>
+    public int StreamPeriod;
     public long Step;
 
     public readonly void Execute(int index)
@@ -36,7 +38,7 @@ public struct GaussianSampleKernel<TF> : IKernel where TF : struct, IView<float>
         TF mean = Mean, logStd = LogStd, actions = Actions;
         int l = index / Rows;
         int r = index - l * Rows;
-        ulong stream = Philox.Stream(RandomStreams.ActionNoise, Epoch, (uint)(LearnerBase + l));
+        ulong stream = Philox.LearnerStream(RandomStreams.ActionNoise, Epoch, LearnerBase, l, StreamPeriod);
         ulong counter = (ulong)((Step * Rows + r) * Act);
         int ls = l * LogStdStride + LogStdOffset;
         for (int a = 0; a < Act; a++)

@@ -25,13 +25,15 @@ public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<floa
     public uint StreamKind;
     public uint Epoch;
     public int LearnerBase;
+    /// <summary>&gt; 0: learners this far apart get the same weights (see Philox.LearnerStream).</summary>
+    public int StreamPeriod;
 
     public readonly void Execute(int index)
     {
         TF p = P;
         int l = index / In;
         int j = index - l * In;
-        ulong stream = Philox.Stream(StreamKind, Epoch, (uint)(LearnerBase + l));
+        ulong stream = Philox.LearnerStream(StreamKind, Epoch, LearnerBase, l, StreamPeriod);
         int w = l * ParamStride + ParamOffset;
         float sq = 0f;
         for (int o = 0; o < Out; o++)

@@ -72,6 +72,8 @@ public struct PermutationKernel<TI> : IKernel where TI : struct, IView<int>
     public ulong Seed;
     public uint Epoch;
     public int LearnerBase;
+    /// <summary>&gt; 0: learners this far apart get the same order (see Philox.LearnerStream).</summary>
+    public int StreamPeriod;
     public long Counter;
 
     public readonly void Execute(int l)
@@ -79,7 +81,7 @@ public struct PermutationKernel<TI> : IKernel where TI : struct, IView<int>
         TI perm = Perm;
         int b = l * Count;
         for (int i = 0; i < Count; i++) perm[b + i] = i;
-        ulong stream = Philox.Stream(RandomStreams.Minibatch, Epoch, (uint)(LearnerBase + l));
+        ulong stream = Philox.LearnerStream(RandomStreams.Minibatch, Epoch, LearnerBase, l, StreamPeriod);
         ulong c0 = (ulong)(Counter * Count);
         for (int i = Count - 1; i > 0; i--)
         {

@@ -99,6 +99,20 @@ public static class Philox
     }
 
     /// <summary>
+    /// The stream of learner <paramref name="l"/> of a batch: kind, epoch and learner id
+    /// learnerBase + l, or (learnerBase + l) mod <paramref name="period"/> when period &gt; 0, so
+    /// learners period apart share their random numbers (common random numbers: the ES members of
+    /// an epoch then differ only by their loss, not by their luck).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong LearnerStream(uint kind, uint epoch, int learnerBase, int l, int period)
+    {
+        int id = learnerBase + l;
+        if (period > 0) id %= period;
+        return Stream(kind, epoch, (uint)id);
+    }
+
+    /// <summary>
     /// A 64-bit stream number: bits 56-63 the consumer <paramref name="kind"/> (see
     /// <see cref="RandomStreams"/>), bits 32-55 <paramref name="a"/> (e.g. the epoch, below 2^24),
     /// bits 0-31 <paramref name="b"/> (e.g. the member or learner). Distinct inputs never collide.

@@ -103,6 +103,13 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
 
     public int Lifetime => _shape.Lifetime;
 
+    /// <summary>
+    /// Common random numbers: &gt; 0 makes learners this far apart share their initial weights,
+    /// action noise and minibatch order (training sets it to T, the tasks per member, so every ES
+    /// member's learners meet the same tasks with the same luck); 0 (evaluation) keeps them distinct.
+    /// </summary>
+    public int StreamPeriod { get; set; }
+
     public LearnerLayout Layout => _layout;
 
     /// <summary>p: (Learners, Stride), the learners' parameters after the last lifetime.</summary>
@@ -134,7 +141,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             {
                 _normalizer.Normalize(_env.Observations, n.Obs, 0, _obsNorm, n.Obs, 0, rows: 1, cols: n.Obs);
                 _actor.Forward(_p, _obsNorm, rows: 1, obsStride: n.Obs);
-                _actor.Sample(_p, _actions, seed, epoch, learnerBase, step);
+                _actor.Sample(_p, _actions, seed, epoch, learnerBase, step, StreamPeriod);
                 _device.Launch(Learners, new RecordActionKernel<TF>
                 {
                     Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Ring = _ring.View<TF>(),
@@ -159,7 +166,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             _gradient.BeginUpdate(_p, _traj, _winRewards, _winDones);
             for (int pass = 0; pass < _passes; pass++)
             {
-                _gradient.Shuffle(seed, epoch, learnerBase, (long)update * _passes + pass);
+                _gradient.Shuffle(seed, epoch, learnerBase, (long)update * _passes + pass, StreamPeriod);
                 for (int k = 0; k < n.ActSteps / n.Minibatch; k++)
                 {
                     _gradient.Minibatch(k, _p, phi, _traj, _winActions, alpha, trainMemory);
@@ -177,7 +184,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     /// <summary>Fresh parameters, optimizer, normalizer, buffers and episodes for every learner.</summary>
     private void BeginLife(ulong seed, uint epoch, int learnerBase)
     {
-        LearnerInit.Initialize<TF>(_device, _layout, Learners, _p, seed, epoch, learnerBase);
+        LearnerInit.Initialize<TF>(_device, _layout, Learners, _p, seed, epoch, learnerBase, StreamPeriod);
         _adam.Reset();
         _normalizer.Reset();
         foreach (var b in new[] { _ring, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Clear();

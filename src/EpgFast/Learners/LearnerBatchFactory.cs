@@ -12,6 +12,9 @@ public interface ILearnerBatch : IDisposable
     int Lifetime { get; }
     LearnerLayout Layout { get; }
 
+    /// <summary>Common random numbers: learners this far apart share their random numbers (0: none).</summary>
+    int StreamPeriod { get; set; }
+
     LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
         bool trainMemory, ILifetimeObserver? observer = null);
 

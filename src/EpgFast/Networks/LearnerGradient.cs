@@ -76,8 +76,8 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
     }
 
     /// <summary>A fresh minibatch order: Perm[l] = a random permutation of 0..M-1 from Philox.Stream(Minibatch, epoch, learnerBase + l), counter block <paramref name="counter"/> (e.g. the update index).</summary>
-    public void Shuffle(ulong seed, uint epoch, int learnerBase, long counter)
-        => _device.Launch(Learners, new PermutationKernel<TI> { Perm = Perm.View<TI>(), Count = Layout.Config.ActSteps, Seed = seed, Epoch = epoch, LearnerBase = learnerBase, Counter = counter });
+    public void Shuffle(ulong seed, uint epoch, int learnerBase, long counter, int streamPeriod = 0)
+        => _device.Launch(Learners, new PermutationKernel<TI> { Perm = Perm.View<TI>(), Count = Layout.Config.ActSteps, Seed = seed, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod, Counter = counter });
 
     /// <summary>
     /// Adds the gradient of (1 - alpha) L_phi + alpha L_PPO for minibatch k (rows Perm[l, k mb .. (k + 1) mb)) to G.

@@ -39,11 +39,11 @@ public sealed class PolicyBatch<TF> : IDisposable where TF : struct, IView<float
     /// actions (Learners, Rows, Act) = mean + exp(logstd) eps with eps from Philox.Stream(ActionNoise, epoch,
     /// learnerBase + l), counter (step * Rows + r) * Act + a (see <see cref="GaussianSampleKernel{TF}"/>).
     /// </summary>
-    public void Sample(DeviceBuffer<float> p, DeviceBuffer<float> actions, ulong seed, uint epoch, int learnerBase, long step)
+    public void Sample(DeviceBuffer<float> p, DeviceBuffer<float> actions, ulong seed, uint epoch, int learnerBase, long step, int streamPeriod = 0)
         => _device.Launch(Learners * Rows, new GaussianSampleKernel<TF>
         {
             Mean = Mean.View<TF>(), LogStd = p.View<TF>(), Actions = actions.View<TF>(), Rows = Rows, Act = Act,
-            LogStdStride = Layout.Stride, LogStdOffset = Layout.LogStd, Seed = seed, Epoch = epoch, LearnerBase = learnerBase, Step = step,
+            LogStdStride = Layout.Stride, LogStdOffset = Layout.LogStd, Seed = seed, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod, Step = step,
         });
 
     /// <summary>logp (Learners, Rows) of actions (Learners, Rows, Act) under the last Forward's mean and the current log-std.</summary>
@@ -118,18 +118,18 @@ public static class LearnerInit
     /// the released code's column-normalized Gaussian init from Philox.Stream(PolicyInit, epoch, learnerBase + l):
     /// every weight's counter is its offset in the block, so learner l's init depends only on (seed, epoch, l).
     /// </summary>
-    public static void Initialize<TF>(Device device, LearnerLayout layout, int learners, DeviceBuffer<float> p, ulong seed, uint epoch, int learnerBase)
+    public static void Initialize<TF>(Device device, LearnerLayout layout, int learners, DeviceBuffer<float> p, ulong seed, uint epoch, int learnerBase, int streamPeriod = 0)
         where TF : struct, IView<float>
     {
         p.Clear();
         var c = layout.Config;
-        MlpBatch<TF>.InitializeWeights(device, layout.Policy, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase);
-        MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase);
+        MlpBatch<TF>.InitializeWeights(device, layout.Policy, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
+        MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
         if (c.MemoryUnits > 0)
             device.Launch(learners * c.MemoryInputs, new ColumnNormalInitKernel<TF>
             {
                 P = p.View<TF>(), ParamStride = layout.Stride, ParamOffset = layout.MemoryW, In = c.MemoryInputs, Out = c.MemoryUnits,
-                Scale = 0.01f, Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase,
+                Scale = 0.01f, Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
             });
     }
 }

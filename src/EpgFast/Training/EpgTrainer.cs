@@ -46,6 +46,7 @@ public sealed class EpgTrainer
         using var env = EnvFactory.Create(spec, device, config.Learners);
         var networks = config.Networks(env.ObsDim, env.ActDim);
         using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, config.TasksPerMember, config.FitnessEpisodes);
+        if (config.CommonRandomNumbers) batch.StreamPeriod = config.TasksPerMember;
         var lossLayout = new LossLayout(networks);
         float[] phi0 = lossLayout.Initialize(config.Seed);
         var es = new EvolutionStrategy(config.Es());

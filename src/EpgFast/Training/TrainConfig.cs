@@ -36,6 +36,12 @@ public sealed record TrainConfig
     public double EsDecayFraction { get; init; } = 0.5;
     /// <summary>PPO bootstrapping: default (alpha 1 -> 0 over the first 1/8 of epochs), half (1 -> 0.5 over 1/16, held), off.</summary>
     public string AlphaSchedule { get; init; } = "default";
+    /// <summary>
+    /// Common random numbers: every member's t-th learner meets the same task with the same initial
+    /// weights, action noise and minibatch order, so fitness differences between members come from
+    /// their losses alone.
+    /// </summary>
+    public bool CommonRandomNumbers { get; init; } = true;
     /// <summary>Test the current phi on fresh tasks every this many epochs (0: never).</summary>
     public int TestEvery { get; init; } = 50;
     public int TestTasks { get; init; } = 7;
