@@ -10,7 +10,7 @@ using EpgFast.Physics;
 namespace EpgFast.Cli.Verbs;
 
 [Verb("physics", HelpText = "Step a batch of worlds of a model under random actions and report physics steps/s and env steps/s.")]
-public sealed class PhysicsOptions : ComputeOptions, IVerb
+public sealed partial class PhysicsOptions : ComputeOptions, IVerb
 {
     [Option("engine", Default = "mujoco", HelpText = "Physics engine: mujoco (MuJoCo 2.2.2 on CPU threads) or kernel (the kernel simulator).")]
     public string Engine { get; set; } = "mujoco";
@@ -42,6 +42,7 @@ public sealed class PhysicsOptions : ComputeOptions, IVerb
     public int Run()
     {
         if (VsTestSpeed) return RunVsTestSpeed();
+        if (Compare) return RunCompare(); // PhysicsCompareVerb.cs (kernel simulator vs MuJoCo)
         if (Envs < 1) throw new EpgException($"--envs must be at least 1 (got {Envs})", 2);
         if (Steps < 1) throw new EpgException($"--steps must be at least 1 (got {Steps})", 2);
         if (FrameSkip < 1) throw new EpgException($"--frame-skip must be at least 1 (got {FrameSkip})", 2);
@@ -69,7 +70,7 @@ public sealed class PhysicsOptions : ComputeOptions, IVerb
         double envSteps = (double)Envs * Steps;
         double envPerS = envSteps / time.TotalSeconds;
         double physPerS = envPerS * FrameSkip;
-        string integratorName = physics is MuJoCoPhysics mj ? mj.Integrator.ToString().ToLowerInvariant() : (integrator?.ToString().ToLowerInvariant() ?? "model");
+        string integratorName = physics is MuJoCoPhysics mj ? mj.Integrator.ToString().ToLowerInvariant() : physics is KernelPhysics ? "euler" : (integrator?.ToString().ToLowerInvariant() ?? "model");
         var json = new JsonObject
         {
             ["engine"] = EngineName(engine),

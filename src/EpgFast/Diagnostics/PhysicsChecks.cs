@@ -377,9 +377,13 @@ public static class PhysicsValidation
     public static float TrotControl(int u, int t) =>
         (float)(0.8 * Math.Sin(2 * Math.PI * t / 20.0 + Math.PI * ((u / 2) % 2) + Math.PI / 2 * (u % 2)));
 
-    /// <summary>Horizontal displacement of the root body after <paramref name="steps"/> env steps of the trot (one environment).</summary>
-    public static double TrotDisplacement(IPhysicsBatch physics, int steps = 400, int frameSkip = 5)
+    /// <summary>
+    /// Horizontal displacement of the root body after <paramref name="steps"/> env steps of the trot
+    /// (one environment); NaN when qpos does not start with a free joint.
+    /// </summary>
+    public static double TrotDisplacement(IPhysicsBatch physics, PhysicsModel model, int steps = 400, int frameSkip = 5)
     {
+        if (model.Joints.Count == 0 || model.Joints[0].Type != JointType.Free) return double.NaN;
         physics.Device.Synchronize();
         var q0 = physics.Qpos.ToArray();
         var ctrl = new float[physics.Envs * physics.Nu];
