@@ -151,12 +151,7 @@ public struct FitnessKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
             for (int j = 0; j < k; j++) sum += EpisodeReturns[l * S.FitnessEpisodes + (n - 1 - j) % S.FitnessEpisodes];
             f = sum / k;
         }
-        bool bad = Quarantined[l] != 0 || !(f - f == 0f);
-        for (int i = 0; i < Stride && !bad; i++)
-        {
-            float v = P[l * Stride + i];
-            if (!(v - v == 0f)) bad = true;
-        }
+        bool bad = Quarantined[l] != 0 || !(f - f == 0f) || !Finite.Block(P, l * Stride, Stride);
         fitness[l] = bad ? float.NaN : f;
     }
 }
@@ -178,14 +173,23 @@ public struct QuarantineKernel<TF, TI> : IKernel where TF : struct, IView<float>
     {
         TF p = P;
         TI q = Quarantined;
-        bool bad = q[l] != 0;
-        for (int i = 0; i < Stride && !bad; i++)
-        {
-            float v = p[l * Stride + i];
-            if (!(v - v == 0f)) bad = true;
-        }
-        if (!bad) return;
+        if (q[l] == 0 && Finite.Block(p, l * Stride, Stride)) return;
         q[l] = 1;
         for (int i = 0; i < Stride; i++) p[l * Stride + i] = 0f;
+    }
+}
+
+/// <summary>Finiteness tests usable inside kernels (x - x is 0 exactly for finite x, NaN otherwise).</summary>
+public static class Finite
+{
+    /// <summary>True when every element of v[start .. start + count) is finite.</summary>
+    public static bool Block<TF>(TF v, int start, int count) where TF : struct, IView<float>
+    {
+        for (int i = 0; i < count; i++)
+        {
+            float x = v[start + i];
+            if (!(x - x == 0f)) return false;
+        }
+        return true;
     }
 }

@@ -100,9 +100,9 @@ public sealed record TrainConfig
         },
         "quick" => new TrainConfig
         {
-            Env = "goal-ant", Engine = "mujoco", Epochs = 60, Population = 8, Antithetic = true, TasksPerMember = 3,
-            ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 10, TestTasks = 6,
-            Sigma = 0.05, EsLearningRate = 0.05, EsFinalLearningRate = 0.01,
+            Env = "goal-ant", Engine = "mujoco", Epochs = 150, Population = 8, Antithetic = true, TasksPerMember = 3,
+            ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 25, TestTasks = 6,
+            Sigma = 0.2, EsLearningRate = 0.1, EsFinalLearningRate = 0.02,
         },
         "gpu" => new TrainConfig
         {
