@@ -47,7 +47,7 @@ public sealed record EvalResult(
 
 /// <summary>
 /// Trains fresh learners with a frozen loss (or with PPO) on given tasks and records their
-/// learning curves, final distances and (for the first few) torso paths. Used by `epg eval`,
+/// learning curves, final distances and (for the first few) the torso path of their last finished episode. Used by `epg eval`,
 /// by the periodic tests of `epg train` and by its final report.
 /// </summary>
 public sealed class Evaluator : IDisposable
@@ -119,8 +119,11 @@ public sealed class Evaluator : IDisposable
         public readonly List<double[]> Returns = [];
         public float[] FinalDistances = new float[learners];
         public readonly int PathCount = pathCount;
-        public readonly List<double>[] PathX = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
-        public readonly List<double>[] PathY = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
+        // The path of each learner's last finished episode (the trained policy's walk), and of the running one.
+        public List<double>[] PathX = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
+        public List<double>[] PathY = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
+        private readonly List<double>[] _runX = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
+        private readonly List<double>[] _runY = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
 
         public void OnStep(int step, float[] dones, float[] lastReturns, float[] lastDistances, float[] positions)
         {
@@ -129,8 +132,18 @@ public sealed class Evaluator : IDisposable
             FinalDistances = lastDistances;
             for (int l = 0; l < PathCount; l++)
             {
-                PathX[l].Add(positions[2 * l]);
-                PathY[l].Add(positions[2 * l + 1]);
+                _runX[l].Add(positions[2 * l]);
+                _runY[l].Add(positions[2 * l + 1]);
+                if (dones[l] != 0f || PathX[l].Count == 0)
+                {
+                    PathX[l] = [.. _runX[l]];
+                    PathY[l] = [.. _runY[l]];
+                }
+                if (dones[l] != 0f)
+                {
+                    _runX[l].Clear();
+                    _runY[l].Clear();
+                }
             }
             if ((step + 1) % every == 0)
             {
