@@ -100,8 +100,8 @@ public sealed record TrainConfig
         },
         "quick" => new TrainConfig
         {
-            Env = "goal-ant", Engine = "mujoco", Epochs = 150, Population = 8, Antithetic = true, TasksPerMember = 3,
-            ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 25, TestTasks = 6,
+            Env = "goal-ant", Engine = "mujoco", Epochs = 100, Population = 8, Antithetic = true, TasksPerMember = 3,
+            ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 20, TestTasks = 6,
             Sigma = 0.2, EsLearningRate = 0.1, EsFinalLearningRate = 0.02,
         },
         "gpu" => new TrainConfig
