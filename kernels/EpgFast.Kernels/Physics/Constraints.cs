@@ -206,6 +206,12 @@ public static class Constraints
                     // friction pair: Gauss-Seidel step on each tangent, then project onto the disc |lambda_t| <= mu lambda_n
                     int r1 = r + 1, r2 = r + 2;
                     float l1 = s[li + 1], l2 = s[li + 2];
+                    if (lamNew == 0f && l1 == 0f && l2 == 0f)
+                    {
+                        // no normal impulse: the cone is a point and the friction impulses stay zero
+                        r += 3;
+                        continue;
+                    }
                     float inv1 = s[d.SRowInvA + r1], inv2 = s[d.SRowInvA + r2];
                     float n1 = l1 - s[d.SRowU + r1] * inv1;
                     float n2 = l2 - s[d.SRowU + r2] * inv2;
@@ -269,9 +275,15 @@ public static class Constraints
     /// <summary>u += A[:, c] * a for the symmetric A stored as a packed lower triangle (row r at r (r + 1) / 2).</summary>
     private static void AddColumn<TF>(Scratch<TF> s, int a, int u, int rows, int c, float x) where TF : struct, IView<float>
     {
-        int tc = a + c * (c + 1) / 2;
-        for (int k = 0; k < c; k++) s[u + k] += s[tc + k] * x;
-        for (int k = c; k < rows; k++) s[u + k] += s[a + k * (k + 1) / 2 + c] * x;
+        int idx = a + c * (c + 1) / 2;
+        for (int k = 0; k < c; k++) s[u + k] += s[idx + k] * x;
+        // column c below the diagonal: element (k, c) is at k (k + 1) / 2 + c; the next row starts k + 1 further
+        idx += c;
+        for (int k = c; k < rows; k++)
+        {
+            s[u + k] += s[idx] * x;
+            idx += k + 1;
+        }
     }
 
     private static float Dot<TF>(Scratch<TF> s, int a, int b, int n) where TF : struct, IView<float>

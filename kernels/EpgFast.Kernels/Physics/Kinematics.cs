@@ -30,12 +30,14 @@ public static class Kinematics
             int jc = mi[d.BodyJntCountI + b];
             V3 pos;
             Q4 q;
+            M33 rot;
             if (jc > 0 && mi[d.JntTypeI + js] == JointFree)
             {
                 int qa = d.SQpos + mi[d.JntQposI + js];
                 pos = s.Get3(qa);
                 q = Q4.Normalize(new Q4(s[qa + 3], s[qa + 4], s[qa + 5], s[qa + 6]));
                 M33 r = M33.FromQuat(q);
+                rot = r;
                 int da = d.SCdof + 6 * mi[d.JntDofI + js];
                 for (int k = 0; k < 3; k++)
                 {
@@ -64,21 +66,21 @@ public static class Kinematics
                     pos = s.Get3(d.SXpos + 3 * parent) + pr.Mul(bodyPos);
                     q = Q4.Normalize(Q4.Mul(parentQuat, bodyQuat));
                 }
+                rot = M33.FromQuat(q);
                 for (int j = js; j < js + jc; j++)
                 {
                     // hinge: rotate about the axis through the anchor; cdof keeps (world axis, anchor) until c is known
                     V3 jpos = new(mf[d.JntPosF + 3 * j], mf[d.JntPosF + 3 * j + 1], mf[d.JntPosF + 3 * j + 2]);
                     V3 axis = new(mf[d.JntAxisF + 3 * j], mf[d.JntAxisF + 3 * j + 1], mf[d.JntAxisF + 3 * j + 2]);
                     int qa = mi[d.JntQposI + j];
-                    M33 r = M33.FromQuat(q);
-                    V3 anchor = pos + r.Mul(jpos);
+                    V3 anchor = pos + rot.Mul(jpos);
                     int cd = d.SCdof + 6 * mi[d.JntDofI + j];
-                    s.Set3(cd, r.Mul(axis));
+                    s.Set3(cd, rot.Mul(axis));
                     s.Set3(cd + 3, anchor);
                     float angle = s[d.SQpos + qa] - mf[d.Qpos0F + qa];
                     q = Q4.Normalize(Q4.Mul(q, Q4.AxisAngle(axis, angle)));
-                    r = M33.FromQuat(q);
-                    pos = anchor - r.Mul(jpos);
+                    rot = M33.FromQuat(q);
+                    pos = anchor - rot.Mul(jpos);
                 }
                 if (jc > 0)
                 {
@@ -99,7 +101,6 @@ public static class Kinematics
             s[xq + 1] = q.X;
             s[xq + 2] = q.Y;
             s[xq + 3] = q.Z;
-            M33 rot = M33.FromQuat(q);
             StoreMat(s, d.SXmat + 9 * b, rot);
             StoreInertia(m, s, b, pos, rot);
         }

@@ -8,9 +8,10 @@ namespace EpgFast.Kernels.Physics;
 /// on the host (EpgFast.Physics.KernelPhysicsModel) and passed by value to the kernels. The model
 /// lives in two read-only device buffers: floats (MF) and ints (MI); the fields ending in F / I are
 /// offsets into them. Per-environment scratch (including the persistent state) lives in one float
-/// buffer; element k of environment e is at k * ScratchStrideK + e * ScratchStrideE (structure of
-/// arrays on a GPU: StrideK = Envs, StrideE = 1; one contiguous block per environment on the CPU:
-/// StrideK = 1, StrideE = ScratchSize). Offsets starting with S are such k's.
+/// buffer in blocks of L = 2^ScratchShift environments: element k of environment e is at
+/// (e / L) * ScratchSize * L + (k * L) + (e mod L). On a GPU L = 32 (a warp's environments read
+/// element k from one 128-byte line: structure of arrays per warp); on the CPU L = 1 (one
+/// contiguous block per environment). Offsets starting with S are such k's.
 /// </summary>
 public struct SimDims
 {
@@ -62,8 +63,15 @@ public struct SimDims
 
     // ---- per-environment scratch ----
     public int ScratchSize;
-    public int ScratchStrideK;
-    public int ScratchStrideE;
+    /// <summary>log2 of the environments interleaved per scratch block (5 on a GPU, 0 on the CPU).</summary>
+    public int ScratchShift;
+
+    /// <summary>Scratch buffer length for <paramref name="envs"/> environments.</summary>
+    public readonly long ScratchLength(int envs)
+    {
+        long lanes = 1L << ScratchShift;
+        return (envs + lanes - 1) / lanes * lanes * ScratchSize;
+    }
     /// <summary>Persistent state: qpos (Nq), qvel (Nv), warm-start impulses (3 NSlots + NLimits).</summary>
     public int SQpos, SQvel, SLambda;
     /// <summary>Per body: xpos (3), xquat (4), xmat (9, row-major), cinert (10), composite inertia (10), cvel (6), cacc (6), cfrc (6).</summary>
@@ -111,29 +119,30 @@ public struct SimModel<TF, TI>
     public SimDims D;
 }
 
-/// <summary>One environment's slice of the scratch buffer: element k is at Base + k * Stride.</summary>
+/// <summary>One environment's slice of the scratch buffer: element k is at Base + (k &lt;&lt; Shift) (see <see cref="SimDims"/>).</summary>
 public readonly struct Scratch<TF> where TF : struct, IView<float>
 {
     private readonly TF _buf;
     private readonly int _base;
-    private readonly int _stride;
+    private readonly int _shift;
 
     public Scratch(TF buf, in SimDims d, int env)
     {
         _buf = buf;
-        _base = env * d.ScratchStrideE;
-        _stride = d.ScratchStrideK;
+        _shift = d.ScratchShift;
+        int lanes = 1 << _shift;
+        _base = (env >> _shift) * (d.ScratchSize << _shift) + (env & (lanes - 1));
     }
 
     public float this[int k]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _buf[_base + k * _stride];
+        get => _buf[_base + (k << _shift)];
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         set
         {
             TF b = _buf;
-            b[_base + k * _stride] = value;
+            b[_base + (k << _shift)] = value;
         }
     }
 

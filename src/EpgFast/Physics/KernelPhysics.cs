@@ -38,7 +38,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         Model = model;
         Packed = KernelPhysicsModel.Build(model, solver, options.Timestep, options.DisableContactAndLimits);
         _dims = Packed.ForBatch(envs, structureOfArrays: device is not CpuDevice);
-        long scratch = (long)envs * _dims.ScratchSize;
+        long scratch = _dims.ScratchLength(envs);
         if (scratch > int.MaxValue)
             throw new EpgException($"--envs {envs}: the kernel simulator's scratch ({_dims.ScratchSize} floats per environment) would exceed 2^31 elements; use at most {int.MaxValue / _dims.ScratchSize} environments");
         Envs = envs;
@@ -139,7 +139,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         int n = qpos.Length / Nq;
         if (qpos.Length != n * Nq || qvel.Length != n * Nv || n < 1) throw new ArgumentException("qpos/qvel shapes do not match");
         var dims = Packed.ForBatch(n, structureOfArrays: Device is not CpuDevice);
-        using var scratch = Device.Allocate<float>(n * dims.ScratchSize);
+        using var scratch = Device.Allocate<float>((int)dims.ScratchLength(n));
         using var q = Device.Upload<float>(qpos);
         using var v = Device.Upload<float>(qvel);
         using var mass = Device.Allocate<float>(n * Nv * Nv);

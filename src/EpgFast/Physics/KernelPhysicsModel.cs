@@ -47,13 +47,12 @@ public sealed class KernelPhysicsModel
     /// <summary>mi: model ints</summary>
     public int[] Ints { get; }
 
-    /// <summary>The dims for a batch: structure of arrays (GPU) or one block per environment (CPU).</summary>
+    /// <summary>The dims for a batch: structure of arrays per warp of 32 environments (GPU) or one block per environment (CPU).</summary>
     public SimDims ForBatch(int envs, bool structureOfArrays)
     {
         var d = Dims;
         d.Envs = envs;
-        d.ScratchStrideK = structureOfArrays ? envs : 1;
-        d.ScratchStrideE = structureOfArrays ? 1 : d.ScratchSize;
+        d.ScratchShift = structureOfArrays ? 5 : 0;
         return d;
     }
 

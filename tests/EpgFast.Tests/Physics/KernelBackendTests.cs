@@ -11,7 +11,7 @@ public class KernelBackendTests(ITestOutputHelper output)
     [Fact]
     public void IlgpuAcceleratorMatchesCpuLauncherWithContacts()
     {
-        const int envs = 6, steps = 10;
+        const int envs = 34, steps = 6; // two 32-environment scratch blocks on the GPU layout
         float[] Run(Device device)
         {
             using var k = new KernelPhysics(device, PhysicsTestUtil.AntPath, envs);
