@@ -1,6 +1,7 @@
 using EpgFast.Backends;
 using EpgFast.Kernels.Learners;
 using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Random;
 using EpgFast.Networks;
 using EpgFast.Tasks;
 
@@ -189,8 +190,9 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _normalizer.Reset();
         foreach (var b in new[] { _ring, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Clear();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Clear();
-        _env.Reset(Kernels.Random.Philox.Draw(seed, Kernels.Random.Philox.Stream(Kernels.Random.RandomStreams.EnvReset, epoch, (uint)learnerBase), 0).X
-            | ((ulong)epoch << 32));
+        // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch, batch).
+        var bits = Philox.Draw(seed, Philox.Stream(RandomStreams.EnvReset, epoch, (uint)learnerBase), 0);
+        _env.Reset(bits.X | ((ulong)bits.Y << 32));
     }
 
     private LifetimeResult EndLife(int steps, double seconds, double updateSeconds)
