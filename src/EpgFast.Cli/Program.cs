@@ -22,6 +22,7 @@ public static class Program
         typeof(EvalOptions),
         typeof(PhysicsOptions),
         typeof(BenchOptions),
+        typeof(RolloutOptions),
     ];
 
     public static int Main(string[] args)
