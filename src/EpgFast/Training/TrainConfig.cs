@@ -95,8 +95,8 @@ public sealed record TrainConfig
         "ci" => new TrainConfig
         {
             Env = "point-goal", Epochs = 4, Population = 4, Antithetic = true, TasksPerMember = 1,
-            ActSteps = 16, Updates = 6, BufferRows = 32, Minibatch = 8, TestEvery = 2, TestTasks = 2,
-            Sigma = 0.05, EsLearningRate = 0.05, EsFinalLearningRate = 0.01,
+            ActSteps = 16, Updates = 10, BufferRows = 32, Minibatch = 8, TestEvery = 2, TestTasks = 2,
+            Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f,
         },
         "quick" => new TrainConfig
         {

@@ -10,11 +10,12 @@ namespace EpgFast.Tests.Training;
 [Collection("cli")]
 public class EpgLoopTests
 {
-    /// <summary>A small point-goal run: 8 members (antithetic), 2 tasks each, 160-step lifetimes.</summary>
+    /// <summary>A small point-goal run: 8 members (antithetic), 2 tasks each, 160-step lifetimes, no PPO.</summary>
     private static TrainConfig Small(int epochs) => TrainConfig.Preset("ci") with
     {
         Env = "point-goal", Epochs = epochs, Population = 8, Antithetic = true, TasksPerMember = 2,
         ActSteps = 16, Updates = 10, BufferRows = 32, Minibatch = 8, TestEvery = 0, Seed = 7,
+        Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, AlphaSchedule = "off", InnerLearningRate = 0.03f,
     };
 
     private static string TempDir() => Path.Combine(Path.GetTempPath(), "epgfast-loop-" + Guid.NewGuid().ToString("N"));
@@ -100,19 +101,23 @@ public class EpgLoopTests
     [Fact]
     public void EvolvedLossBeatsTheInitialLossOnPointGoal()
     {
-        var c = Small(24) with { Sigma = 0.05, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, AlphaSchedule = "off" };
+        // Measured with seeds 1, 2, 3 (epg train --preset ci --config ... --epochs 80): training fitness rose
+        // from about -23 to -4 .. -7 and the evolved loss scored -0.4 .. -3.0 on 16 fresh tasks against
+        // -19 .. -24 for the initial loss. The test asserts a margin well inside that.
+        var c = Small(60) with { TasksPerMember = 4 };
         string dir = TempDir();
         try
         {
             Train(c, dir);
-            var metrics = EpgFast.Runs.MetricsLog.Read(Path.Combine(dir, "metrics.csv"));
+            var fitness = EpgFast.Runs.MetricsLog.Read(Path.Combine(dir, "metrics.csv")).Column("fitness_mean");
+            Assert.Equal(60, fitness.Length);
+            double first = fitness.Take(10).Average(), last = fitness.TakeLast(10).Average();
+            Assert.True(last > first + 3, $"training fitness did not improve: first 10 epochs {first:F2}, last 10 {last:F2}");
             using var device = new CpuDevice();
-            var results = EpgTrainer.Report(c with { TestEvery = 0 }, dir, device, 16, _ => { });
-            // The run's best phi is its last offered one (no tests: training fitness at alpha 0).
-            Assert.True(results[0].FitnessMean > results[1].FitnessMean,
+            var results = EpgTrainer.Report(c, dir, device, 16, _ => { });
+            Assert.True(results[0].FitnessMean > results[1].FitnessMean + 5,
                 $"evolved {results[0].FitnessMean:F3} vs initial {results[1].FitnessMean:F3}");
             Assert.True(File.Exists(Path.Combine(dir, "report.md")));
-            Assert.Equal(24, metrics.Rows.Count);
         }
         finally
         {
