@@ -10,8 +10,10 @@ namespace EpgFast.Kernels.Physics;
 /// height z over a plane has gap phi = z - r - margin. A contact row set enters the problem when
 /// phi &lt; Lookahead + 2 h max(0, -v_n) and asks, with impulses lambda (N s):
 /// normal: lambda_n &gt;= 0, v_n' &gt;= b_n, lambda_n (v_n' - b_n) = 0, with b_n = -phi / h when phi &gt;= 0
-/// (the gap may close within this step, not more: speculative contact) and
-/// b_n = min(-Baumgarte phi / h, MaxCorrection) when phi &lt; 0 (push back out of the margin);
+/// (the gap may close within this step, not more: speculative contact) and b_n = 0 when phi &lt; 0;
+/// a violation (phi &lt; -Slop) is removed by a separate position pass (split impulses: a pseudo
+/// velocity moves the positions by Baumgarte x the violation per step, at most MaxCorrection x h,
+/// and is then dropped, so corrections add no kinetic energy);
 /// friction (condim 3): the two tangential impulses minimise the tangential slip velocity subject to
 /// Coulomb's law |lambda_t| &lt;= mu lambda_n (a circular cone; mu = the pair's sliding friction).
 /// Contacts act at the middle of the overlap, as MuJoCo's. Bodies therefore rest at the margin
@@ -99,9 +101,9 @@ public static class Constraints
                     s[y + k] = jk;
                     ufree += jk * s[d.SQvel + k];
                 }
-                float target = 0f;
-                if (q == 0) target = phi >= 0f ? -phi / h : MathF.Min(-d.Baumgarte * phi / h, d.MaxCorrection);
-                FinishRow(m, s, rows + q, ufree, target, 3 * sl + q, q == 0 && nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
+                // velocity pass: the gap may close within this step but not beyond; no push-out (that is the position pass's)
+                float target = q == 0 && phi >= 0f ? -phi / h : 0f;
+                FinishRow(m, s, rows + q, ufree, target, phi, 3 * sl + q, q == 0 && nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
             }
             if (nrows == 1)
             {
@@ -131,15 +133,14 @@ public static class Constraints
             int y = d.SRowY + rows * nv;
             for (int k = 0; k < nv; k++) s[y + k] = 0f;
             s[y + dof] = sign;
-            float target = phi >= 0f ? -phi / h : MathF.Min(-d.Baumgarte * phi / h, d.MaxCorrection);
-            FinishRow(m, s, rows, vq, target, 3 * d.NSlots + l, -1f);
+            FinishRow(m, s, rows, vq, phi >= 0f ? -phi / h : 0f, phi, 3 * d.NSlots + l, -1f);
             rows++;
         }
         return rows;
     }
 
-    /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry), free velocity, target, slot and friction of row r.</summary>
-    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, float ufree, float target, int slot, float mu)
+    /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry), free velocity, target, gap, slot and friction of row r.</summary>
+    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, float ufree, float target, float phi, int slot, float mu)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -147,6 +148,7 @@ public static class Constraints
         TreeLdl.HalfSolve(m, s, d.SRowY + r * d.Nv);
         s[d.SRowU + r] = ufree;
         s[d.SRowB + r] = target;
+        s[d.SRowPhi + r] = phi;
         s[d.SRowSlot + r] = slot;
         s[d.SRowMu + r] = mu;
     }
@@ -158,7 +160,7 @@ public static class Constraints
     /// Returns the sweeps used; the summed normal impulse of the contacts goes to
     /// <paramref name="normalImpulse"/>, their count to <paramref name="contacts"/>.
     /// </summary>
-    public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out float normalImpulse, out int contacts)
+    public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out float normalImpulse, out int contacts, out int pseudo)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -269,7 +271,62 @@ public static class Constraints
         }
         TreeLdl.HalfSolveT(m, s, d.STau);
         for (int k = 0; k < nv; k++) s[d.SQvel + k] += s[d.STau + k];
+        pseudo = PositionPass(m, s, rows);
         return sweeps;
+    }
+
+    /// <summary>
+    /// The position (split-impulse) pass: when a gap is below -Slop, pseudo impulses on the normal
+    /// and limit rows (no friction, no warm start) ask for a pseudo velocity that removes the fraction
+    /// Baumgarte of every violation in this step (at most MaxCorrection), without letting other gaps
+    /// close past zero. The pseudo velocity (M + h D)^-1 J' lambda_p goes to SVpseudo and moves only
+    /// the positions, so correcting a penetration adds no kinetic energy. Returns 1 when it ran.
+    /// </summary>
+    private static int PositionPass<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        int nv = d.Nv;
+        float h = d.Timestep;
+        float worst = 0f;
+        for (int r = 0; r < rows; r++) worst = MathF.Min(worst, s[d.SRowPhi + r]);
+        if (worst >= -d.Slop) return 0;
+        for (int r = 0; r < rows; r++)
+        {
+            float phi = s[d.SRowPhi + r];
+            s[d.SRowU + r] = 0f;
+            s[d.SRowLp + r] = 0f;
+            s[d.SRowB + r] = phi < 0f ? MathF.Min(-d.Baumgarte * phi / h, d.MaxCorrection) : -phi / h;
+        }
+        for (int it = 0; it < d.Iterations; it++)
+        {
+            float change = 0f;
+            int r = 0;
+            while (r < rows)
+            {
+                float inv = s[d.SRowInvA + r];
+                float lamOld = s[d.SRowLp + r];
+                float lamNew = MathF.Max(0f, lamOld + (s[d.SRowB + r] - s[d.SRowU + r]) * inv);
+                float dl = lamNew - lamOld;
+                if (dl != 0f)
+                {
+                    AddColumn(s, d.SRowA, d.SRowU, rows, r, dl);
+                    s[d.SRowLp + r] = lamNew;
+                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) / inv);
+                }
+                r += s[d.SRowMu + r] >= 0f ? 3 : 1;
+            }
+            if (change < d.Tolerance) break;
+        }
+        for (int k = 0; k < nv; k++) s[d.SVpseudo + k] = 0f;
+        for (int r = 0; r < rows; r++)
+        {
+            float lam = s[d.SRowLp + r];
+            if (lam != 0f) AddScaled(s, d.SVpseudo, d.SRowY + r * nv, lam, nv);
+        }
+        TreeLdl.HalfSolveT(m, s, d.SVpseudo);
+        return 1;
     }
 
     /// <summary>u += A[:, c] * a for the symmetric A stored as a packed lower triangle (row r at r (r + 1) / 2).</summary>

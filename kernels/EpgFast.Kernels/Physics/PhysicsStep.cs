@@ -56,8 +56,8 @@ public static class PhysicsStep
         // constraints
         int rows = Constraints.BuildRows(m, s);
         float normalImpulse = 0f;
-        int contacts = 0, sweeps = 0;
-        if (rows > 0) sweeps = Constraints.Solve(m, s, rows, out normalImpulse, out contacts);
+        int contacts = 0, sweeps = 0, pseudo = 0;
+        if (rows > 0) sweeps = Constraints.Solve(m, s, rows, out normalImpulse, out contacts, out pseudo);
 
         if (diagnose != 0)
         {
@@ -73,11 +73,15 @@ public static class PhysicsStep
             dg[o + SimDims.DiagRows] = rows;
         }
 
-        Integrate(m, s);
+        Integrate(m, s, pseudo);
     }
 
-    /// <summary>q' = q (+) h v (MuJoCo's mj_integratePos): positions and hinges add, quaternions rotate by exp(h w_local) and renormalise.</summary>
-    public static void Integrate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
+    /// <summary>
+    /// q' = q (+) h v (MuJoCo's mj_integratePos): positions and hinges add, quaternions rotate by
+    /// exp(h w_local) and renormalise. With <paramref name="pseudo"/> = 1 the constraint position
+    /// pass's pseudo velocity (SVpseudo) is added to v for this update only.
+    /// </summary>
+    public static void Integrate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int pseudo)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -87,11 +91,13 @@ public static class PhysicsStep
         for (int j = 0; j < d.Njnt; j++)
         {
             int qa = d.SQpos + mi[d.JntQposI + j];
-            int va = d.SQvel + mi[d.JntDofI + j];
+            int dof = mi[d.JntDofI + j];
+            int va = d.SQvel + dof, pa = d.SVpseudo + dof;
             if (mi[d.JntTypeI + j] == Kinematics.JointFree)
             {
-                for (int k = 0; k < 3; k++) s[qa + k] += h * s[va + k];
+                for (int k = 0; k < 3; k++) s[qa + k] += h * (pseudo != 0 ? s[va + k] + s[pa + k] : s[va + k]);
                 V3 w = s.Get3(va + 3);
+                if (pseudo != 0) w += s.Get3(pa + 3);
                 float speed = MathF.Sqrt(V3.Dot(w, w));
                 Q4 q = Q4.Normalize(new Q4(s[qa + 3], s[qa + 4], s[qa + 5], s[qa + 6]));
                 if (speed > 0f)
@@ -103,7 +109,7 @@ public static class PhysicsStep
             }
             else
             {
-                s[qa] += h * s[va];
+                s[qa] += h * (pseudo != 0 ? s[va] + s[pa] : s[va]);
             }
         }
     }

@@ -37,10 +37,12 @@ public struct SimDims
     public int Iterations;
     /// <summary>Sweeps stop early when no impulse changes a row velocity by more than this (m/s or rad/s).</summary>
     public float Tolerance;
-    /// <summary>Fraction of a constraint violation (penetration past the margin, limit overrun) removed per step.</summary>
+    /// <summary>Fraction of a constraint violation (penetration past the margin, limit overrun) the position pass removes per step.</summary>
     public float Baumgarte;
-    /// <summary>Largest correcting velocity a violated constraint may ask for (m/s or rad/s).</summary>
+    /// <summary>Largest correcting pseudo velocity of the position pass (m/s or rad/s).</summary>
     public float MaxCorrection;
+    /// <summary>Violations up to this depth (m or rad) are left alone (no position pass).</summary>
+    public float Slop;
     /// <summary>A constraint enters the solver when its gap is below Lookahead plus two steps of approach.</summary>
     public float Lookahead;
 
@@ -82,10 +84,12 @@ public struct SimDims
     public int SM;
     /// <summary>Per dof: inverse of D in M = L' D L, and its square root.</summary>
     public int SDinv, SDinvSqrt;
-    /// <summary>Per dof vectors: bias, smooth force (then free acceleration).</summary>
-    public int SBias, STau;
+    /// <summary>Per dof vectors: bias, smooth force (then free acceleration), the position pass's pseudo velocity.</summary>
+    public int SBias, STau, SVpseudo;
     /// <summary>Constraint rows: Y = D^-1/2 L^-T J' (MaxRows x Nv), target velocity, 1/A_rr, slot id, friction (-1: none), row velocity.</summary>
     public int SRowY, SRowB, SRowInvA, SRowSlot, SRowMu, SRowU;
+    /// <summary>Constraint rows: the gap phi (m or rad, negative when violated), the position pass's pseudo impulse.</summary>
+    public int SRowPhi, SRowLp;
     /// <summary>Delassus matrix A = Y Y' of the active rows, packed lower triangle (MaxRows (MaxRows + 1) / 2).</summary>
     public int SRowA;
     /// <summary>Per contact slot: the contact's signed distance (for the diagnostics).</summary>

@@ -12,11 +12,14 @@ public sealed record KernelSolverOptions
     /// <summary>Early exit when no sweep changes a row velocity by more than this (m/s or rad/s).</summary>
     public double Tolerance { get; init; } = 1e-5;
 
-    /// <summary>Fraction of a penetration past the margin (or a limit overrun) corrected per step.</summary>
+    /// <summary>Fraction of a penetration past the margin (or a limit overrun) the position pass corrects per step.</summary>
     public double Baumgarte { get; init; } = 0.2;
 
-    /// <summary>Largest correcting velocity (m/s or rad/s).</summary>
+    /// <summary>Largest correcting pseudo velocity of the position pass (m/s or rad/s).</summary>
     public double MaxCorrection { get; init; } = 1.0;
+
+    /// <summary>Violations up to this depth (m or rad) are left to the next steps (no position pass).</summary>
+    public double Slop { get; init; } = 1e-4;
 
     /// <summary>Gap (m or rad) below which a constraint joins the solver, plus two steps of approach.</summary>
     public double Lookahead { get; init; } = 0.005;
@@ -93,6 +96,7 @@ public sealed class KernelPhysicsModel
             Tolerance = (float)options.Tolerance,
             Baumgarte = (float)options.Baumgarte,
             MaxCorrection = (float)options.MaxCorrection,
+            Slop = (float)options.Slop,
             Lookahead = (float)options.Lookahead,
         };
 
@@ -228,12 +232,15 @@ public sealed class KernelPhysicsModel
         d.SDinvSqrt = S(nv);
         d.SBias = S(nv);
         d.STau = S(nv);
+        d.SVpseudo = S(nv);
         d.SRowY = S(d.MaxRows * nv);
         d.SRowB = S(d.MaxRows);
         d.SRowInvA = S(d.MaxRows);
         d.SRowSlot = S(d.MaxRows);
         d.SRowMu = S(d.MaxRows);
         d.SRowU = S(d.MaxRows);
+        d.SRowPhi = S(d.MaxRows);
+        d.SRowLp = S(d.MaxRows);
         d.SRowA = S(d.MaxRows * (d.MaxRows + 1) / 2);
         d.SSlotDist = S(d.NSlots);
         d.ScratchSize = Math.Max(1, size);
