@@ -9,7 +9,8 @@ namespace EpgFast.Physics;
 /// <see cref="IPhysicsBatch"/> on the kernel simulator: every environment is one work item of
 /// <see cref="PhysicsStepKernel{TF, TI}"/> on any <see cref="Device"/> (the CPU launcher or CUDA).
 /// The authoritative float32 state lives in a per-environment scratch buffer (structure of arrays
-/// on a GPU, one block per environment on the CPU); Qpos/Qvel are written from it after every
+/// within blocks of 32 environments on a GPU, one block per environment on the CPU; see
+/// <see cref="SimDims"/>); Qpos/Qvel are written from it after every
 /// <see cref="Step"/>/<see cref="Sync"/>, and read back only for rows whose ResetFlags are set.
 /// </summary>
 public sealed class KernelPhysics : IPhysicsBatch
