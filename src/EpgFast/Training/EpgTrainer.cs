@@ -128,7 +128,8 @@ public sealed class EpgTrainer
             .Heading("Fresh learners on new tasks")
             .Paragraph($"Each method trains {tasks} fresh learners from scratch, one per new task (targets: {config.TrainTargets}), " +
                        "for one lifetime. Fitness = mean return of the last " + config.FitnessEpisodes +
-                       " finished episodes; spread = standard deviation over tasks. The evolved and initial losses train with alpha = 0 (no PPO).")
+                       " finished episodes; spread = standard deviation over tasks. The evolved and initial losses train with alpha = 0 (no PPO); " +
+                       $"every method uses the same Adam step size ({config.InnerLearningRate}) and lifetime.")
             .Table(["method", "fitness (mean ± sd)", "final distance to target (mean ± sd)", "quarantined"],
                 results.Select(r => (IReadOnlyList<string>)[r.Label, ReportWriter.MeanSpread(r.FitnessMean, r.FitnessStd), ReportWriter.MeanSpread(r.DistanceMean, r.DistanceStd), r.Quarantined.ToString()]))
             .Paragraph(Verdict(results))

@@ -102,7 +102,7 @@ public sealed record TrainConfig
         {
             // Short lifetimes learn only with a larger inner step (0.03, not 1e-3); PPO bootstrapping is off
             // (at that step PPO itself does worse than a random loss), so alpha = 0 throughout.
-            Env = "goal-ant", Engine = "mujoco", Epochs = 100, Population = 8, Antithetic = true, TasksPerMember = 3,
+            Env = "goal-ant", Engine = "kernel", Epochs = 100, Population = 8, Antithetic = true, TasksPerMember = 3,
             ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 20, TestTasks = 6,
             Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f, AlphaSchedule = "off",
         },
