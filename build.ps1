@@ -2,11 +2,12 @@
 # EpgFast build script. Run through the repo's local PowerShell tool:
 #   dotnet tool restore && dotnet pwsh ./build.ps1 <target> [-- extra args]
 # Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck
-param(
-    [Parameter(Position = 0)][string]$Target = 'build',
-    [string]$Configuration = 'Release',
-    [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
-)
+# No param block: every argument after the target goes to the verb untouched (an optional leading
+# `--` is dropped), so `build.ps1 eval --loss X --targets left` works as it reads.
+$Target = if ($args.Count -gt 0) { [string]$args[0] } else { 'build' }
+[string[]]$Rest = if ($args.Count -gt 1) { $args[1..($args.Count - 1)] } else { @() }
+if ($Rest.Count -gt 0 -and $Rest[0] -eq '--') { $Rest = if ($Rest.Count -gt 1) { $Rest[1..($Rest.Count - 1)] } else { @() } }
+$Configuration = if ($env:EPG_CONFIGURATION) { $env:EPG_CONFIGURATION } else { 'Release' }
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $root = $PSScriptRoot
