@@ -69,6 +69,33 @@ public class EpgLoopTests
     }
 
     [Fact]
+    public void IlgpuSemanticsGiveTheSameEpochAsTheCpuLauncher()
+    {
+        // The whole loop (env, policy, loss network, PPO, Adam, ES) under ILGPU's semantics - what CUDA
+        // compiles - against the CPU launcher: same fitness to float rounding.
+        var c = Small(2) with { Population = 4, TasksPerMember = 1, Updates = 3 };
+        string a = TempDir(), b = TempDir();
+        try
+        {
+            using (var cpu = new CpuDevice()) EpgTrainer.Train(c, a, false, cpu, _ => { }, _ => { });
+            using (var il = IlgpuDevice.CreateCpuAccelerator()) EpgTrainer.Train(c, b, false, il, _ => { }, _ => { });
+            var fa = EpgFast.Runs.MetricsLog.Read(Path.Combine(a, "metrics.csv"));
+            var fb = EpgFast.Runs.MetricsLog.Read(Path.Combine(b, "metrics.csv"));
+            foreach (var col in new[] { "fitness_mean", "fitness_max" })
+            {
+                double[] x = fa.Column(col), y = fb.Column(col);
+                for (int i = 0; i < x.Length; i++)
+                    Assert.True(Math.Abs(x[i] - y[i]) <= 1e-3 * (1 + Math.Abs(x[i])), $"{col}[{i}]: cpu {x[i]} vs ilgpu {y[i]}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(a, true);
+            Directory.Delete(b, true);
+        }
+    }
+
+    [Fact]
     public void PoisonedLearnerIsQuarantinedAndOthersCarryOn()
     {
         var c = Small(1);
