@@ -60,8 +60,15 @@ public struct AntTaskParams
     public float ResetQvelNoise;
     /// <summary>1: renormalize the free joint's quaternion qpos[3..7) after the reset noise.</summary>
     public int NormalizeRootQuat;
-    /// <summary>Seed of the reset noise: episode k of env e draws from Philox(Seed, Stream(EnvReset, k, e)).</summary>
+    /// <summary>
+    /// Seed of the reset noise: episode k of env e draws from Philox(Seed, Philox.LearnerStream(EnvReset, k,
+    /// StreamBase, e, StreamPeriod)), i.e. stream id StreamBase + e, taken mod StreamPeriod when that is &gt; 0.
+    /// </summary>
     public ulong Seed;
+    /// <summary>Global id of env 0 (a batch that is part of a larger run).</summary>
+    public int StreamBase;
+    /// <summary>&gt; 0: envs this far apart share their reset noise (common random numbers).</summary>
+    public int StreamPeriod;
 }
 
 /// <summary>Per-environment task state and outputs, shared by the Ant kernels (all views over Envs rows).</summary>
@@ -117,7 +124,7 @@ public static class AntTask
     public static void SampleInitialState<TF>(in AntTaskParams p, TF qpos0, TF qpos, TF qvel, int e, int episode)
         where TF : struct, IView<float>
     {
-        ulong stream = Philox.Stream(RandomStreams.EnvReset, (uint)episode, (uint)e);
+        ulong stream = Philox.LearnerStream(RandomStreams.EnvReset, (uint)episode, p.StreamBase, e, p.StreamPeriod);
         int qb = e * p.Nq;
         for (int i = 0; i < p.Nq; i++)
         {

@@ -106,7 +106,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
 
     /// <summary>
     /// Common random numbers: &gt; 0 makes learners this far apart share their initial weights,
-    /// action noise and minibatch order (training sets it to T, the tasks per member, so every ES
+    /// action noise, minibatch order and env reset noise (training sets it to T, the tasks per member, so every ES
     /// member's learners meet the same tasks with the same luck); 0 (evaluation) keeps them distinct.
     /// </summary>
     public int StreamPeriod { get; set; }
@@ -190,8 +190,11 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _normalizer.Reset();
         foreach (var b in new[] { _ring, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Clear();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Clear();
-        // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch, batch).
-        var bits = Philox.Draw(seed, Philox.Stream(RandomStreams.EnvReset, epoch, (uint)learnerBase), 0);
+        // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch); env e of this batch
+        // draws from the stream of global learner learnerBase + e (mod StreamPeriod when sharing).
+        var bits = Philox.Draw(seed, Philox.Stream(RandomStreams.EnvReset, epoch), 0);
+        _env.StreamBase = learnerBase;
+        _env.StreamPeriod = StreamPeriod;
         _env.Reset(bits.X | ((ulong)bits.Y << 32));
     }
 

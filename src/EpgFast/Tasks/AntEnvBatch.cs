@@ -56,6 +56,8 @@ public sealed class AntEnvBatch : EnvBatchBase
     public override void Reset(ulong seed)
     {
         _params.Seed = seed;
+        _params.StreamBase = StreamBase;
+        _params.StreamPeriod = StreamPeriod;
         if (Device is CpuDevice) ResetT<CpuView<float>, CpuView<int>>();
         else ResetT<GpuView<float>, GpuView<int>>();
         _physics.Sync();

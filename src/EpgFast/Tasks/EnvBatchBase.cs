@@ -96,6 +96,10 @@ public abstract class EnvBatchBase : IEnvBatch
         Targets.CopyFrom(GoalTasks.Targets(seed, taskIds, region ?? Region, RadiusMin, RadiusMax));
     }
 
+    public int StreamBase { get; set; }
+
+    public int StreamPeriod { get; set; }
+
     public abstract void Reset(ulong seed);
 
     public abstract void Step(DeviceBuffer<float> actions);

@@ -79,6 +79,14 @@ public interface IEnvBatch : IDisposable
     /// </summary>
     void SampleTargets(ulong seed, ReadOnlySpan<int> taskIds, GoalRegion? region = null);
 
+    /// <summary>
+    /// Reset-noise streams: env e draws from stream id StreamBase + e, taken mod StreamPeriod when that
+    /// is &gt; 0 (see Philox.LearnerStream). Defaults 0, 0: env e uses stream e. Read at Reset.
+    /// </summary>
+    int StreamBase { get; set; }
+
+    int StreamPeriod { get; set; }
+
     /// <summary>Starts episode 0 of every env with reset noise keyed by <paramref name="seed"/>; fills Observations.</summary>
     void Reset(ulong seed);
 

@@ -96,6 +96,34 @@ public class EpgLoopTests
     }
 
     [Fact]
+    public void TwoHalfBatchesEqualOneBatch()
+    {
+        // What a scale-out needs: members [0, W/2) and [W/2, W) trained as separate batches (learnerBase
+        // W/2 x T for the second) give bit-identical fitnesses to one batch of all W members.
+        var c = Small(1) with { Population = 4, TasksPerMember = 2, Updates = 3 };
+        using var device = new CpuDevice();
+        var layout = (EpgFast.Networks.LossLayout?)null;
+        float[] Run(int firstMember, int members)
+        {
+            int learners = members * c.TasksPerMember;
+            using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, learners);
+            var net = c.Networks(env.ObsDim, env.ActDim);
+            layout ??= new EpgFast.Networks.LossLayout(net);
+            using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
+            batch.StreamPeriod = c.TasksPerMember;
+            var es = new EpgFast.Evolution.EvolutionStrategy(c.Es());
+            var all = es.Ask(es.Initialize(layout.Initialize(c.Seed)));
+            using var phi = device.Upload<float>(all.Skip(firstMember).Take(members).SelectMany(x => x).ToArray());
+            env.SampleTargets(c.Seed, Enumerable.Range(0, learners).Select(l => l % c.TasksPerMember).ToArray());
+            return batch.RunLifetime(phi, 0f, c.Seed, 0, firstMember * c.TasksPerMember, false).Fitness;
+        }
+        float[] whole = Run(0, 4);
+        float[] split = Run(0, 2).Concat(Run(2, 2)).ToArray();
+        Assert.Equal(whole, split);
+        Assert.NotEqual(whole[0], whole[2]); // members differ (by their loss), so the check is not vacuous
+    }
+
+    [Fact]
     public void PoisonedLearnerIsQuarantinedAndOthersCarryOn()
     {
         var c = Small(1);
