@@ -48,6 +48,52 @@ public sealed class CpuDevice : Device
         });
     }
 
+    public override unsafe void LaunchGroups<TKernel>(int groups, in TKernel kernel)
+    {
+        if (groups <= 0) return;
+        int shared = Math.Max(1, kernel.SharedFloats);
+        if (Threads == 1 || groups == 1)
+        {
+            float* s = GroupScratch(shared);
+            for (int i = 0; i < groups; i++)
+            {
+                var g = new CpuGroupContext(new CpuView<float>(s, shared), i);
+                kernel.Execute(ref g);
+            }
+            return;
+        }
+        int chunks = Math.Min(groups, Threads * 4);
+        TKernel k = kernel;
+        Parallel.For(0, chunks, _options, c =>
+        {
+            int start = (int)((long)groups * c / chunks);
+            int end = (int)((long)groups * (c + 1) / chunks);
+            TKernel local = k;
+            float* s = GroupScratch(shared);
+            for (int i = start; i < end; i++)
+            {
+                var g = new CpuGroupContext(new CpuView<float>(s, shared), i);
+                local.Execute(ref g);
+            }
+        });
+    }
+
+    // The group kernels' "shared memory" on the CPU: one block per worker thread, grown when a kernel needs more,
+    // kept for the thread's lifetime (pool threads are reused, so this is a few blocks per process).
+    [ThreadStatic] private static unsafe float* _groupScratch;
+    [ThreadStatic] private static int _groupScratchFloats;
+
+    private static unsafe float* GroupScratch(int floats)
+    {
+        if (_groupScratchFloats < floats)
+        {
+            if (_groupScratch != null) NativeMemory.AlignedFree(_groupScratch);
+            _groupScratch = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+            _groupScratchFloats = floats;
+        }
+        return _groupScratch;
+    }
+
     public override void Synchronize()
     {
     }

@@ -39,6 +39,13 @@ public abstract class Device : IDisposable
     /// <summary>Runs <paramref name="kernel"/> for work items 0 .. n-1 (asynchronously on a GPU).</summary>
     public abstract void Launch<TKernel>(int n, in TKernel kernel) where TKernel : struct, IKernel;
 
+    /// <summary>
+    /// Runs group kernel <paramref name="kernel"/> for groups 0 .. groups - 1 (asynchronously on a GPU): on the GPU
+    /// each group is kernel.GroupSize threads with kernel.SharedFloats floats of shared memory; on the CPU launcher
+    /// one thread runs a group over a private scratch block (see <see cref="IGroupKernel"/>).
+    /// </summary>
+    public abstract void LaunchGroups<TKernel>(int groups, in TKernel kernel) where TKernel : struct, IGroupKernel;
+
     /// <summary>Waits until every launched kernel has finished.</summary>
     public abstract void Synchronize();
 

@@ -17,6 +17,7 @@ public sealed class IlgpuDevice : Device
     private readonly Context _context;
     private readonly Accelerator _accelerator;
     private readonly Dictionary<Type, Delegate> _kernels = new();
+    private readonly Dictionary<Type, Delegate> _groupKernels = new();
 
     private IlgpuDevice(Context context, Accelerator accelerator, BackendKind kind)
     {
@@ -70,6 +71,26 @@ public sealed class IlgpuDevice : Device
             _kernels[typeof(TKernel)] = d;
         }
         ((Action<Index1D, TKernel>)d)(n, kernel);
+    }
+
+    /// <summary>CUDA's default limit of shared memory per group without an opt-in (bytes).</summary>
+    public const int MaxSharedBytes = 48 * 1024;
+
+    public override void LaunchGroups<TKernel>(int groups, in TKernel kernel)
+    {
+        if (groups <= 0) return;
+        int threads = kernel.GroupSize, shared = kernel.SharedFloats;
+        if ((long)shared * sizeof(float) > MaxSharedBytes)
+            throw new EpgException($"group kernel {typeof(TKernel).Name} asks for {shared * sizeof(float)} bytes of shared memory per group; the limit is {MaxSharedBytes}");
+        if (threads <= 0 || threads > _accelerator.MaxNumThreadsPerGroup)
+            throw new EpgException($"group kernel {typeof(TKernel).Name} asks for {threads} threads per group; this device allows 1..{_accelerator.MaxNumThreadsPerGroup}");
+        if (!_groupKernels.TryGetValue(typeof(TKernel), out var d))
+        {
+            d = _accelerator.LoadStreamKernel<TKernel>(GroupKernelEntry.Run);
+            _groupKernels[typeof(TKernel)] = d;
+        }
+        var config = new KernelConfig(new Index1D(groups), new Index1D(threads), SharedMemoryConfig.RequestDynamic<float>(Math.Max(1, shared)));
+        ((Action<KernelConfig, TKernel>)d)(config, kernel);
     }
 
     public override void Synchronize() => _accelerator.Synchronize();

@@ -24,7 +24,7 @@ public static class PtxCompiler
         var result = new List<Type>();
         foreach (var t in asm.GetTypes())
         {
-            if (!t.IsValueType || !typeof(IKernel).IsAssignableFrom(t)) continue;
+            if (!t.IsValueType || !(typeof(IKernel).IsAssignableFrom(t) || typeof(IGroupKernel).IsAssignableFrom(t))) continue;
             if (!t.IsGenericTypeDefinition)
             {
                 result.Add(t);
@@ -65,12 +65,15 @@ public static class PtxCompiler
         using var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
         var run = typeof(KernelEntry).GetMethod(nameof(KernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
+        var runGroups = typeof(GroupKernelEntry).GetMethod(nameof(GroupKernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
         var results = new List<(Type, int)>();
         foreach (var kt in kernelTypes ?? AllGpuKernelTypes())
         {
             CheckBlittable(kt, kt.Name);
-            var method = run.MakeGenericMethod(kt);
-            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            // IKernel: implicitly grouped, one work item per thread; IGroupKernel: explicitly grouped with dynamic shared memory.
+            var entry = typeof(IGroupKernel).IsAssignableFrom(kt)
+                ? EntryPointDescription.FromExplicitlyGroupedKernel(runGroups.MakeGenericMethod(kt))
+                : EntryPointDescription.FromImplicitlyGroupedKernel(run.MakeGenericMethod(kt));
             var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
             results.Add((kt, compiled.PTXAssembly.Length));
         }

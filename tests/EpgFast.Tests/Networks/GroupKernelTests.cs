@@ -1,0 +1,128 @@
+using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Networks;
+using EpgFast.Networks;
+using Xunit;
+
+namespace EpgFast.Tests.Networks;
+
+/// <summary>
+/// Group kernels (shared memory + barriers): the policy forward with weights staged in shared memory against
+/// the three dense launches of <see cref="MlpBatch{TF}"/>, on the CPU launcher and on ILGPU's CPU accelerator
+/// (which runs real groups of threads, shared memory and barriers).
+/// </summary>
+public class GroupKernelTests
+{
+    private sealed record Case(NetworkConfig Config, int Learners, int Rows, int XStride, int XOffset, int RowsPerGroup, int Threads);
+
+    private static readonly Case Small = new(new NetworkConfig(5, 3) { Hidden1 = 7, Hidden2 = 6 }, 3, 37, 9, 2, 16, 4);
+    // 16 threads: the most ILGPU's CPU accelerator allows per group (it still runs them as real threads with barriers)
+    private static readonly Case Ant = new(new NetworkConfig(29, 8), 3, 70, 40, 1, 32, 16);
+
+    private static (float[] P, float[] X) Inputs(Case c, LearnerLayout lay)
+    {
+        var rng = new System.Random(7);
+        // weights of order 1 so tanh is far from linear and every layer matters
+        float[] p = Enumerable.Range(0, c.Learners * lay.Stride).Select(_ => (float)(rng.NextDouble() * 2 - 1) * 0.6f).ToArray();
+        float[] x = Enumerable.Range(0, c.Learners * c.Rows * c.XStride).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        return (p, x);
+    }
+
+    /// <summary>The reference: MlpBatch.Forward on the CPU launcher; returns (y, h1, h2).</summary>
+    private static (float[] Y, float[] H1, float[] H2) Reference(Case c)
+    {
+        var lay = new LearnerLayout(c.Config);
+        var (p, x) = Inputs(c, lay);
+        using var d = new CpuDevice();
+        using var bp = d.Upload<float>(p);
+        using var bx = d.Upload<float>(x);
+        using var mlp = new MlpBatch<CpuView<float>>(d, lay.Policy, c.Learners, c.Rows);
+        mlp.Forward(bp, bx, c.Rows, c.XStride, c.XOffset);
+        return (mlp.Y.ToArray(), mlp.H1.ToArray(), mlp.H2.ToArray());
+    }
+
+    private static (float[] Y, float[] H1, float[] H2) Group<TF>(Device d, Case c) where TF : struct, IView<float>
+    {
+        var lay = new LearnerLayout(c.Config);
+        var (p, x) = Inputs(c, lay);
+        var pol = lay.Policy;
+        using var bp = d.Upload<float>(p);
+        using var bx = d.Upload<float>(x);
+        using var y = d.Allocate<float>(c.Learners * c.Rows * pol.Out);
+        using var h1 = d.Allocate<float>(c.Learners * c.Rows * pol.H1);
+        using var h2 = d.Allocate<float>(c.Learners * c.Rows * pol.H2);
+        var s = PolicyGroupForward.Shape(pol, c.Learners, c.Rows, c.XStride, c.XOffset, c.RowsPerGroup, c.Threads);
+        PolicyGroupForward.Run<TF>(d, s, bp, bx, y, h1, h2);
+        d.Synchronize();
+        return (y.ToArray(), h1.ToArray(), h2.ToArray());
+    }
+
+    private static void Close(float[] expected, float[] actual, double rel)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(v => Math.Abs((double)v));
+        double worst = 0;
+        for (int i = 0; i < expected.Length; i++)
+            worst = Math.Max(worst, Math.Abs(expected[i] - (double)actual[i]) / Math.Max(1e-3, Math.Max(Math.Abs((double)expected[i]), 1e-2 * scale)));
+        Assert.True(worst <= rel, $"worst relative difference {worst:g3} > {rel:g3}");
+    }
+
+    public static TheoryData<string> Cases => new() { "small", "ant" };
+
+    private static Case Get(string name) => name == "ant" ? Ant : Small;
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void PolicyGroupForwardMatchesMlpBatchOnCpuLauncher(string name)
+    {
+        var c = Get(name);
+        var r = Reference(c);
+        using var d = new CpuDevice();
+        var g = Group<CpuView<float>>(d, c);
+        Close(r.Y, g.Y, 1e-5);
+        Close(r.H1, g.H1, 1e-5);
+        Close(r.H2, g.H2, 1e-5);
+        Assert.Contains(r.Y, v => Math.Abs(v) > 0.5f); // the output is not trivially small
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void PolicyGroupForwardMatchesMlpBatchOnIlgpuCpuAccelerator(string name)
+    {
+        var c = Get(name);
+        var r = Reference(c);
+        using var d = IlgpuDevice.CreateCpuAccelerator();
+        var g = Group<GpuView<float>>(d, c);
+        Close(r.Y, g.Y, 1e-5);
+        Close(r.H1, g.H1, 1e-5);
+        Close(r.H2, g.H2, 1e-5);
+    }
+
+    [Fact]
+    public void PolicyGroupForwardWithoutHiddenWritesOnlyTheMean()
+    {
+        var c = Small;
+        var r = Reference(c);
+        var lay = new LearnerLayout(c.Config);
+        var (p, x) = Inputs(c, lay);
+        using var d = IlgpuDevice.CreateCpuAccelerator();
+        using var bp = d.Upload<float>(p);
+        using var bx = d.Upload<float>(x);
+        using var y = d.Allocate<float>(c.Learners * c.Rows * lay.Policy.Out);
+        PolicyGroupForward.Run<GpuView<float>>(d, PolicyGroupForward.Shape(lay.Policy, c.Learners, c.Rows, c.XStride, c.XOffset, 8, 8), bp, bx, y);
+        d.Synchronize();
+        Close(r.Y, y.ToArray(), 1e-5);
+    }
+
+    [Fact]
+    public void IlgpuLauncherRejectsTooMuchSharedMemory()
+    {
+        var c = Ant;
+        var lay = new LearnerLayout(c.Config);
+        using var d = IlgpuDevice.CreateCpuAccelerator();
+        using var b = d.Allocate<float>(c.Learners * c.Rows * c.XStride + c.Learners * lay.Stride);
+        var s = PolicyGroupForward.Shape(lay.Policy, c.Learners, c.Rows, c.XStride, c.XOffset, 64, 64); // 6600 + 128 * 64 floats = 59 KB
+        var e = Assert.Throws<EpgException>(() => PolicyGroupForward.Run<GpuView<float>>(d, s, b, b, b));
+        Assert.Contains("shared memory", e.Message);
+    }
+}
