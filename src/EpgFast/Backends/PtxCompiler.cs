@@ -59,14 +59,20 @@ public static class PtxCompiler
         throw new InvalidOperationException($"kernel type parameter {parameter.Name} is not an IView<T>");
     }
 
+    /// <summary>The PTX text of one kernel type (closed over GpuView), for inspection.</summary>
+    public static string CompileToPtx(Type kernelType) => CompileAll(new[] { kernelType }, keepText: true)[0].Ptx!;
+
     /// <summary>Compiles the launcher entry for each kernel type; returns (type, PTX text length) or throws on the first failure.</summary>
     public static IReadOnlyList<(Type Kernel, int PtxChars)> CompileAll(IEnumerable<Type>? kernelTypes = null)
+        => CompileAll(kernelTypes, keepText: false).Select(r => (r.Kernel, r.PtxChars)).ToList();
+
+    private static List<(Type Kernel, int PtxChars, string? Ptx)> CompileAll(IEnumerable<Type>? kernelTypes, bool keepText)
     {
         using var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
         var run = typeof(KernelEntry).GetMethod(nameof(KernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
         var runGroups = typeof(GroupKernelEntry).GetMethod(nameof(GroupKernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
-        var results = new List<(Type, int)>();
+        var results = new List<(Type, int, string?)>();
         foreach (var kt in kernelTypes ?? AllGpuKernelTypes())
         {
             CheckBlittable(kt, kt.Name);
@@ -75,7 +81,7 @@ public static class PtxCompiler
                 ? EntryPointDescription.FromExplicitlyGroupedKernel(runGroups.MakeGenericMethod(kt))
                 : EntryPointDescription.FromImplicitlyGroupedKernel(run.MakeGenericMethod(kt));
             var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
-            results.Add((kt, compiled.PTXAssembly.Length));
+            results.Add((kt, compiled.PTXAssembly.Length, keepText ? compiled.PTXAssembly : null));
         }
         return results;
     }

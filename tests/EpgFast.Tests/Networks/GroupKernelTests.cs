@@ -125,4 +125,14 @@ public class GroupKernelTests
         var e = Assert.Throws<EpgException>(() => PolicyGroupForward.Run<GpuView<float>>(d, s, b, b, b));
         Assert.Contains("shared memory", e.Message);
     }
+
+    [Fact]
+    public void PolicyGroupForwardCompilesToPtxWithSharedMemoryAndBarrier()
+    {
+        var t = typeof(PolicyGroupForwardKernel<GpuView<float>>);
+        Assert.Contains(t, PtxCompiler.AllGpuKernelTypes()); // so FoundationTests.PtxCompilesEveryKernel covers it
+        string ptx = PtxCompiler.CompileToPtx(t);
+        Assert.Contains("bar.sync", ptx);
+        Assert.Contains(".shared", ptx);
+    }
 }
