@@ -60,15 +60,8 @@ public struct AntTaskParams
     public float ResetQvelNoise;
     /// <summary>1: renormalize the free joint's quaternion qpos[3..7) after the reset noise.</summary>
     public int NormalizeRootQuat;
-    /// <summary>
-    /// Seed of the reset noise: episode k of env e draws from Philox(Seed, Philox.LearnerStream(EnvReset, k,
-    /// StreamBase, e, StreamPeriod)), i.e. stream id StreamBase + e, taken mod StreamPeriod when that is &gt; 0.
-    /// </summary>
-    public ulong Seed;
-    /// <summary>Global id of env 0 (a batch that is part of a larger run).</summary>
-    public int StreamBase;
-    /// <summary>&gt; 0: envs this far apart share their reset noise (common random numbers).</summary>
-    public int StreamPeriod;
+    /// <summary>Where the reset noise comes from (seed and per-env streams).</summary>
+    public EnvResetKey Reset;
 }
 
 /// <summary>Per-environment task state and outputs, shared by the Ant kernels (all views over Envs rows).</summary>
@@ -124,11 +117,11 @@ public static class AntTask
     public static void SampleInitialState<TF>(in AntTaskParams p, TF qpos0, TF qpos, TF qvel, int e, int episode)
         where TF : struct, IView<float>
     {
-        ulong stream = Philox.LearnerStream(RandomStreams.EnvReset, (uint)episode, p.StreamBase, e, p.StreamPeriod);
+        ulong stream = p.Reset.Stream(episode, e);
         int qb = e * p.Nq;
         for (int i = 0; i < p.Nq; i++)
         {
-            float u = Philox.UniformAt(p.Seed, stream, (ulong)i);
+            float u = Philox.UniformAt(p.Reset.Seed, stream, (ulong)i);
             qpos[qb + i] = qpos0[i] + p.ResetQposNoise * (2f * u - 1f);
         }
         if (p.NormalizeRootQuat != 0)
@@ -142,7 +135,7 @@ public static class AntTask
         }
         int vb = e * p.Nv;
         for (int i = 0; i < p.Nv; i++)
-            qvel[vb + i] = p.ResetQvelNoise * Philox.NormalAt(p.Seed, stream, VelocityCounterOffset + (ulong)i);
+            qvel[vb + i] = p.ResetQvelNoise * Philox.NormalAt(p.Reset.Seed, stream, VelocityCounterOffset + (ulong)i);
     }
 
     /// <summary>obs row e = qpos[e, ObsQposStart:] ++ qvel[e, :].</summary>

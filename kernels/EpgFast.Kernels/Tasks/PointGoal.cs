@@ -21,15 +21,8 @@ public struct PointGoalParams
     public int MaxSteps;
     /// <summary>Reset: p = U(-ResetNoise, ResetNoise)^2, v = 0.</summary>
     public float ResetNoise;
-    /// <summary>
-    /// Seed of the reset noise: episode k of env e draws from Philox(Seed, Philox.LearnerStream(EnvReset, k,
-    /// StreamBase, e, StreamPeriod)), i.e. stream id StreamBase + e, taken mod StreamPeriod when that is &gt; 0.
-    /// </summary>
-    public ulong Seed;
-    /// <summary>Global id of env 0 (a batch that is part of a larger run).</summary>
-    public int StreamBase;
-    /// <summary>&gt; 0: envs this far apart share their reset noise (common random numbers).</summary>
-    public int StreamPeriod;
+    /// <summary>Where the reset noise comes from (seed and per-env streams).</summary>
+    public EnvResetKey Reset;
 }
 
 /// <summary>Per-environment state and outputs of point-goal (views over Envs rows).</summary>
@@ -77,8 +70,8 @@ public static class PointGoal
     {
         TF state = s.State, ret = s.EpisodeReturn;
         TI steps = s.Steps;
-        ulong stream = Philox.LearnerStream(RandomStreams.EnvReset, (uint)s.Episodes[e], p.StreamBase, e, p.StreamPeriod);
-        UInt4 bits = Philox.Draw(p.Seed, stream, 0);
+        ulong stream = p.Reset.Stream(s.Episodes[e], e);
+        UInt4 bits = Philox.Draw(p.Reset.Seed, stream, 0);
         state[4 * e] = p.ResetNoise * (2f * Philox.Uniform(bits.X) - 1f);
         state[4 * e + 1] = p.ResetNoise * (2f * Philox.Uniform(bits.Y) - 1f);
         state[4 * e + 2] = 0f;

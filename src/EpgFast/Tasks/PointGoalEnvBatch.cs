@@ -38,9 +38,7 @@ public sealed class PointGoalEnvBatch : EnvBatchBase
 
     public override void Reset(ulong seed)
     {
-        _params.Seed = seed;
-        _params.StreamBase = StreamBase;
-        _params.StreamPeriod = StreamPeriod;
+        _params.Reset = new EnvResetKey { Seed = seed, StreamBase = StreamBase, StreamPeriod = StreamPeriod };
         if (Device is CpuDevice) ResetT<CpuView<float>, CpuView<int>>();
         else ResetT<GpuView<float>, GpuView<int>>();
     }

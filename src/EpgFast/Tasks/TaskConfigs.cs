@@ -87,7 +87,7 @@ public sealed record AntTaskConfig
             ResetQposNoise = ResetQposNoise,
             ResetQvelNoise = ResetQvelNoise,
             NormalizeRootQuat = 1,
-            Seed = seed,
+            Reset = new EnvResetKey { Seed = seed },
         };
     }
 }
@@ -127,6 +127,6 @@ public sealed record PointGoalConfig
         GoalReward = GoalReward,
         MaxSteps = MaxSteps,
         ResetNoise = ResetNoise,
-        Seed = seed,
+        Reset = new EnvResetKey { Seed = seed },
     };
 }
