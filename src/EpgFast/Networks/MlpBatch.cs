@@ -49,12 +49,32 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     {
         if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows > capacity {MaxRows}");
         Rows = rows;
+        if (TryGroupForward(p, x, rows, xStride, xOffset)) return;
         int n = Learners * rows;
         TF pv = p.View<TF>();
         _device.Launch(n, new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset) });
         _device.Launch(n, new DenseForwardKernel<TF> { X = H1.View<TF>(), P = pv, Y = H2.View<TF>(), S = Layout.Layer(1, Learners, rows) });
         _device.Launch(n, new DenseForwardKernel<TF> { X = H2.View<TF>(), P = pv, Y = Y.View<TF>(), S = Layout.Layer(2, Learners, rows) });
     }
+
+    /// <summary>
+    /// On an ILGPU device and for at least <see cref="GroupForwardMinRows"/> rows per learner, the forward runs
+    /// as one group kernel that stages each learner's weights in shared memory
+    /// (<see cref="PolicyGroupForward"/>; same outputs H1, H2, Y). Returns false where it does not apply
+    /// (the CPU launcher, few rows, or a network whose weights do not fit in shared memory).
+    /// </summary>
+    private bool TryGroupForward(DeviceBuffer<float> p, DeviceBuffer<float> x, int rows, int xStride, int xOffset)
+    {
+        if (_device is not IlgpuDevice ilgpu || rows < GroupForwardMinRows) return false;
+        int threads = Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup);
+        var shape = PolicyGroupForward.Shape(Layout, Learners, rows, xStride, xOffset, threads: threads, storeHidden: true);
+        if ((long)shape.SharedFloatsFor(threads) * sizeof(float) > IlgpuDevice.MaxSharedBytes) return false;
+        PolicyGroupForward.Run<TF>(_device, shape, p, x, Y, H1, H2);
+        return true;
+    }
+
+    /// <summary>Fewer rows per learner than this (acting: one row) use the three dense launches.</summary>
+    public const int GroupForwardMinRows = 32;
 
     /// <summary>
     /// Adds d(sum dY . y)/d(weights, biases) to g (Learners, Stride) for the rows of the last Forward.

@@ -7,7 +7,7 @@ namespace EpgFast.Networks;
 /// <summary>
 /// The policy forward as one group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>): the same result as
 /// <see cref="MlpBatch{TF}.Forward"/> (three dense launches) with each learner's weights staged in shared memory
-/// on the GPU. Not yet used by the learner loop.
+/// on the GPU. MlpBatch.Forward uses it on ILGPU devices (CUDA) for 32 rows per learner and more.
 /// </summary>
 public static class PolicyGroupForward
 {
