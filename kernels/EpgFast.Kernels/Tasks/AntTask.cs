@@ -79,28 +79,10 @@ public struct AntTaskState<TF, TI>
     public TF StartXY;
     /// <summary>obs: (Envs, ObsDim)</summary>
     public TF Obs;
-    /// <summary>rewards: (Envs)</summary>
-    public TF Rewards;
-    /// <summary>dones: (Envs), 1 when the episode ended at this step (terminated or truncated)</summary>
-    public TF Dones;
     /// <summary>terminals: (Envs), 1 when it ended by termination (unhealthy or non-finite), not by the time cap</summary>
     public TF Terminals;
-    /// <summary>positions: (Envs, 2), torso xy reached by the step (before any reset)</summary>
-    public TF Positions;
-    /// <summary>episodeReturn: (Envs), running return of the current episode</summary>
-    public TF EpisodeReturn;
-    /// <summary>lastReturn: (Envs), return of the last finished episode</summary>
-    public TF LastReturn;
-    /// <summary>lastDistance: (Envs), Goal: distance to the target at the last episode's end; Forward: x travelled in it</summary>
-    public TF LastDistance;
-    /// <summary>steps: (Envs), env steps taken in the current episode</summary>
-    public TI Steps;
-    /// <summary>episodes: (Envs), index of the current episode (keys its reset noise)</summary>
-    public TI Episodes;
-    /// <summary>lastLength: (Envs), length of the last finished episode</summary>
-    public TI LastLength;
-    /// <summary>finished: (Envs), episodes finished since Reset</summary>
-    public TI Finished;
+    /// <summary>The episode bookkeeping (rewards, dones, positions, returns, lengths, counts).</summary>
+    public EpisodeLog<TF, TI> Log;
 }
 
 /// <summary>The pieces every Ant kernel shares: reset sampling and the observation.</summary>
@@ -157,14 +139,11 @@ public static class AntTask
         where TI : struct, IView<int>
     {
         TF startXY = s.StartXY;
-        TI steps = s.Steps;
-        TF ret = s.EpisodeReturn;
-        SampleInitialState(p, s.Qpos0, qpos, qvel, e, s.Episodes[e]);
+        SampleInitialState(p, s.Qpos0, qpos, qvel, e, s.Log.Episodes[e]);
         resetFlags[e] = 1;
         startXY[2 * e] = qpos[e * p.Nq];
         startXY[2 * e + 1] = qpos[e * p.Nq + 1];
-        steps[e] = 0;
-        ret[e] = 0f;
+        s.Log.BeginEpisode(e);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -191,21 +170,12 @@ public struct AntResetKernel<TF, TI> : IKernel
 
     public readonly void Execute(int e)
     {
-        TI episodes = S.Episodes, finished = S.Finished, lastLength = S.LastLength;
-        TF rewards = S.Rewards, dones = S.Dones, terminals = S.Terminals, lastReturn = S.LastReturn,
-            lastDistance = S.LastDistance, positions = S.Positions, prev = S.PrevXY;
-        episodes[e] = 0;
-        finished[e] = 0;
-        lastLength[e] = 0;
-        lastReturn[e] = 0f;
-        lastDistance[e] = 0f;
-        rewards[e] = 0f;
-        dones[e] = 0f;
+        TF terminals = S.Terminals, prev = S.PrevXY;
+        S.Log.Clear(e);
         terminals[e] = 0f;
         AntTask.BeginEpisode(P, S, Qpos, Qvel, ResetFlags, e);
         TF qpos = Qpos;
-        positions[2 * e] = qpos[e * P.Nq];
-        positions[2 * e + 1] = qpos[e * P.Nq + 1];
+        S.Log.SetPosition(e, qpos[e * P.Nq], qpos[e * P.Nq + 1]);
         prev[2 * e] = qpos[e * P.Nq];
         prev[2 * e + 1] = qpos[e * P.Nq + 1];
         AntTask.WriteObservation(P, Qpos, Qvel, S.Obs, e);
@@ -277,10 +247,7 @@ public struct AntStepKernel<TF, TI> : IKernel
     public readonly void Execute(int e)
     {
         TF qpos = Qpos, qvel = Qvel, ctrl = Ctrl;
-        TF prev = S.PrevXY, targets = S.Targets, rewards = S.Rewards, dones = S.Dones, terminals = S.Terminals,
-            positions = S.Positions, ret = S.EpisodeReturn, lastReturn = S.LastReturn, lastDistance = S.LastDistance,
-            startXY = S.StartXY;
-        TI steps = S.Steps, episodes = S.Episodes, lastLength = S.LastLength, finished = S.Finished;
+        TF prev = S.PrevXY, targets = S.Targets, terminals = S.Terminals, startXY = S.StartXY;
 
         int qb = e * P.Nq, vb = e * P.Nv, ub = e * P.Nu;
         int finite = 1;
@@ -314,24 +281,14 @@ public struct AntStepKernel<TF, TI> : IKernel
         float reward = finite != 0 ? task + healthyReward - ctrlCost : 0f;
 
         int terminated = finite == 0 || (P.TerminateWhenUnhealthy != 0 && healthy == 0) ? 1 : 0;
-        int n = steps[e] + 1;
-        steps[e] = n;
+        int n = S.Log.CountStep(e);
         int done = terminated != 0 || n >= P.MaxSteps ? 1 : 0;
-        float total = ret[e] + reward;
-        ret[e] = total;
-        rewards[e] = reward;
-        dones[e] = done;
+        float total = S.Log.Record(e, reward, done, x, y);
         terminals[e] = terminated;
-        positions[2 * e] = x;
-        positions[2 * e + 1] = y;
 
         if (done != 0)
         {
-            lastReturn[e] = total;
-            lastLength[e] = n;
-            lastDistance[e] = P.Objective == AntObjective.Forward ? x - startXY[2 * e] : dAfter;
-            finished[e] = finished[e] + 1;
-            episodes[e] = episodes[e] + 1;
+            S.Log.Finish(e, total, n, P.Objective == AntObjective.Forward ? x - startXY[2 * e] : dAfter);
             AntTask.BeginEpisode(P, S, qpos, qvel, ResetFlags, e);
         }
         AntTask.WriteObservation(P, qpos, qvel, S.Obs, e);

@@ -36,26 +36,8 @@ public struct PointGoalState<TF, TI>
     public TF Targets;
     /// <summary>obs: (Envs, 4) = (px, py, vx, vy)</summary>
     public TF Obs;
-    /// <summary>rewards: (Envs)</summary>
-    public TF Rewards;
-    /// <summary>dones: (Envs), 1 when the episode ended at this step</summary>
-    public TF Dones;
-    /// <summary>positions: (Envs, 2), position reached by the step (before any reset)</summary>
-    public TF Positions;
-    /// <summary>episodeReturn: (Envs)</summary>
-    public TF EpisodeReturn;
-    /// <summary>lastReturn: (Envs)</summary>
-    public TF LastReturn;
-    /// <summary>lastDistance: (Envs), distance to the goal at the last episode's end</summary>
-    public TF LastDistance;
-    /// <summary>steps: (Envs)</summary>
-    public TI Steps;
-    /// <summary>episodes: (Envs)</summary>
-    public TI Episodes;
-    /// <summary>lastLength: (Envs)</summary>
-    public TI LastLength;
-    /// <summary>finished: (Envs)</summary>
-    public TI Finished;
+    /// <summary>The episode bookkeeping (rewards, dones, positions, returns, lengths, counts).</summary>
+    public EpisodeLog<TF, TI> Log;
 }
 
 /// <summary>Shared pieces of the point-goal kernels.</summary>
@@ -68,16 +50,14 @@ public static class PointGoal
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
-        TF state = s.State, ret = s.EpisodeReturn;
-        TI steps = s.Steps;
-        ulong stream = p.Reset.Stream(s.Episodes[e], e);
+        TF state = s.State;
+        ulong stream = p.Reset.Stream(s.Log.Episodes[e], e);
         UInt4 bits = Philox.Draw(p.Reset.Seed, stream, 0);
         state[4 * e] = p.ResetNoise * (2f * Philox.Uniform(bits.X) - 1f);
         state[4 * e + 1] = p.ResetNoise * (2f * Philox.Uniform(bits.Y) - 1f);
         state[4 * e + 2] = 0f;
         state[4 * e + 3] = 0f;
-        steps[e] = 0;
-        ret[e] = 0f;
+        s.Log.BeginEpisode(e);
     }
 
     public static void WriteObservation<TF, TI>(in PointGoalState<TF, TI> s, int e)
@@ -99,19 +79,10 @@ public struct PointGoalResetKernel<TF, TI> : IKernel
 
     public readonly void Execute(int e)
     {
-        TI episodes = S.Episodes, finished = S.Finished, lastLength = S.LastLength;
-        TF rewards = S.Rewards, dones = S.Dones, lastReturn = S.LastReturn, lastDistance = S.LastDistance,
-            positions = S.Positions, state = S.State;
-        episodes[e] = 0;
-        finished[e] = 0;
-        lastLength[e] = 0;
-        lastReturn[e] = 0f;
-        lastDistance[e] = 0f;
-        rewards[e] = 0f;
-        dones[e] = 0f;
+        TF state = S.State;
+        S.Log.Clear(e);
         PointGoal.BeginEpisode(P, S, e);
-        positions[2 * e] = state[4 * e];
-        positions[2 * e + 1] = state[4 * e + 1];
+        S.Log.SetPosition(e, state[4 * e], state[4 * e + 1]);
         PointGoal.WriteObservation(S, e);
     }
 }
@@ -131,9 +102,7 @@ public struct PointGoalStepKernel<TF, TI> : IKernel
 
     public readonly void Execute(int e)
     {
-        TF actions = Actions, state = S.State, targets = S.Targets, rewards = S.Rewards, dones = S.Dones,
-            positions = S.Positions, ret = S.EpisodeReturn, lastReturn = S.LastReturn, lastDistance = S.LastDistance;
-        TI steps = S.Steps, episodes = S.Episodes, lastLength = S.LastLength, finished = S.Finished;
+        TF actions = Actions, state = S.State, targets = S.Targets;
 
         float ax = actions[2 * e], ay = actions[2 * e + 1];
         if (!AntTask.IsFinite(ax)) ax = 0f;
@@ -155,22 +124,12 @@ public struct PointGoalStepKernel<TF, TI> : IKernel
         float task = P.GoalReward == GoalReward.Progress ? (dBefore - dAfter) / P.Dt : -dAfter;
         float reward = task - P.CtrlCostWeight * (ax * ax + ay * ay);
 
-        int n = steps[e] + 1;
-        steps[e] = n;
+        int n = S.Log.CountStep(e);
         int done = n >= P.MaxSteps ? 1 : 0;
-        float total = ret[e] + reward;
-        ret[e] = total;
-        rewards[e] = reward;
-        dones[e] = done;
-        positions[2 * e] = px;
-        positions[2 * e + 1] = py;
+        float total = S.Log.Record(e, reward, done, px, py);
         if (done != 0)
         {
-            lastReturn[e] = total;
-            lastLength[e] = n;
-            lastDistance[e] = dAfter;
-            finished[e] = finished[e] + 1;
-            episodes[e] = episodes[e] + 1;
+            S.Log.Finish(e, total, n, dAfter);
             PointGoal.BeginEpisode(P, S, e);
         }
         PointGoal.WriteObservation(S, e);

@@ -53,21 +53,6 @@ public sealed class AntEnvBatch : EnvBatchBase
     /// <summary>The engine underneath (its Qpos/Qvel are the full state: (Envs, Nq), (Envs, Nv)).</summary>
     public IPhysicsBatch Physics => _physics;
 
-    public override void Reset(ulong seed)
-    {
-        _params.Reset = new EnvResetKey { Seed = seed, StreamBase = StreamBase, StreamPeriod = StreamPeriod };
-        if (Device is CpuDevice) ResetT<CpuView<float>, CpuView<int>>();
-        else ResetT<GpuView<float>, GpuView<int>>();
-        _physics.Sync();
-    }
-
-    public override void Step(DeviceBuffer<float> actions)
-    {
-        CheckActions(actions);
-        if (Device is CpuDevice) StepT<CpuView<float>, CpuView<int>>(actions);
-        else StepT<GpuView<float>, GpuView<int>>(actions);
-    }
-
     private AntTaskState<TF, TI> State<TF, TI>()
         where TF : struct, IView<float>
         where TI : struct, IView<int> => new()
@@ -77,23 +62,13 @@ public sealed class AntEnvBatch : EnvBatchBase
         PrevXY = _prevXY.View<TF>(),
         StartXY = _startXY.View<TF>(),
         Obs = Observations.View<TF>(),
-        Rewards = Rewards.View<TF>(),
-        Dones = Dones.View<TF>(),
         Terminals = Terminals.View<TF>(),
-        Positions = Positions.View<TF>(),
-        EpisodeReturn = EpisodeReturns.View<TF>(),
-        LastReturn = LastReturns.View<TF>(),
-        LastDistance = LastDistances.View<TF>(),
-        Steps = StepsInEpisode.View<TI>(),
-        Episodes = EpisodeIndex.View<TI>(),
-        LastLength = LastLengths.View<TI>(),
-        Finished = FinishedEpisodes.View<TI>(),
+        Log = Log<TF, TI>(),
     };
 
-    private void ResetT<TF, TI>()
-        where TF : struct, IView<float>
-        where TI : struct, IView<int>
+    protected override void ResetT<TF, TI>()
     {
+        _params.Reset = ResetKey;
         Device.Launch(Envs, new AntResetKernel<TF, TI>
         {
             P = _params,
@@ -103,11 +78,10 @@ public sealed class AntEnvBatch : EnvBatchBase
             ResetFlags = _physics.ResetFlags.View<TI>(),
         });
         Device.Synchronize();
+        _physics.Sync();
     }
 
-    private void StepT<TF, TI>(DeviceBuffer<float> actions)
-        where TF : struct, IView<float>
-        where TI : struct, IView<int>
+    protected override void StepT<TF, TI>(DeviceBuffer<float> actions)
     {
         Device.Launch(Envs, new AntActKernel<TF, TI>
         {

@@ -1,4 +1,5 @@
 using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Tasks;
 
 namespace EpgFast.Tasks;
@@ -100,15 +101,44 @@ public abstract class EnvBatchBase : IEnvBatch
 
     public int StreamPeriod { get; set; }
 
-    public abstract void Reset(ulong seed);
+    /// <summary>The reset-noise key of the last <see cref="Reset"/> (seed and streams).</summary>
+    protected EnvResetKey ResetKey { get; private set; }
 
-    public abstract void Step(DeviceBuffer<float> actions);
+    public void Reset(ulong seed)
+    {
+        ResetKey = new EnvResetKey { Seed = seed, StreamBase = StreamBase, StreamPeriod = StreamPeriod };
+        if (Device is CpuDevice) ResetT<CpuView<float>, CpuView<int>>();
+        else ResetT<GpuView<float>, GpuView<int>>();
+    }
 
-    protected void CheckActions(DeviceBuffer<float> actions)
+    public void Step(DeviceBuffer<float> actions)
     {
         if (actions.Length != Envs * ActDim)
             throw new ArgumentException($"actions need {Envs * ActDim} values (Envs {Envs} x ActDim {ActDim}), got {actions.Length}");
+        if (Device is CpuDevice) StepT<CpuView<float>, CpuView<int>>(actions);
+        else StepT<GpuView<float>, GpuView<int>>(actions);
     }
+
+    /// <summary>Reset with the device's view types (<see cref="ResetKey"/> is set).</summary>
+    protected abstract void ResetT<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>;
+
+    /// <summary>Step with the device's view types (actions already checked).</summary>
+    protected abstract void StepT<TF, TI>(DeviceBuffer<float> actions) where TF : struct, IView<float> where TI : struct, IView<int>;
+
+    /// <summary>The episode bookkeeping views the task kernels share.</summary>
+    protected EpisodeLog<TF, TI> Log<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => new()
+    {
+        Rewards = Rewards.View<TF>(),
+        Dones = Dones.View<TF>(),
+        Positions = Positions.View<TF>(),
+        EpisodeReturn = EpisodeReturns.View<TF>(),
+        LastReturn = LastReturns.View<TF>(),
+        LastDistance = LastDistances.View<TF>(),
+        Steps = StepsInEpisode.View<TI>(),
+        Episodes = EpisodeIndex.View<TI>(),
+        LastLength = LastLengths.View<TI>(),
+        Finished = FinishedEpisodes.View<TI>(),
+    };
 
     protected T Own<T>(T disposable) where T : IDisposable
     {

@@ -36,20 +36,6 @@ public sealed class PointGoalEnvBatch : EnvBatchBase
     /// <summary>state: (Envs, 4) = (px, py, vx, vy)</summary>
     public DeviceBuffer<float> State => _state;
 
-    public override void Reset(ulong seed)
-    {
-        _params.Reset = new EnvResetKey { Seed = seed, StreamBase = StreamBase, StreamPeriod = StreamPeriod };
-        if (Device is CpuDevice) ResetT<CpuView<float>, CpuView<int>>();
-        else ResetT<GpuView<float>, GpuView<int>>();
-    }
-
-    public override void Step(DeviceBuffer<float> actions)
-    {
-        CheckActions(actions);
-        if (Device is CpuDevice) StepT<CpuView<float>, CpuView<int>>(actions);
-        else StepT<GpuView<float>, GpuView<int>>(actions);
-    }
-
     private PointGoalState<TF, TI> StateViews<TF, TI>()
         where TF : struct, IView<float>
         where TI : struct, IView<int> => new()
@@ -57,30 +43,18 @@ public sealed class PointGoalEnvBatch : EnvBatchBase
         State = _state.View<TF>(),
         Targets = Targets.View<TF>(),
         Obs = Observations.View<TF>(),
-        Rewards = Rewards.View<TF>(),
-        Dones = Dones.View<TF>(),
-        Positions = Positions.View<TF>(),
-        EpisodeReturn = EpisodeReturns.View<TF>(),
-        LastReturn = LastReturns.View<TF>(),
-        LastDistance = LastDistances.View<TF>(),
-        Steps = StepsInEpisode.View<TI>(),
-        Episodes = EpisodeIndex.View<TI>(),
-        LastLength = LastLengths.View<TI>(),
-        Finished = FinishedEpisodes.View<TI>(),
+        Log = Log<TF, TI>(),
     };
 
-    private void ResetT<TF, TI>()
-        where TF : struct, IView<float>
-        where TI : struct, IView<int>
+    protected override void ResetT<TF, TI>()
     {
+        _params.Reset = ResetKey;
         Terminals.Clear();
         Device.Launch(Envs, new PointGoalResetKernel<TF, TI> { P = _params, S = StateViews<TF, TI>() });
         Device.Synchronize();
     }
 
-    private void StepT<TF, TI>(DeviceBuffer<float> actions)
-        where TF : struct, IView<float>
-        where TI : struct, IView<int>
+    protected override void StepT<TF, TI>(DeviceBuffer<float> actions)
     {
         Device.Launch(Envs, new PointGoalStepKernel<TF, TI> { P = _params, S = StateViews<TF, TI>(), Actions = actions.View<TF>() });
         Device.Synchronize();
