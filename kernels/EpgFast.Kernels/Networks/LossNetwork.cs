@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EpgFast.Kernels.Launch;
 using EpgFast.Kernels.Memory;
 
@@ -402,17 +403,9 @@ public struct LossHeadReduceKernel<TF, TI> : IKernel where TF : struct, IView<fl
             for (int a = 0; a < S.Act; a++) dMean[n * S.Act + a] += Scale * part[(l * mb + j) * pd + S.Ctx + a];
         }
         for (int a = 0; a < S.Act; a++)
-        {
-            float s = 0f;
-            for (int j = 0; j < mb; j++) s += part[(l * mb + j) * pd + S.Ctx + S.Act + a];
-            g[l * S.ParamStride + S.LogStdOffset + a] += Scale * s;
-        }
+            g[l * S.ParamStride + S.LogStdOffset + a] += Scale * LossSums.OverRows(part, l, mb, pd, S.Ctx + S.Act + a);
         for (int m = 0; m < S.Mem; m++)
-        {
-            float s = 0f;
-            for (int j = 0; j < mb; j++) s += part[(l * mb + j) * pd + S.Ctx + 2 * S.Act + m];
-            dMem[l * S.Mem + m] += Scale * s;
-        }
+            dMem[l * S.Mem + m] += Scale * LossSums.OverRows(part, l, mb, pd, S.Ctx + 2 * S.Act + m);
     }
 }
 
@@ -559,20 +552,32 @@ public struct LossConv0BackwardConstKernel<TF> : IKernel where TF : struct, IVie
             s *= Scale;
             int wo = pb + S.Conv0W + o * inDim * S.K0;
             for (int a = 0; a < S.Act; a++)
-            {
-                int wc = wo + (S.TrajDim + S.Act + a) * S.K0;
-                float wsum = 0f;
-                for (int k = 0; k < S.K0; k++) wsum += phi[wc + k];
-                g[l * S.ParamStride + S.LogStdOffset + a] += s * wsum;
-            }
+                g[l * S.ParamStride + S.LogStdOffset + a] += s * LossSums.Taps(phi, wo + (S.TrajDim + S.Act + a) * S.K0, S.K0);
             if (MemoryThroughContext == 0) continue;
             for (int m = 0; m < S.Mem; m++)
-            {
-                int wc = wo + (S.TrajDim + 2 * S.Act + m) * S.K0;
-                float wsum = 0f;
-                for (int k = 0; k < S.K0; k++) wsum += phi[wc + k];
-                dMem[l * S.Mem + m] += s * wsum;
-            }
+                dMem[l * S.Mem + m] += s * LossSums.Taps(phi, wo + (S.TrajDim + 2 * S.Act + m) * S.K0, S.K0);
         }
+    }
+}
+
+/// <summary>Small sums the loss network's backward kernels share.</summary>
+public static class LossSums
+{
+    /// <summary>sum_j part[(l * mb + j) * pd + col], j &lt; mb: a head-gradient column summed over the minibatch rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float OverRows<TF>(TF part, int l, int mb, int pd, int col) where TF : struct, IView<float>
+    {
+        float s = 0f;
+        for (int j = 0; j < mb; j++) s += part[(l * mb + j) * pd + col];
+        return s;
+    }
+
+    /// <summary>sum_k phi[wc + k], k &lt; taps: a conv channel's weights summed over its taps (for time-constant inputs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Taps<TF>(TF phi, int wc, int taps) where TF : struct, IView<float>
+    {
+        float s = 0f;
+        for (int k = 0; k < taps; k++) s += phi[wc + k];
+        return s;
     }
 }
