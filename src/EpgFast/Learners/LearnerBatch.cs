@@ -28,7 +28,7 @@ public interface ILifetimeObserver
 /// N-step buffer: the EPG inner loop. <see cref="RunLifetime"/> reads top to bottom:
 /// for each of the K update windows, act M steps (normalize, policy, sample, env step, record),
 /// then update on minibatches of the newest M steps against (1 - alpha) L_phi + alpha L_PPO.
-/// Learner l belongs to ES member l / LearnersPerMember and uses that member's row of phi.
+/// Learner l belongs to ES member l / learnersPerMember and uses that member's row of phi.
 /// Every random number is keyed by (seed, epoch, learner, step), so a lifetime is a pure
 /// function of its arguments on a given backend.
 /// </summary>
@@ -72,7 +72,6 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _passes = passesPerUpdate;
         int l = env.Envs, c = networks.TrajDim;
         Learners = l;
-        LearnersPerMember = learnersPerMember;
         _shape = new ExperienceShape
         {
             Learners = l, Obs = networks.Obs, Act = networks.Act, Aux = networks.Aux, Extra = networks.Extra, TrajDim = c,
@@ -100,8 +99,6 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
 
     public int Learners { get; }
 
-    public int LearnersPerMember { get; }
-
     public int Lifetime => _shape.Lifetime;
 
     /// <summary>
@@ -112,9 +109,6 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     public int StreamPeriod { get; set; }
 
     public LearnerLayout Layout => _layout;
-
-    /// <summary>p: (Learners, Stride), the learners' parameters after the last lifetime.</summary>
-    public DeviceBuffer<float> Parameters => _p;
 
     /// <summary>
     /// Trains every learner from scratch for one lifetime of K x M steps and returns its fitness.
