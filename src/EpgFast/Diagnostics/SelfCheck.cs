@@ -30,6 +30,8 @@ public static class SelfChecks
         new EpgFast.Tasks.PointGoalCheck(),
         new EpgFast.Tasks.AntTaskKernelCheck(),
         new NetworkGradientCheck("policy"),
+        new NetworkGradientCheck("policy-group"),
+        new NetworkGradientCheck("policy-group-recompute"),
         new NetworkGradientCheck("gaussian"),
         new NetworkGradientCheck("loss-network"),
         new NetworkGradientCheck("ppo"),

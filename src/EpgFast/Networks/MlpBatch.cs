@@ -4,26 +4,69 @@ using EpgFast.Kernels.Networks;
 
 namespace EpgFast.Networks;
 
+/// <summary>How an <see cref="MlpBatch{TF}"/> computes, and so what it keeps in device memory per learner and row.</summary>
+public enum MlpPath
+{
+    /// <summary>Three dense launches forward, five backward; keeps h1, h2, dh1, dh2 (4 x 64 floats per row for the policy).</summary>
+    Dense = 0,
+    /// <summary>The group forward (weights in shared memory) keeping h1, h2; the fused group backward (dh1, dh2 in shared memory).</summary>
+    Group = 1,
+    /// <summary>The group forward keeping only y; the fused group backward recomputes h1, h2 tile by tile (nothing per row but y).</summary>
+    GroupRecompute = 2,
+}
+
 /// <summary>
 /// A batch of three-layer MLPs (in -> H1 tanh -> H2 tanh -> Out linear), one per learner, weights in the
-/// learners' parameter blocks (see <see cref="MlpLayout"/>). Forward keeps the activations (H1, H2, Y) of the
-/// last call for Backward. Buffers are sized for MaxRows rows per learner and packed with the current Rows.
+/// learners' parameter blocks (see <see cref="MlpLayout"/>). Forward keeps what the last call's Backward needs
+/// (which depends on the <see cref="MlpPath"/>). Buffers are sized for MaxRows rows per learner and packed with
+/// the current Rows.
 /// </summary>
 public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
 {
     private readonly Device _device;
+    private readonly DeviceBuffer<float>? _h1, _h2, _dh1, _dh2;
 
-    public MlpBatch(Device device, MlpLayout layout, int learners, int maxRows)
+    public MlpBatch(Device device, MlpLayout layout, int learners, int maxRows, MlpPath path = MlpPath.Dense)
     {
         _device = device;
         Layout = layout;
         Learners = learners;
         MaxRows = maxRows;
-        H1 = device.Allocate<float>(learners * maxRows * layout.H1);
-        H2 = device.Allocate<float>(learners * maxRows * layout.H2);
+        Path = path;
+        if (path != MlpPath.Dense && !GroupFits(device, layout))
+            throw new EpgException($"the {path} MLP path does not fit this device's shared memory for {layout.In}-{layout.H1}-{layout.H2}-{layout.Out}");
         Y = device.Allocate<float>(learners * maxRows * layout.Out);
-        DH1 = device.Allocate<float>(learners * maxRows * layout.H1);
-        DH2 = device.Allocate<float>(learners * maxRows * layout.H2);
+        if (path != MlpPath.GroupRecompute)
+        {
+            _h1 = device.Allocate<float>(learners * maxRows * layout.H1);
+            _h2 = device.Allocate<float>(learners * maxRows * layout.H2);
+        }
+        if (path == MlpPath.Dense)
+        {
+            _dh1 = device.Allocate<float>(learners * maxRows * layout.H1);
+            _dh2 = device.Allocate<float>(learners * maxRows * layout.H2);
+        }
+    }
+
+    /// <summary>
+    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the GPU the group kernels
+    /// (recomputing, the smallest footprint) for 32 rows and more, where a learner's rows fill a group; the dense launches
+    /// for fewer rows and on the CPU launcher.
+    /// </summary>
+    public static MlpPath DefaultPath(Device device, MlpLayout layout, int rows)
+        => device is IlgpuDevice && rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
+
+    /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
+    public const int GroupMinRows = 32;
+
+    /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
+    public static bool GroupFits(Device device, MlpLayout layout)
+    {
+        if (device is not IlgpuDevice ilgpu) return true;
+        int threads = Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup);
+        long fwd = PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0, threads: threads).SharedFloatsFor(threads);
+        long bwd = PolicyGroupBackward.Shape(layout, 1, 1, layout.In, 0, recompute: true).SharedFloats;
+        return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
     }
 
     public MlpLayout Layout { get; }
@@ -32,15 +75,14 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     /// <summary>Rows per learner of the last Forward.</summary>
     public int Rows { get; private set; }
 
-    /// <summary>h1: (Learners, Rows, H1), after tanh</summary>
-    public DeviceBuffer<float> H1 { get; }
-    /// <summary>h2: (Learners, Rows, H2), after tanh</summary>
-    public DeviceBuffer<float> H2 { get; }
+    public MlpPath Path { get; }
+
+    /// <summary>h1: (Learners, Rows, H1), after tanh (not kept by <see cref="MlpPath.GroupRecompute"/>)</summary>
+    public DeviceBuffer<float> H1 => _h1 ?? throw new InvalidOperationException($"the {Path} path keeps no h1");
+    /// <summary>h2: (Learners, Rows, H2), after tanh (not kept by <see cref="MlpPath.GroupRecompute"/>)</summary>
+    public DeviceBuffer<float> H2 => _h2 ?? throw new InvalidOperationException($"the {Path} path keeps no h2");
     /// <summary>y: (Learners, Rows, Out), the output</summary>
     public DeviceBuffer<float> Y { get; }
-    /// <summary>Backward scratch: dh1 (Learners, Rows, H1), dh2 (Learners, Rows, H2).</summary>
-    public DeviceBuffer<float> DH1 { get; }
-    public DeviceBuffer<float> DH2 { get; }
 
     /// <summary>
     /// y = mlp(x) for <paramref name="rows"/> rows per learner; x[l, r, :] = X[(l * rows + r) * xStride + xOffset + i], i &lt; In.
@@ -49,7 +91,13 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     {
         if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows > capacity {MaxRows}");
         Rows = rows;
-        if (TryGroupForward(p, x, rows, xStride, xOffset)) return;
+        if (Path != MlpPath.Dense)
+        {
+            int threads = _device is IlgpuDevice ilgpu ? Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
+            var shape = PolicyGroupForward.Shape(Layout, Learners, rows, xStride, xOffset, threads: threads);
+            PolicyGroupForward.Run<TF>(_device, shape, p, x, Y, _h1, _h2);
+            return;
+        }
         int n = Learners * rows;
         TF pv = p.View<TF>();
         _device.Launch(n, new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset) });
@@ -58,40 +106,29 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     }
 
     /// <summary>
-    /// On an ILGPU device and for at least <see cref="GroupForwardMinRows"/> rows per learner, the forward runs
-    /// as one group kernel that stages each learner's weights in shared memory
-    /// (<see cref="PolicyGroupForward"/>; same outputs H1, H2, Y). Returns false where it does not apply
-    /// (the CPU launcher, few rows, or a network whose weights do not fit in shared memory).
-    /// </summary>
-    private bool TryGroupForward(DeviceBuffer<float> p, DeviceBuffer<float> x, int rows, int xStride, int xOffset)
-    {
-        if (_device is not IlgpuDevice ilgpu || rows < GroupForwardMinRows) return false;
-        int threads = Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup);
-        var shape = PolicyGroupForward.Shape(Layout, Learners, rows, xStride, xOffset, threads: threads, storeHidden: true);
-        if ((long)shape.SharedFloatsFor(threads) * sizeof(float) > IlgpuDevice.MaxSharedBytes) return false;
-        PolicyGroupForward.Run<TF>(_device, shape, p, x, Y, H1, H2);
-        return true;
-    }
-
-    /// <summary>Fewer rows per learner than this (acting: one row) use the three dense launches.</summary>
-    public const int GroupForwardMinRows = 32;
-
-    /// <summary>
     /// Adds d(sum dY . y)/d(weights, biases) to g (Learners, Stride) for the rows of the last Forward.
     /// dY: (Learners, Rows, Out). x must be the same input (and stride) as in Forward. No gradient to x.
     /// </summary>
     public void Backward(DeviceBuffer<float> p, DeviceBuffer<float> x, int xStride, int xOffset, DeviceBuffer<float> dY, DeviceBuffer<float> g)
     {
         int rows = Rows, n = Learners * rows;
+        if (Path != MlpPath.Dense)
+        {
+            int threads = _device is IlgpuDevice ilgpu ? Math.Min(PolicyGroupBackward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
+            var shape = PolicyGroupBackward.Shape(Layout, Learners, rows, xStride, xOffset, Path == MlpPath.GroupRecompute, threads: threads);
+            PolicyGroupBackward.Run<TF>(_device, shape, p, x, _h1, _h2, dY, g);
+            return;
+        }
         TF pv = p.View<TF>(), gv = g.View<TF>();
         var s0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
         var s1 = Layout.Layer(1, Learners, rows);
         var s2 = Layout.Layer(2, Learners, rows);
-        _device.Launch(Learners * s2.Out, new DenseBackwardParamsKernel<TF> { X = H2.View<TF>(), Y = Y.View<TF>(), DY = dY.View<TF>(), G = gv, S = s2 });
-        _device.Launch(n, new DenseBackwardInputKernel<TF> { P = pv, Y = Y.View<TF>(), DY = dY.View<TF>(), DX = DH2.View<TF>(), S = s2 });
-        _device.Launch(Learners * s1.Out, new DenseBackwardParamsKernel<TF> { X = H1.View<TF>(), Y = H2.View<TF>(), DY = DH2.View<TF>(), G = gv, S = s1 });
-        _device.Launch(n, new DenseBackwardInputKernel<TF> { P = pv, Y = H2.View<TF>(), DY = DH2.View<TF>(), DX = DH1.View<TF>(), S = s1 });
-        _device.Launch(Learners * s0.Out, new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = H1.View<TF>(), DY = DH1.View<TF>(), G = gv, S = s0 });
+        TF h1 = H1.View<TF>(), h2 = H2.View<TF>(), dh1 = _dh1!.View<TF>(), dh2 = _dh2!.View<TF>();
+        _device.Launch(Learners * s2.Out, new DenseBackwardParamsKernel<TF> { X = h2, Y = Y.View<TF>(), DY = dY.View<TF>(), G = gv, S = s2 });
+        _device.Launch(n, new DenseBackwardInputKernel<TF> { P = pv, Y = Y.View<TF>(), DY = dY.View<TF>(), DX = dh2, S = s2 });
+        _device.Launch(Learners * s1.Out, new DenseBackwardParamsKernel<TF> { X = h1, Y = h2, DY = dh2, G = gv, S = s1 });
+        _device.Launch(n, new DenseBackwardInputKernel<TF> { P = pv, Y = h2, DY = dh2, DX = dh1, S = s1 });
+        _device.Launch(Learners * s0.Out, new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = h1, DY = dh1, G = gv, S = s0 });
     }
 
     /// <summary>
@@ -113,10 +150,10 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
 
     public void Dispose()
     {
-        H1.Dispose();
-        H2.Dispose();
         Y.Dispose();
-        DH1.Dispose();
-        DH2.Dispose();
+        _h1?.Dispose();
+        _h2?.Dispose();
+        _dh1?.Dispose();
+        _dh2?.Dispose();
     }
 }

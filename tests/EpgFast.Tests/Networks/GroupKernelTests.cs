@@ -114,6 +114,81 @@ public class GroupKernelTests
         Close(r.Y, y.ToArray(), 1e-5);
     }
 
+    /// <summary>MlpBatch forward + backward on one path: (y, g) with g accumulated onto a nonzero start (the kernel adds).</summary>
+    private static (float[] Y, float[] G) ForwardBackward<TF>(Device d, Case c, MlpPath path) where TF : struct, IView<float>
+    {
+        var lay = new LearnerLayout(c.Config);
+        var (p, x) = Inputs(c, lay);
+        var rng = new System.Random(11);
+        float[] dy = Enumerable.Range(0, c.Learners * c.Rows * lay.Policy.Out).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] g0 = Enumerable.Range(0, c.Learners * lay.Stride).Select(_ => (float)(rng.NextDouble() * 0.2 - 0.1)).ToArray();
+        using var bp = d.Upload<float>(p);
+        using var bx = d.Upload<float>(x);
+        using var bdy = d.Upload<float>(dy);
+        using var bg = d.Upload<float>(g0);
+        using var mlp = new MlpBatch<TF>(d, lay.Policy, c.Learners, c.Rows, path);
+        mlp.Forward(bp, bx, c.Rows, c.XStride, c.XOffset);
+        mlp.Backward(bp, bx, c.XStride, c.XOffset, bdy, bg);
+        d.Synchronize();
+        return (mlp.Y.ToArray(), bg.ToArray());
+    }
+
+    public static TheoryData<string, MlpPath> BackwardCases => new()
+    {
+        { "small", MlpPath.Group }, { "small", MlpPath.GroupRecompute }, { "ant", MlpPath.Group }, { "ant", MlpPath.GroupRecompute },
+    };
+
+    [Theory]
+    [MemberData(nameof(BackwardCases))]
+    public void PolicyGroupBackwardMatchesDenseLaunchesOnCpuLauncher(string name, MlpPath path)
+    {
+        var c = Get(name);
+        using var d = new CpuDevice();
+        var dense = ForwardBackward<CpuView<float>>(d, c, MlpPath.Dense);
+        var group = ForwardBackward<CpuView<float>>(d, c, path);
+        Close(dense.Y, group.Y, 1e-5);
+        Close(dense.G, group.G, 1e-4);
+        Assert.Contains(dense.G, v => Math.Abs(v) > 1f); // the gradient is not trivially small
+    }
+
+    [Theory]
+    [MemberData(nameof(BackwardCases))]
+    public void PolicyGroupBackwardMatchesDenseLaunchesOnIlgpuCpuAccelerator(string name, MlpPath path)
+    {
+        var c = Get(name);
+        using var cpu = new CpuDevice();
+        var dense = ForwardBackward<CpuView<float>>(cpu, c, MlpPath.Dense);
+        using var d = IlgpuDevice.CreateCpuAccelerator(); // groups of up to 16 real threads with barriers
+        var group = ForwardBackward<GpuView<float>>(d, c, path);
+        Close(dense.Y, group.Y, 1e-5);
+        Close(dense.G, group.G, 1e-4);
+    }
+
+    [Fact]
+    public void RecomputePathKeepsNoHiddenActivations()
+    {
+        var lay = new LearnerLayout(Ant.Config);
+        using var d = new CpuDevice();
+        long before = d.AllocatedBytes;
+        using var dense = new MlpBatch<CpuView<float>>(d, lay.Policy, 4, 512, MlpPath.Dense);
+        long denseBytes = d.AllocatedBytes - before;
+        using var rec = new MlpBatch<CpuView<float>>(d, lay.Policy, 4, 512, MlpPath.GroupRecompute);
+        long recBytes = d.AllocatedBytes - before - denseBytes;
+        Assert.Equal(4L * 512 * lay.Policy.Out * sizeof(float), recBytes); // y only
+        Assert.Equal(4L * 512 * (lay.Policy.Out + 4 * 64) * sizeof(float), denseBytes); // y, h1, h2, dh1, dh2
+        Assert.Throws<InvalidOperationException>(() => rec.H1);
+    }
+
+    [Fact]
+    public void PolicyGroupBackwardCompilesToPtxWithSharedMemoryAndBarrier()
+    {
+        var t = typeof(PolicyGroupBackwardKernel<GpuView<float>>);
+        Assert.Contains(t, PtxCompiler.AllGpuKernelTypes());
+        string ptx = PtxCompiler.CompileToPtx(t);
+        Assert.Contains("bar.sync", ptx);
+        Assert.Contains(".shared", ptx);
+    }
+
     [Fact]
     public void IlgpuLauncherRejectsTooMuchSharedMemory()
     {

@@ -50,7 +50,9 @@ public static class GradientChecks
     public static IReadOnlyList<CaseResult> All<TF, TI>(Device d, NetworkConfig c, int seed)
         where TF : struct, IView<float> where TI : struct, IView<int> =>
     [
-        Policy<TF>(d, c, 3, seed),
+        Policy<TF>(d, c, 3, seed, MlpPath.Dense),
+        Policy<TF>(d, c, 3, seed, MlpPath.Group),
+        Policy<TF>(d, c, 3, seed, MlpPath.GroupRecompute),
         Gaussian<TF>(d, c, 3, seed),
         LossNetwork<TF, TI>(d, c, 4, 2, seed),
         Ppo<TF, TI>(d, c, 3, seed),
@@ -134,12 +136,16 @@ public static class GradientChecks
 
     // ---- policy ----
 
-    /// <summary>Policy MLP forward (mean) and backward to all policy weights, input read with a stride and offset.</summary>
-    public static CaseResult Policy<TF>(Device d, NetworkConfig c, int learners, int seed) where TF : struct, IView<float>
+    /// <summary>
+    /// Policy MLP forward (mean) and backward to all policy weights, input read with a stride and offset, on one
+    /// <see cref="MlpPath"/> (null: the device's default for these rows). 21 rows: the group backward's 16-row tiles
+    /// end in a partial one.
+    /// </summary>
+    public static CaseResult Policy<TF>(Device d, NetworkConfig c, int learners, int seed, MlpPath? path = null) where TF : struct, IView<float>
     {
         var rng = new Rng(seed);
         var lay = new LearnerLayout(c);
-        int rows = 5, stride = c.Obs + 2, off = 1;
+        int rows = 21, stride = c.Obs + 2, off = 1;
         var p = RandomParams(rng, lay, learners);
         var obs = rng.Normals(learners * rows * stride);
         var dMean = rng.Normals(learners * rows * c.Act);
@@ -148,7 +154,7 @@ public static class GradientChecks
         using var bo = d.Upload<float>(obs);
         using var bd = d.Upload<float>(dMean);
         using var bg = d.Upload<float>(g0);
-        using var pol = new PolicyBatch<TF>(d, lay, learners, rows + 1);
+        using var pol = new PolicyBatch<TF>(d, lay, learners, rows + 1, path);
         pol.Forward(bp, bo, rows, stride, off);
         pol.Backward(bp, bo, stride, off, bd, bg);
         d.Synchronize();
@@ -174,7 +180,8 @@ public static class GradientChecks
             fd.CopyTo(full, n0);
             gRef.AddRange(full);
         }
-        return new CaseResult("policy", [Err("mean", mean, meanRef.ToArray()), Err("dparams", g, gRef.ToArray())]);
+        string name = path switch { MlpPath.Group => "policy-group", MlpPath.GroupRecompute => "policy-group-recompute", MlpPath.Dense => "policy-dense", _ => "policy" };
+        return new CaseResult(name, [Err("mean", mean, meanRef.ToArray()), Err("dparams", g, gRef.ToArray())]);
     }
 
     /// <summary>Sampling, log-probability, KL and entropy against host formulas.</summary>

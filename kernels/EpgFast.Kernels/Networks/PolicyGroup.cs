@@ -1,0 +1,412 @@
+using System.Runtime.CompilerServices;
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Kernels.Networks;
+
+/// <summary>
+/// Shape of the batched policy MLP forward as a group kernel: In -> H1 tanh -> H2 tanh -> Out linear, one
+/// parameter block per learner (stride ParamStride; W row-major (out, in) at W1/W2/W3, biases at B1/B2/B3,
+/// the same offsets as <c>MlpLayout</c>). The input is a column window of wider rows:
+/// x[l, r, i] = X[(l * Rows + r) * XStride + XOffset + i].
+/// Rows of a learner are cut into tiles of RowsPerGroup; one group per (learner, tile).
+/// </summary>
+public struct PolicyGroupShape
+{
+    public int Learners;
+    public int Rows;
+    public int In;
+    public int H1;
+    public int H2;
+    public int Out;
+    public int ParamStride;
+    public int W1;
+    public int W2;
+    public int W3;
+    public int B1;
+    public int B2;
+    public int B3;
+    public int XStride;
+    public int XOffset;
+    /// <summary>Rows one group computes.</summary>
+    public int RowsPerGroup;
+    /// <summary>GPU threads per group.</summary>
+    public int Threads;
+    /// <summary>1: also write the hidden activations H1Out, H2Out (what a backward pass needs); 0: only the mean.</summary>
+    public int StoreHidden;
+
+    /// <summary>Floats of one learner's policy weights and biases (what a group stages in shared memory).</summary>
+    public readonly int ParamCount => H1 * In + H2 * H1 + Out * H2 + H1 + H2 + Out;
+
+    public readonly int TilesPerLearner => (Rows + RowsPerGroup - 1) / RowsPerGroup;
+
+    /// <summary>Groups to launch.</summary>
+    public readonly int Groups => Learners * TilesPerLearner;
+
+    /// <summary>Shared floats for <paramref name="threads"/> threads: the staged parameters, then per thread an h1 and an h2 slice.</summary>
+    public readonly int SharedFloatsFor(int threads) => ParamCount + (H1 + H2) * threads;
+
+    /// <summary>Flops of the forward pass (2 per multiply-add, biases and tanh 1 each), all learners and rows.</summary>
+    public readonly long ForwardFlops => (long)Learners * Rows * (2L * (In * H1 + H1 * H2 + H2 * Out) + H1 + H2 + Out);
+}
+
+/// <summary>
+/// Batched policy forward, one group per (learner, tile of rows), the GPU layout: the learner's
+/// weights are read from device memory once per group into shared memory and every row of the tile reads
+/// them from there.
+/// <para>Phase 1 (all threads, strided): copy W1, W2, W3, b1, b2, b3 of the learner into shared[0, ParamCount)
+/// in that order. Barrier.</para>
+/// <para>Phase 2 (strided over the tile's rows, one row per thread at a time): h1 = tanh(W1 x + b1),
+/// h2 = tanh(W2 h1 + b2), y = W3 h2 + b3. At each step all threads of a warp read the same weight (a shared
+/// memory broadcast). The hidden activations live in a per-thread slice of shared memory after the weights,
+/// interleaved by thread (h1[j] at ParamCount + j * G + lane, h2[j] at ParamCount + H1 * G + j * G + lane, with
+/// G the context's group size) so that the threads of a warp touch 32 different banks. Locals are not
+/// possible (the hidden sizes are runtime values and kernels have no arrays), and a global scratch buffer
+/// would make every activation read an uncoalesced device-memory access.</para>
+/// Shared memory = ParamCount + (H1 + H2) * Threads floats: 6600 + 128 * 32 = 10696 floats (42.8 KB) for the Ant
+/// policy (29 -> 64 -> 64 -> 8) at 32 threads; keep it below 48 KB (the CUDA default without opt-in).
+/// Numerically the same sums in the same order as <see cref="DenseForwardKernel{TF}"/> up to its four-way
+/// unrolling (float32 results agree to rounding).
+/// </summary>
+public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IView<float>
+{
+    /// <summary>x: (Learners, Rows, XStride), columns [XOffset, XOffset + In) used</summary>
+    public TF X;
+    /// <summary>p: (Learners, ParamStride)</summary>
+    public TF P;
+    /// <summary>y: (Learners, Rows, Out), the policy mean</summary>
+    public TF Y;
+    /// <summary>h1: (Learners, Rows, H1), written only when S.StoreHidden = 1</summary>
+    public TF H1Out;
+    /// <summary>h2: (Learners, Rows, H2), written only when S.StoreHidden = 1</summary>
+    public TF H2Out;
+    public PolicyGroupShape S;
+
+    public readonly int GroupSize => S.Threads;
+
+    public readonly int SharedFloats => S.SharedFloatsFor(S.Threads);
+
+    public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
+    {
+        TF x = X, p = P, y = Y, h1o = H1Out, h2o = H2Out;
+        int nIn = S.In, nH1 = S.H1, nH2 = S.H2, nOut = S.Out;
+        int tiles = S.TilesPerLearner;
+        int group = g.GroupIndex;
+        int l = group / tiles;
+        int tileStart = (group - l * tiles) * S.RowsPerGroup;
+        int tileEnd = tileStart + S.RowsPerGroup;
+        if (tileEnd > S.Rows) tileEnd = S.Rows;
+        int lane = g.Lane, gs = g.GroupSize;
+        int pBase = l * S.ParamStride;
+
+        // shared: [sW1 (H1, In) | sW2 (H2, H1) | sW3 (Out, H2) | sB1 (H1) | sB2 (H2) | sB3 (Out) | h1 slices (H1, G) | h2 slices (H2, G)]
+        int sW1 = 0, sW2 = sW1 + nH1 * nIn, sW3 = sW2 + nH2 * nH1;
+        int sB1 = sW3 + nOut * nH2, sB2 = sB1 + nH1, sB3 = sB2 + nH2;
+        int sH1 = sB3 + nOut, sH2 = sH1 + nH1 * gs;
+
+        // ---- phase 1: stage the learner's parameters ----
+        for (int i = lane; i < nH1 * nIn; i += gs) g.SetShared(sW1 + i, p[pBase + S.W1 + i]);
+        for (int i = lane; i < nH2 * nH1; i += gs) g.SetShared(sW2 + i, p[pBase + S.W2 + i]);
+        for (int i = lane; i < nOut * nH2; i += gs) g.SetShared(sW3 + i, p[pBase + S.W3 + i]);
+        for (int i = lane; i < nH1; i += gs) g.SetShared(sB1 + i, p[pBase + S.B1 + i]);
+        for (int i = lane; i < nH2; i += gs) g.SetShared(sB2 + i, p[pBase + S.B2 + i]);
+        for (int i = lane; i < nOut; i += gs) g.SetShared(sB3 + i, p[pBase + S.B3 + i]);
+        g.Barrier();
+
+        // ---- phase 2: rows of the tile, one per thread at a time ----
+        for (int r = tileStart + lane; r < tileEnd; r += gs)
+        {
+            int row = l * S.Rows + r;
+            int xBase = row * S.XStride + S.XOffset;
+            for (int j = 0; j < nH1; j++)
+            {
+                float z = g.Shared(sB1 + j);
+                int w = sW1 + j * nIn;
+                for (int i = 0; i < nIn; i++) z += g.Shared(w + i) * x[xBase + i];
+                float h = Act.Tanh(z);
+                g.SetShared(sH1 + j * gs + lane, h);
+                if (S.StoreHidden != 0) h1o[row * nH1 + j] = h;
+            }
+            for (int j = 0; j < nH2; j++)
+            {
+                float z = g.Shared(sB2 + j);
+                int w = sW2 + j * nH1;
+                for (int i = 0; i < nH1; i++) z += g.Shared(w + i) * g.Shared(sH1 + i * gs + lane);
+                float h = Act.Tanh(z);
+                g.SetShared(sH2 + j * gs + lane, h);
+                if (S.StoreHidden != 0) h2o[row * nH2 + j] = h;
+            }
+            for (int o = 0; o < nOut; o++)
+            {
+                float z = g.Shared(sB3 + o);
+                int w = sW3 + o * nH2;
+                for (int i = 0; i < nH2; i++) z += g.Shared(w + i) * g.Shared(sH2 + i * gs + lane);
+                y[row * nOut + o] = z;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Shape of the fused policy backward (<see cref="PolicyGroupBackwardKernel{TF}"/>): the same MLP as
+/// <see cref="PolicyGroupShape"/> (In -> H1 tanh -> H2 tanh -> Out linear, W row-major (out, in), offsets inside
+/// each learner's block of ParamStride floats), one group per learner, its Rows cut into tiles of TileRows.
+/// </summary>
+public struct PolicyBackwardShape
+{
+    public int Learners;
+    public int Rows;
+    public int In;
+    public int H1;
+    public int H2;
+    public int Out;
+    public int ParamStride;
+    public int W1;
+    public int W2;
+    public int W3;
+    public int B1;
+    public int B2;
+    public int B3;
+    public int XStride;
+    public int XOffset;
+    /// <summary>Rows per tile: the tile's inputs, activations and gradients live in shared memory.</summary>
+    public int TileRows;
+    /// <summary>GPU threads per group.</summary>
+    public int Threads;
+    /// <summary>1: recompute h1, h2 of each tile from x (no stored activations needed); 0: read them from H1/H2.</summary>
+    public int Recompute;
+
+    /// <summary>Shared floats of the staged weights: W2, W3, and with Recompute also W1, b1, b2.</summary>
+    public readonly int WeightFloats => H2 * H1 + Out * H2 + (Recompute != 0 ? H1 * In + H1 + H2 : 0);
+
+    /// <summary>Shared floats of one tile: x (In), h1, h2, dz1, dz2 and dz3 (Out) per row.</summary>
+    public readonly int TileFloats => TileRows * (In + 2 * H1 + 2 * H2 + Out);
+
+    public readonly int SharedFloats => WeightFloats + TileFloats;
+
+    /// <summary>Gradient entries per learner: the three weight matrices and the three biases.</summary>
+    public readonly int ParamCount => H1 * In + H2 * H1 + Out * H2 + H1 + H2 + Out;
+
+    /// <summary>Flops of one launch (2 per multiply-add; the recomputed forward included when Recompute = 1).</summary>
+    public readonly long Flops
+    {
+        get
+        {
+            long backward = 2L * (In * H1 + H1 * H2 + H2 * Out) + 2L * (H1 * H2 + H2 * Out) + 3L * (H1 + H2) + Out;
+            long forward = Recompute != 0 ? 2L * (In * H1 + H1 * H2) + H1 + H2 : 0;
+            return (long)Learners * Rows * (backward + forward);
+        }
+    }
+}
+
+/// <summary>
+/// The policy's backward pass over all of a learner's rows as one group kernel, fused: g += d(sum dY . y)/d(W, b)
+/// for the three layers, with every intermediate (the tile's inputs, hidden activations and their gradients) in
+/// shared memory instead of device buffers of (Learners, Rows, H) floats. One group per learner (its gradient
+/// block is written by that group alone: no atomics); the learner's rows are walked in tiles of TileRows:
+/// <list type="number">
+/// <item>stage W2, W3 (and for Recompute W1, b1, b2) in shared memory; barrier;</item>
+/// <item>per tile: load x, dz3 = dY (linear output) and h1, h2 (or recompute h1 = tanh(W1 x + b1), then
+/// h2 = tanh(W2 h1 + b2), a barrier after each); barrier;</item>
+/// <item>dz2 = (1 - h2^2) W3^T dz3, one (row, unit) pair per thread; barrier;</item>
+/// <item>dz1 = (1 - h1^2) W2^T dz2; barrier;</item>
+/// <item>every gradient entry, one per thread: g[W1 (o, i)] += sum_r dz1[r, o] x[r, i], likewise W2 over h1, W3 over
+/// h2, biases sum_r dz[r, o]; barrier (the next tile reuses the shared block).</item>
+/// </list>
+/// Tiles are row-major (row, unit): in the pair phases the threads of a warp take consecutive units of one row,
+/// so they read consecutive weights (no bank conflicts) and broadcast the row's value. Shared memory for the Ant
+/// policy (29 -> 64 -> 64 -> 8) with 16-row tiles: 4608 + 4688 floats (37 KB) stored, 11280 floats (45 KB)
+/// recomputing; under the 48 KB CUDA default.
+/// On the CPU launcher one thread runs the group over a scratch block that stays in L1/L2.
+/// Same sums as <see cref="DenseBackwardParamsKernel{TF}"/> and <see cref="DenseBackwardInputKernel{TF}"/>
+/// in another order (float32 results agree to rounding).
+/// </summary>
+public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IView<float>
+{
+    /// <summary>x: (Learners, Rows, XStride), the forward's input, columns [XOffset, XOffset + In) used</summary>
+    public TF X;
+    /// <summary>p: (Learners, ParamStride)</summary>
+    public TF P;
+    /// <summary>h1: (Learners, Rows, H1), the forward's first hidden layer (read only when S.Recompute = 0)</summary>
+    public TF H1In;
+    /// <summary>h2: (Learners, Rows, H2) (read only when S.Recompute = 0)</summary>
+    public TF H2In;
+    /// <summary>dy: (Learners, Rows, Out), the gradient at the output (the policy mean)</summary>
+    public TF DY;
+    /// <summary>g: (Learners, ParamStride), accumulated into at the policy's offsets</summary>
+    public TF G;
+    public PolicyBackwardShape S;
+
+    public readonly int GroupSize => S.Threads;
+
+    public readonly int SharedFloats => S.SharedFloats;
+
+    public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
+    {
+        TF x = X, p = P, h1In = H1In, h2In = H2In, dy = DY, grad = G;
+        int nIn = S.In, nH1 = S.H1, nH2 = S.H2, nOut = S.Out, tileRows = S.TileRows;
+        int l = g.GroupIndex;
+        int lane = g.Lane, gs = g.GroupSize;
+        int pBase = l * S.ParamStride;
+        int recompute = S.Recompute;
+
+        // shared: [sW2 (H2, H1) | sW3 (Out, H2) | sW1 (H1, In) | sB1 (H1) | sB2 (H2) (the last three with Recompute)
+        //          | tile: x (T, In) | h1 (T, H1) | h2 (T, H2) | dz1 (T, H1) | dz2 (T, H2) | dz3 (T, Out)]
+        int sW2 = 0, sW3 = sW2 + nH2 * nH1, sW1 = sW3 + nOut * nH2;
+        int sB1 = sW1 + nH1 * nIn, sB2 = sB1 + nH1;
+        int sX = S.WeightFloats;
+        int sH1 = sX + tileRows * nIn, sH2 = sH1 + tileRows * nH1;
+        int sD1 = sH2 + tileRows * nH2, sD2 = sD1 + tileRows * nH1, sD3 = sD2 + tileRows * nH2;
+
+        // ---- stage the weights ----
+        Stage(ref g, p, pBase + S.W2, sW2, nH2 * nH1);
+        Stage(ref g, p, pBase + S.W3, sW3, nOut * nH2);
+        if (recompute != 0)
+        {
+            Stage(ref g, p, pBase + S.W1, sW1, nH1 * nIn);
+            Stage(ref g, p, pBase + S.B1, sB1, nH1);
+            Stage(ref g, p, pBase + S.B2, sB2, nH2);
+        }
+        g.Barrier();
+
+        for (int t0 = 0; t0 < S.Rows; t0 += tileRows)
+        {
+            int rows = S.Rows - t0 < tileRows ? S.Rows - t0 : tileRows;
+            int row0 = l * S.Rows + t0;
+
+            // ---- load the tile: x, dz3 = dy, and the stored activations ----
+            for (int e = lane; e < rows * nIn; e += gs)
+            {
+                int r = e / nIn;
+                g.SetShared(sX + e, x[(row0 + r) * S.XStride + S.XOffset + (e - r * nIn)]);
+            }
+            for (int e = lane; e < rows * nOut; e += gs) g.SetShared(sD3 + e, dy[row0 * nOut + e]);
+            if (recompute == 0)
+            {
+                for (int e = lane; e < rows * nH1; e += gs) g.SetShared(sH1 + e, h1In[row0 * nH1 + e]);
+                for (int e = lane; e < rows * nH2; e += gs) g.SetShared(sH2 + e, h2In[row0 * nH2 + e]);
+            }
+            g.Barrier();
+
+            // ---- recompute the hidden activations of the tile ----
+            if (recompute != 0)
+            {
+                DenseTile(ref g, sW1, sB1, sX, nIn, sH1, nH1, rows);
+                g.Barrier();
+                DenseTile(ref g, sW2, sB2, sH1, nH1, sH2, nH2, rows);
+                g.Barrier();
+            }
+
+            // ---- back through layer 3, then layer 2: dz_prev = (1 - h^2) W^T dz ----
+            BackTile(ref g, sW3, sD3, nOut, sH2, sD2, nH2, rows);
+            g.Barrier();
+            BackTile(ref g, sW2, sD2, nH2, sH1, sD1, nH1, rows);
+            g.Barrier();
+
+            // ---- parameter gradients, one entry per thread ----
+            WeightGrad(ref g, grad, pBase + S.W1, sD1, nH1, sX, nIn, rows);
+            WeightGrad(ref g, grad, pBase + S.W2, sD2, nH2, sH1, nH1, rows);
+            WeightGrad(ref g, grad, pBase + S.W3, sD3, nOut, sH2, nH2, rows);
+            BiasGrad(ref g, grad, pBase + S.B1, sD1, nH1, rows);
+            BiasGrad(ref g, grad, pBase + S.B2, sD2, nH2, rows);
+            BiasGrad(ref g, grad, pBase + S.B3, sD3, nOut, rows);
+            g.Barrier();
+        }
+    }
+
+    /// <summary>shared[to + i] = src[from + i] for i &lt; n, strided over the group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Stage<TG>(ref TG g, TF src, int from, int to, int n) where TG : struct, IGroupContext
+    {
+        for (int i = g.Lane; i < n; i += g.GroupSize) g.SetShared(to + i, src[from + i]);
+    }
+
+    /// <summary>Tile forward: h[r, j] = tanh(b[j] + sum_i W[j, i] in[r, i]) for r &lt; rows, j &lt; nH, one pair per thread.</summary>
+    private static void DenseTile<TG>(ref TG g, int sW, int sB, int sIn, int nIn, int sOut, int nOut, int rows) where TG : struct, IGroupContext
+    {
+        for (int e = g.Lane; e < rows * nOut; e += g.GroupSize)
+        {
+            int r = e / nOut, j = e - r * nOut;
+            int w = sW + j * nIn, xi = sIn + r * nIn;
+            float z0 = 0f, z1 = 0f, z2 = 0f, z3 = 0f;
+            int i = 0;
+            for (; i + 4 <= nIn; i += 4)
+            {
+                z0 += g.Shared(w + i) * g.Shared(xi + i);
+                z1 += g.Shared(w + i + 1) * g.Shared(xi + i + 1);
+                z2 += g.Shared(w + i + 2) * g.Shared(xi + i + 2);
+                z3 += g.Shared(w + i + 3) * g.Shared(xi + i + 3);
+            }
+            for (; i < nIn; i++) z0 += g.Shared(w + i) * g.Shared(xi + i);
+            g.SetShared(sOut + e, Act.Tanh(g.Shared(sB + j) + ((z0 + z1) + (z2 + z3))));
+        }
+    }
+
+    /// <summary>
+    /// Tile backward through a dense layer into a tanh layer: dPrev[r, j] = (1 - h[r, j]^2) sum_o W[o, j] dz[r, o]
+    /// (W: (nOut, nPrev)), one (r, j) pair per thread.
+    /// </summary>
+    private static void BackTile<TG>(ref TG g, int sW, int sDz, int nOut, int sH, int sDPrev, int nPrev, int rows) where TG : struct, IGroupContext
+    {
+        for (int e = g.Lane; e < rows * nPrev; e += g.GroupSize)
+        {
+            int r = e / nPrev, j = e - r * nPrev;
+            int dz = sDz + r * nOut, w = sW + j;
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+            int o = 0;
+            for (; o + 4 <= nOut; o += 4)
+            {
+                s0 += g.Shared(w + o * nPrev) * g.Shared(dz + o);
+                s1 += g.Shared(w + (o + 1) * nPrev) * g.Shared(dz + o + 1);
+                s2 += g.Shared(w + (o + 2) * nPrev) * g.Shared(dz + o + 2);
+                s3 += g.Shared(w + (o + 3) * nPrev) * g.Shared(dz + o + 3);
+            }
+            for (; o < nOut; o++) s0 += g.Shared(w + o * nPrev) * g.Shared(dz + o);
+            float h = g.Shared(sH + e);
+            g.SetShared(sDPrev + e, (1f - h * h) * ((s0 + s1) + (s2 + s3)));
+        }
+    }
+
+    /// <summary>
+    /// grad[w + o * nIn + i] += sum_r dz[r, o] in[r, i] over the tile's rows, one (o, i) entry per thread
+    /// (consecutive threads take consecutive i: coalesced gradient writes, broadcast dz reads).
+    /// </summary>
+    private static void WeightGrad<TG>(ref TG g, TF grad, int w, int sDz, int nOut, int sIn, int nIn, int rows) where TG : struct, IGroupContext
+    {
+        int lane = g.Lane, gs = g.GroupSize;
+        int o = lane / nIn, i = lane - o * nIn;
+        for (int e = lane; e < nOut * nIn; e += gs)
+        {
+            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                s0 += g.Shared(sDz + r * nOut + o) * g.Shared(sIn + r * nIn + i);
+                s1 += g.Shared(sDz + (r + 1) * nOut + o) * g.Shared(sIn + (r + 1) * nIn + i);
+                s2 += g.Shared(sDz + (r + 2) * nOut + o) * g.Shared(sIn + (r + 2) * nIn + i);
+                s3 += g.Shared(sDz + (r + 3) * nOut + o) * g.Shared(sIn + (r + 3) * nIn + i);
+            }
+            for (; r < rows; r++) s0 += g.Shared(sDz + r * nOut + o) * g.Shared(sIn + r * nIn + i);
+            grad[w + e] += (s0 + s1) + (s2 + s3);
+            // next entry: i += gs, carried into o (one division per wrap; on the CPU gs = 1, so rarely)
+            i += gs;
+            if (i >= nIn)
+            {
+                int q = i / nIn;
+                o += q;
+                i -= q * nIn;
+            }
+        }
+    }
+
+    /// <summary>grad[b + o] += sum_r dz[r, o] over the tile's rows, one unit per thread.</summary>
+    private static void BiasGrad<TG>(ref TG g, TF grad, int b, int sDz, int n, int rows) where TG : struct, IGroupContext
+    {
+        for (int o = g.Lane; o < n; o += g.GroupSize)
+        {
+            float s = 0f;
+            for (int r = 0; r < rows; r++) s += g.Shared(sDz + r * n + o);
+            grad[b + o] += s;
+        }
+    }
+}

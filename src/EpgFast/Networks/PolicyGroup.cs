@@ -1,0 +1,87 @@
+using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Networks;
+
+namespace EpgFast.Networks;
+
+/// <summary>
+/// The policy forward as one group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>): the same result as the
+/// three dense launches of <see cref="MlpBatch{TF}"/>, with each learner's weights staged in shared memory on the
+/// GPU. <see cref="MlpPath.Group"/> and <see cref="MlpPath.GroupRecompute"/> use it.
+/// </summary>
+public static class PolicyGroupForward
+{
+    /// <summary>Default rows per group (a learner's M = 64 acting rows or a 512-row buffer split into 8 tiles).</summary>
+    public const int DefaultRowsPerGroup = 64;
+
+    /// <summary>Default GPU threads per group: keeps the Ant policy's shared block (42.8 KB) under 48 KB.</summary>
+    public const int DefaultThreads = 32;
+
+    /// <summary>The kernel's shape for <paramref name="layout"/> (an MLP inside the learners' blocks).</summary>
+    public static PolicyGroupShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset,
+        int rowsPerGroup = DefaultRowsPerGroup, int threads = DefaultThreads, bool storeHidden = false) => new()
+    {
+        Learners = learners, Rows = rows,
+        In = layout.In, H1 = layout.H1, H2 = layout.H2, Out = layout.Out,
+        ParamStride = layout.Stride,
+        W1 = layout.W1, W2 = layout.W2, W3 = layout.W3, B1 = layout.B1, B2 = layout.B2, B3 = layout.B3,
+        XStride = xStride, XOffset = xOffset,
+        RowsPerGroup = rowsPerGroup, Threads = threads, StoreHidden = storeHidden ? 1 : 0,
+    };
+
+    /// <summary>
+    /// y (Learners, Rows, Out) = policy mean of x rows; with h1/h2 given (Learners, Rows, H1/H2) the hidden
+    /// activations are written too. Asynchronous on a GPU.
+    /// </summary>
+    public static void Run<TF>(Device device, in PolicyGroupShape shape, DeviceBuffer<float> p, DeviceBuffer<float> x,
+        DeviceBuffer<float> y, DeviceBuffer<float>? h1 = null, DeviceBuffer<float>? h2 = null) where TF : struct, IView<float>
+    {
+        var s = shape;
+        s.StoreHidden = h1 is not null && h2 is not null ? 1 : 0;
+        device.LaunchGroups(s.Groups, new PolicyGroupForwardKernel<TF>
+        {
+            X = x.View<TF>(), P = p.View<TF>(), Y = y.View<TF>(),
+            H1Out = (h1 ?? y).View<TF>(), H2Out = (h2 ?? y).View<TF>(), S = s,
+        });
+    }
+}
+
+/// <summary>
+/// The policy backward as one fused group kernel per learner (<see cref="PolicyGroupBackwardKernel{TF}"/>): the
+/// same gradient as MlpBatch's five dense launches, with the hidden gradients (and, recomputing, the hidden
+/// activations) kept in shared memory instead of (Learners, Rows, H) device buffers.
+/// </summary>
+public static class PolicyGroupBackward
+{
+    /// <summary>Default rows per tile: the Ant policy's block stays under 48 KB of shared memory when recomputing.</summary>
+    public const int DefaultTileRows = 16;
+
+    /// <summary>Default GPU threads per group (one group per learner; the tile phases have 16 x 64 pairs).</summary>
+    public const int DefaultThreads = 256;
+
+    public static PolicyBackwardShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset, bool recompute,
+        int tileRows = DefaultTileRows, int threads = DefaultThreads) => new()
+    {
+        Learners = learners, Rows = rows,
+        In = layout.In, H1 = layout.H1, H2 = layout.H2, Out = layout.Out,
+        ParamStride = layout.Stride,
+        W1 = layout.W1, W2 = layout.W2, W3 = layout.W3, B1 = layout.B1, B2 = layout.B2, B3 = layout.B3,
+        XStride = xStride, XOffset = xOffset, TileRows = tileRows, Threads = threads, Recompute = recompute ? 1 : 0,
+    };
+
+    /// <summary>
+    /// g (Learners, Stride) += d(sum dY . y)/d(policy weights and biases) over the rows of x (Learners, Rows, XStride);
+    /// h1/h2 (Learners, Rows, H1/H2) are the forward's activations, or null with shape.Recompute = 1. Asynchronous on a GPU.
+    /// </summary>
+    public static void Run<TF>(Device device, in PolicyBackwardShape shape, DeviceBuffer<float> p, DeviceBuffer<float> x,
+        DeviceBuffer<float>? h1, DeviceBuffer<float>? h2, DeviceBuffer<float> dY, DeviceBuffer<float> g) where TF : struct, IView<float>
+    {
+        if (shape.Recompute == 0 && (h1 is null || h2 is null))
+            throw new ArgumentException("the stored-activation backward needs h1 and h2");
+        device.LaunchGroups(shape.Learners, new PolicyGroupBackwardKernel<TF>
+        {
+            X = x.View<TF>(), P = p.View<TF>(), H1In = (h1 ?? dY).View<TF>(), H2In = (h2 ?? dY).View<TF>(),
+            DY = dY.View<TF>(), G = g.View<TF>(), S = shape,
+        });
+    }
+}
