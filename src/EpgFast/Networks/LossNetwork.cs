@@ -18,7 +18,14 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
     private readonly Device _device;
     private readonly int _memoryThroughContext;
 
-    public LossNetwork(Device device, LearnerLayout learner, int learners, int learnersPerMember)
+    /// <param name="device">where the buffers live and the kernels run</param>
+    /// <param name="learner">the learners' layout (sizes, the log-std's place in a parameter block)</param>
+    /// <param name="learners">learners in the batch</param>
+    /// <param name="learnersPerMember">consecutive learners that share one phi row</param>
+    /// <param name="groupKernel">true: always the group kernel (<see cref="LossGroupKernel{TF, TI}"/>, one launch, intermediates in
+    /// shared memory), false: always the eight launches, null (the default): the group kernel where it fits the device
+    /// (see <see cref="UsesGroupKernel"/>).</param>
+    public LossNetwork(Device device, LearnerLayout learner, int learners, int learnersPerMember, bool? groupKernel = null)
     {
         if (learnersPerMember <= 0 || learners % learnersPerMember != 0)
             throw new EpgException($"loss network: {learners} learners do not split into groups of {learnersPerMember}");
@@ -26,19 +33,49 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         Layout = new LossLayout(learner.Config);
         Shape = Layout.Shape(learners, learnersPerMember, learner);
         _memoryThroughContext = learner.Config.MemoryThroughContext ? 1 : 0;
+        _groupThreads = GroupThreads(device);
+        bool fits = (long)LossGroup.SharedFloats(Shape) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
+        if (groupKernel == true && !fits)
+            throw new EpgException($"loss network: the group kernel needs {LossGroup.SharedFloats(Shape) * sizeof(float)} bytes of shared memory per learner; the limit is {IlgpuDevice.MaxSharedBytes}");
+        UsesGroupKernel = groupKernel ?? fits;
+        Loss = device.Allocate<float>(learners);
+        if (UsesGroupKernel) return;
         var s = Shape;
-        H0 = device.Allocate<float>(learners * s.Len0 * s.C0);
-        H1 = device.Allocate<float>(learners * s.Len1 * s.C1);
-        Pool = device.Allocate<float>(learners * s.C1);
-        Ctx = device.Allocate<float>(learners * s.Ctx);
-        HeadAct = device.Allocate<float>(learners * s.Minibatch * s.Hidden);
-        RowLoss = device.Allocate<float>(learners * s.Minibatch);
-        Part = device.Allocate<float>(learners * s.Minibatch * s.PartDim);
+        _fwd = AllocateForward();
         DCtx = device.Allocate<float>(learners * s.Ctx);
         DPool = device.Allocate<float>(learners * s.C1);
         DZ0 = device.Allocate<float>(learners * s.Len0 * s.C0);
         DZ1 = device.Allocate<float>(learners * s.Len1 * s.C1);
-        Loss = device.Allocate<float>(learners);
+    }
+
+    /// <summary>Threads per group of the group kernel on <paramref name="device"/> (1 on the CPU launcher, which runs a group on one thread).</summary>
+    private static int GroupThreads(Device device)
+        => device is IlgpuDevice ilgpu ? Math.Min(LossGroup.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
+
+    /// <summary>Forward activation buffers (the launch path's; the group path's only when read, see <see cref="H0"/>).</summary>
+    private sealed record Forward(DeviceBuffer<float> H0, DeviceBuffer<float> H1, DeviceBuffer<float> Pool, DeviceBuffer<float> Ctx,
+        DeviceBuffer<float> HeadAct, DeviceBuffer<float> RowLoss, DeviceBuffer<float> Part)
+    {
+        public IEnumerable<DeviceBuffer<float>> All => [H0, H1, Pool, Ctx, HeadAct, RowLoss, Part];
+    }
+
+    /// <summary>The inputs of the last ForwardBackward on the group path (to recompute the activations when they are read).</summary>
+    private sealed record Inputs(DeviceBuffer<float> Phi, DeviceBuffer<float> Traj, DeviceBuffer<float> Mean, DeviceBuffer<float> P,
+        DeviceBuffer<float> Mem, DeviceBuffer<int> Idx, RowSelection Sel);
+
+    private readonly int _groupThreads;
+    private Forward? _fwd;
+    private Inputs? _last;
+    private bool _fwdStale;
+
+    private Forward AllocateForward()
+    {
+        var s = Shape;
+        int L = s.Learners;
+        return new Forward(
+            _device.Allocate<float>(L * s.Len0 * s.C0), _device.Allocate<float>(L * s.Len1 * s.C1), _device.Allocate<float>(L * s.C1),
+            _device.Allocate<float>(L * s.Ctx), _device.Allocate<float>(L * s.Minibatch * s.Hidden), _device.Allocate<float>(L * s.Minibatch),
+            _device.Allocate<float>(L * s.Minibatch * s.PartDim));
     }
 
     public LossLayout Layout { get; }
@@ -46,22 +83,66 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
     public int Learners => Shape.Learners;
     public int Members => Shape.Learners / Shape.LearnersPerMember;
 
-    /// <summary>Activations of the last call: h0 (L, Len0, C0), h1 (L, Len1, C1), pool (L, C1), ctx (L, Ctx), head hidden (L, mb, Hidden).</summary>
-    public DeviceBuffer<float> H0 { get; }
-    public DeviceBuffer<float> H1 { get; }
-    public DeviceBuffer<float> Pool { get; }
-    public DeviceBuffer<float> Ctx { get; }
-    public DeviceBuffer<float> HeadAct { get; }
-    /// <summary>Per-row scratch: row loss (L, mb), head gradient parts (L, mb, Ctx + 2 Act + Mem).</summary>
-    public DeviceBuffer<float> RowLoss { get; }
-    public DeviceBuffer<float> Part { get; }
-    /// <summary>Backward scratch: dctx (L, Ctx), dpool (L, C1), dz0 (L, Len0, C0), dz1 (L, Len1, C1).</summary>
-    public DeviceBuffer<float> DCtx { get; }
-    public DeviceBuffer<float> DPool { get; }
-    public DeviceBuffer<float> DZ0 { get; }
-    public DeviceBuffer<float> DZ1 { get; }
+    /// <summary>
+    /// True: ForwardBackward is one launch of <see cref="LossGroupKernel{TF, TI}"/> (one group per learner, every
+    /// intermediate in shared memory, so none of the per-learner scratch buffers below is allocated). The default
+    /// wherever the shared block fits <see cref="IlgpuDevice.MaxSharedBytes"/> (16.6 KB at the released sizes): on
+    /// ILGPU devices, and on the CPU launcher too, where a group runs on one thread over a cache-resident scratch block
+    /// and is faster than the eight launches (bench/RESULTS.md, LossGroupBench). False: the eight launches.
+    /// </summary>
+    public bool UsesGroupKernel { get; }
+
+    /// <summary>
+    /// Activations of the last call: h0 (L, Len0, C0), h1 (L, Len1, C1), pool (L, C1), ctx (L, Ctx), head hidden (L, mb, Hidden).
+    /// On the group path they live only in shared memory: the first read after a call allocates these buffers and
+    /// recomputes them with the forward launches from the call's input buffers (so read them before changing those).
+    /// </summary>
+    public DeviceBuffer<float> H0 => Activations().H0;
+    public DeviceBuffer<float> H1 => Activations().H1;
+    public DeviceBuffer<float> Pool => Activations().Pool;
+    public DeviceBuffer<float> Ctx => Activations().Ctx;
+    public DeviceBuffer<float> HeadAct => Activations().HeadAct;
+    /// <summary>Per-row scratch: row loss (L, mb), head gradient parts (L, mb, Ctx + 2 Act + Mem); recomputed like <see cref="H0"/> on the group path.</summary>
+    public DeviceBuffer<float> RowLoss => Activations().RowLoss;
+    public DeviceBuffer<float> Part => Activations().Part;
+    /// <summary>Backward scratch of the launch path: dctx (L, Ctx), dpool (L, C1), dz0 (L, Len0, C0), dz1 (L, Len1, C1); null on the group path.</summary>
+    public DeviceBuffer<float>? DCtx { get; }
+    public DeviceBuffer<float>? DPool { get; }
+    public DeviceBuffer<float>? DZ0 { get; }
+    public DeviceBuffer<float>? DZ1 { get; }
     /// <summary>loss: (Learners), L_phi of the last call (unscaled).</summary>
     public DeviceBuffer<float> Loss { get; }
+
+    /// <summary>Device bytes of the per-learner scratch (everything but Loss) the chosen path keeps allocated.</summary>
+    public long ScratchBytes => ((_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1 }.OfType<DeviceBuffer<float>>())).Sum(b => (long)b.Length * sizeof(float));
+
+    private Forward Activations()
+    {
+        if (!UsesGroupKernel) return _fwd!;
+        _fwd ??= AllocateForward();
+        if (_fwdStale && _last is { } x)
+        {
+            RunForward(x.Phi.View<TF>(), x.Traj.View<TF>(), x.Mean.View<TF>(), x.P.View<TF>(), x.Mem.View<TF>(), x.Idx.View<TI>(), x.Sel, _fwd);
+            _device.Synchronize();
+            _fwdStale = false;
+        }
+        return _fwd;
+    }
+
+    /// <summary>The launch path's forward: conv0, conv1, pool + ctx, head (rows, hidden, row losses and the head's gradient parts).</summary>
+    private void RunForward(TF phiV, TF trajV, TF meanV, TF pV, TF memV, TI idxV, RowSelection sel, Forward f)
+    {
+        var s = Shape;
+        int L = s.Learners;
+        _device.Launch(L * s.Len0, new LossConv0ForwardKernel<TF> { Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, H0 = f.H0.View<TF>(), S = s });
+        _device.Launch(L * s.Len1, new LossConv1ForwardKernel<TF> { H0 = f.H0.View<TF>(), Phi = phiV, H1 = f.H1.View<TF>(), S = s });
+        _device.Launch(L, new LossContextForwardKernel<TF> { H1 = f.H1.View<TF>(), Phi = phiV, Pool = f.Pool.View<TF>(), CtxOut = f.Ctx.View<TF>(), S = s });
+        _device.Launch(L * s.Minibatch, new LossHeadKernel<TF, TI>
+        {
+            Traj = trajV, Mean = meanV, P = pV, MemV = memV, CtxIn = f.Ctx.View<TF>(), Phi = phiV, Idx = idxV,
+            HeadAct = f.HeadAct.View<TF>(), RowLoss = f.RowLoss.View<TF>(), Part = f.Part.View<TF>(), S = s, Sel = sel,
+        });
+    }
 
     /// <summary>
     /// Computes L_phi per learner into <see cref="Loss"/> and adds scale * its gradients to the accumulators.
@@ -85,20 +166,26 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         int L = s.Learners;
         TF phiV = phi.View<TF>(), trajV = traj.View<TF>(), meanV = mean.View<TF>(), pV = p.View<TF>(), memV = mem.View<TF>();
         TI idxV = idx.View<TI>();
-        _device.Launch(L * s.Len0, new LossConv0ForwardKernel<TF> { Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, H0 = H0.View<TF>(), S = s });
-        _device.Launch(L * s.Len1, new LossConv1ForwardKernel<TF> { H0 = H0.View<TF>(), Phi = phiV, H1 = H1.View<TF>(), S = s });
-        _device.Launch(L, new LossContextForwardKernel<TF> { H1 = H1.View<TF>(), Phi = phiV, Pool = Pool.View<TF>(), CtxOut = Ctx.View<TF>(), S = s });
-        _device.Launch(L * s.Minibatch, new LossHeadKernel<TF, TI>
+        if (UsesGroupKernel)
         {
-            Traj = trajV, Mean = meanV, P = pV, MemV = memV, CtxIn = Ctx.View<TF>(), Phi = phiV, Idx = idxV,
-            HeadAct = HeadAct.View<TF>(), RowLoss = RowLoss.View<TF>(), Part = Part.View<TF>(), S = s, Sel = sel,
-        });
+            _device.LaunchGroups(L, new LossGroupKernel<TF, TI>
+            {
+                Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, Idx = idxV, Loss = Loss.View<TF>(),
+                DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = s, Sel = sel, Scale = scale,
+                MemoryThroughContext = _memoryThroughContext, Threads = _groupThreads,
+            });
+            _last = new Inputs(phi, traj, mean, p, mem, idx, sel);
+            _fwdStale = true;
+            return;
+        }
+        var f = _fwd!;
+        RunForward(phiV, trajV, meanV, pV, memV, idxV, sel, f);
         _device.Launch(L, new LossHeadReduceKernel<TF, TI>
         {
-            RowLoss = RowLoss.View<TF>(), Part = Part.View<TF>(), Phi = phiV, Idx = idxV, Loss = Loss.View<TF>(), DCtx = DCtx.View<TF>(),
-            DPool = DPool.View<TF>(), H1 = H1.View<TF>(), DZ1 = DZ1.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = s, Sel = sel, Scale = scale,
+            RowLoss = f.RowLoss.View<TF>(), Part = f.Part.View<TF>(), Phi = phiV, Idx = idxV, Loss = Loss.View<TF>(), DCtx = DCtx!.View<TF>(),
+            DPool = DPool!.View<TF>(), H1 = f.H1.View<TF>(), DZ1 = DZ1!.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = s, Sel = sel, Scale = scale,
         });
-        _device.Launch(L * s.Len0, new LossConv1BackwardKernel<TF> { H0 = H0.View<TF>(), DZ1 = DZ1.View<TF>(), Phi = phiV, DZ0 = DZ0.View<TF>(), S = s });
+        _device.Launch(L * s.Len0, new LossConv1BackwardKernel<TF> { H0 = f.H0.View<TF>(), DZ1 = DZ1.View<TF>(), Phi = phiV, DZ0 = DZ0!.View<TF>(), S = s });
         _device.Launch(L * s.Rows, new LossConv0BackwardMeanKernel<TF> { DZ0 = DZ0.View<TF>(), Phi = phiV, DMean = dMean.View<TF>(), S = s, Scale = scale });
         _device.Launch(L, new LossConv0BackwardConstKernel<TF>
         {
@@ -111,6 +198,6 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
 
     public void Dispose()
     {
-        foreach (var b in new[] { H0, H1, Pool, Ctx, HeadAct, RowLoss, Part, DCtx, DPool, DZ0, DZ1, Loss }) b.Dispose();
+        foreach (var b in (_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1, Loss }.OfType<DeviceBuffer<float>>())) b.Dispose();
     }
 }

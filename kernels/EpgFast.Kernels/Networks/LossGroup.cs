@@ -1,0 +1,400 @@
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Kernels.Networks;
+
+/// <summary>
+/// Sizes of <see cref="LossGroupKernel{TF, TI}"/>: its threads per group and its shared block.
+/// <para>Shared floats (one group = one learner), in this order:
+/// <code>
+/// h0     (Len0, C0)       conv0 output after leaky ReLU; overwritten in place by dz0 (conv0 pre-activation gradient)
+/// h1     (Len1, C1)       conv1 output after leaky ReLU; overwritten in place by dz1
+/// pool   (C1)             mean over time of h1; later dpool
+/// ctx    (Ctx)            context vector; later dctx
+/// cst    (C0)             conv0 bias + the time-constant channels (log-std, memory); later Scale * sum_t dz0
+/// hc     (Hidden)         head bias + the row-constant head inputs (ctx, log-std, memory)
+/// act    (Minibatch, Hidden) head hidden activations; overwritten in place by their gradients dz
+/// row    (Minibatch)      row loss y / Minibatch
+/// rows   (Minibatch)      the sampled buffer rows (learner-relative, as floats: exact below 2^24)
+/// hmean  (Minibatch, Act) the head's gradient to the policy mean at each sampled row
+/// </code>
+/// 4160 floats (16.6 KB) at the released sizes (N = 512, 16/32 channels, ctx 32, head 16, minibatch 32, act 8);
+/// independent of the thread count.</para>
+/// </summary>
+public static class LossGroup
+{
+    /// <summary>GPU threads per group (one learner): the big phases have 400-500 work items, the small ones 32-330.</summary>
+    public const int DefaultThreads = 128;
+
+    /// <summary>Shared floats one group needs for <paramref name="s"/>.</summary>
+    public static int SharedFloats(in LossNetShape s)
+        => s.Len0 * s.C0 + s.Len1 * s.C1 + s.C1 + s.Ctx + s.C0 + s.Hidden + s.Minibatch * s.Hidden + 2 * s.Minibatch + s.Minibatch * s.Act;
+}
+
+/// <summary>
+/// The EPG loss network's forward and backward (the eight launches of LossNetwork.cs: <see cref="LossConv0ForwardKernel{TF}"/>
+/// ... <see cref="LossConv0BackwardConstKernel{TF}"/>) as one group kernel, one group per learner, with every
+/// intermediate in the group's shared memory (layout in <see cref="LossGroup"/>). phi is read from device
+/// memory directly (all learners of a member share it, so it stays in cache). Same outputs: Loss[l] written,
+/// Scale * gradients added to DMean (all buffer rows), to G at the log-std and to DMem.
+/// <para>Phases, separated by barriers, each a loop over its work items strided by the group size:
+/// (0) conv0's bias + time-constant channels per output channel, the sampled rows;
+/// (1) conv0 (items: time x 4 channels); (2) conv1 (time x 4 channels); (3) mean over time; (4) dense ctx;
+/// (5) the head's row-constant part per hidden unit; (6) head hidden per (row, unit); (7) head output and
+/// its gradient per row; (8) sums over the minibatch: loss, dctx, log-std and memory gradients, the mean
+/// gradient per sampled row; (9) dpool; (10) dz1; (11) conv1 backward to dz0 (time x 4 channels);
+/// (12) DMean per buffer row (head part at sampled rows, then the context part), and sum_t dz0 per channel;
+/// (13) the time-constant channels' gradients (log-std; memory with MemoryThroughContext).</para>
+/// Summation orders follow the launches except that the time-constant inputs of conv0 and the row-constant
+/// inputs of the head are summed once per learner (float32 results agree to rounding).
+/// </summary>
+public struct LossGroupKernel<TF, TI> : IGroupKernel where TF : struct, IView<float> where TI : struct, IView<int>
+{
+    /// <summary>traj: (Learners, Rows, TrajDim)</summary>
+    public TF Traj;
+    /// <summary>mean: (Learners, Rows, Act), the policy mean at every buffer row</summary>
+    public TF Mean;
+    /// <summary>p: (Learners, ParamStride), log-std read at LogStdOffset</summary>
+    public TF P;
+    /// <summary>mem: (Learners, Mem)</summary>
+    public TF MemV;
+    /// <summary>phi: (Members, PhiStride)</summary>
+    public TF Phi;
+    /// <summary>idx: sampled row indices, see Sel</summary>
+    public TI Idx;
+    /// <summary>loss: (Learners), written: L_phi (unscaled)</summary>
+    public TF Loss;
+    /// <summary>dmean: (Learners, Rows, Act), accumulated into</summary>
+    public TF DMean;
+    /// <summary>g: (Learners, ParamStride), log-std gradient accumulated at LogStdOffset</summary>
+    public TF G;
+    /// <summary>dmem: (Learners, Mem), accumulated into</summary>
+    public TF DMem;
+    public LossNetShape S;
+    public RowSelection Sel;
+    public float Scale;
+    /// <summary>1: the memory's gradient also flows through the context path (see <see cref="LossConv0BackwardConstKernel{TF}"/>).</summary>
+    public int MemoryThroughContext;
+    /// <summary>GPU threads per group.</summary>
+    public int Threads;
+
+    public readonly int GroupSize => Threads;
+
+    public readonly int SharedFloats => LossGroup.SharedFloats(S);
+
+    public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
+    {
+        TF traj = Traj, mean = Mean, p = P, memV = MemV, phi = Phi, loss = Loss, dMean = DMean, gr = G, dMem = DMem;
+        TI idx = Idx;
+        int l = g.GroupIndex, lane = g.Lane, gs = g.GroupSize;
+        int T = S.TrajDim, A = S.Act, Mu = S.Mem, inDim = S.InDim, headIn = S.HeadIn;
+        int N = S.Rows, K0 = S.K0, S0 = S.S0, C0 = S.C0, Len0 = S.Len0, K1 = S.K1, S1 = S.S1, C1 = S.C1, Len1 = S.Len1;
+        int nCtx = S.Ctx, Hd = S.Hidden, mb = S.Minibatch;
+        int pb = S.PhiBase(l);
+        int ls = l * S.ParamStride + S.LogStdOffset;
+        int ws0 = inDim * K0, ws1 = C0 * K1;
+        float inv = 1f / mb;
+        // head input columns: [traj (T) | ctx | mean | logstd | mem]
+        int cCtx = T, cMean = cCtx + nCtx, cStd = cMean + A, cMem = cStd + A;
+
+        // shared layout (see LossGroup)
+        int sH0 = 0, sH1 = sH0 + Len0 * C0, sPool = sH1 + Len1 * C1, sCtx = sPool + C1, sCst = sCtx + nCtx;
+        int sHc = sCst + C0, sAct = sHc + Hd, sRow = sAct + mb * Hd, sRows = sRow + mb, sHM = sRows + mb;
+
+        // ---- 0: conv0 bias + time-constant channels (log-std, memory) per output channel; the sampled rows ----
+        for (int i = lane; i < C0 + mb; i += gs)
+        {
+            if (i < C0)
+            {
+                float z = phi[pb + S.Conv0B + i];
+                int wo = pb + S.Conv0W + i * ws0 + (T + A) * K0;
+                for (int j = 0; j < A + Mu; j++)
+                {
+                    float v = j < A ? p[ls + j] : memV[l * Mu + j - A];
+                    z += LossSums.Taps(phi, wo + j * K0, K0) * v;
+                }
+                g.SetShared(sCst + i, z);
+            }
+            else
+            {
+                int j = i - C0;
+                g.SetShared(sRows + j, Sel.RowBase + idx[l * Sel.IdxStride + Sel.IdxOffset + j]);
+            }
+        }
+        g.Barrier();
+
+        // ---- 1: conv0 over the traj and mean channels, four output channels per item ----
+        int q0 = (C0 + 3) / 4;
+        for (int i = lane; i < Len0 * q0; i += gs)
+        {
+            int t = i / q0;
+            int o0 = (i - t * q0) * 4;
+            // channels past C0 repeat the last one (computed, not written): no branch in the inner loops
+            int o1 = o0 + 1 < C0 ? o0 + 1 : C0 - 1, o2 = o0 + 2 < C0 ? o0 + 2 : C0 - 1, o3 = o0 + 3 < C0 ? o0 + 3 : C0 - 1;
+            float z0 = g.Shared(sCst + o0), z1 = g.Shared(sCst + o1), z2 = g.Shared(sCst + o2), z3 = g.Shared(sCst + o3);
+            int w0 = pb + S.Conv0W + o0 * ws0, w1 = pb + S.Conv0W + o1 * ws0, w2 = pb + S.Conv0W + o2 * ws0, w3 = pb + S.Conv0W + o3 * ws0;
+            int n0 = l * N + t * S0;
+            for (int c = 0; c < T; c++)
+            {
+                int wc = c * K0, x = n0 * T + c;
+                for (int k = 0; k < K0; k++)
+                {
+                    float v = traj[x + k * T];
+                    z0 += phi[w0 + wc + k] * v;
+                    z1 += phi[w1 + wc + k] * v;
+                    z2 += phi[w2 + wc + k] * v;
+                    z3 += phi[w3 + wc + k] * v;
+                }
+            }
+            for (int a = 0; a < A; a++)
+            {
+                int wc = (T + a) * K0, x = n0 * A + a;
+                for (int k = 0; k < K0; k++)
+                {
+                    float v = mean[x + k * A];
+                    z0 += phi[w0 + wc + k] * v;
+                    z1 += phi[w1 + wc + k] * v;
+                    z2 += phi[w2 + wc + k] * v;
+                    z3 += phi[w3 + wc + k] * v;
+                }
+            }
+            int h = sH0 + t * C0;
+            g.SetShared(h + o0, Act.Apply(Activation.LeakyRelu, z0));
+            if (o0 + 1 < C0) g.SetShared(h + o0 + 1, Act.Apply(Activation.LeakyRelu, z1));
+            if (o0 + 2 < C0) g.SetShared(h + o0 + 2, Act.Apply(Activation.LeakyRelu, z2));
+            if (o0 + 3 < C0) g.SetShared(h + o0 + 3, Act.Apply(Activation.LeakyRelu, z3));
+        }
+        g.Barrier();
+
+        // ---- 2: conv1, four output channels per item ----
+        int q1 = (C1 + 3) / 4;
+        for (int i = lane; i < Len1 * q1; i += gs)
+        {
+            int t = i / q1;
+            int o0 = (i - t * q1) * 4;
+            int o1 = o0 + 1 < C1 ? o0 + 1 : C1 - 1, o2 = o0 + 2 < C1 ? o0 + 2 : C1 - 1, o3 = o0 + 3 < C1 ? o0 + 3 : C1 - 1;
+            int b = pb + S.Conv1B;
+            float z0 = phi[b + o0], z1 = phi[b + o1], z2 = phi[b + o2], z3 = phi[b + o3];
+            int w0 = pb + S.Conv1W + o0 * ws1, w1 = pb + S.Conv1W + o1 * ws1, w2 = pb + S.Conv1W + o2 * ws1, w3 = pb + S.Conv1W + o3 * ws1;
+            int x0 = sH0 + t * S1 * C0;
+            for (int k = 0; k < K1; k++)
+                for (int c = 0; c < C0; c++)
+                {
+                    float v = g.Shared(x0 + k * C0 + c);
+                    int wc = c * K1 + k;
+                    z0 += phi[w0 + wc] * v;
+                    z1 += phi[w1 + wc] * v;
+                    z2 += phi[w2 + wc] * v;
+                    z3 += phi[w3 + wc] * v;
+                }
+            int h = sH1 + t * C1;
+            g.SetShared(h + o0, Act.Apply(Activation.LeakyRelu, z0));
+            if (o0 + 1 < C1) g.SetShared(h + o0 + 1, Act.Apply(Activation.LeakyRelu, z1));
+            if (o0 + 2 < C1) g.SetShared(h + o0 + 2, Act.Apply(Activation.LeakyRelu, z2));
+            if (o0 + 3 < C1) g.SetShared(h + o0 + 3, Act.Apply(Activation.LeakyRelu, z3));
+        }
+        g.Barrier();
+
+        // ---- 3: mean over time ----
+        float invLen1 = 1f / Len1;
+        for (int c = lane; c < C1; c += gs)
+        {
+            float s = 0f;
+            for (int t = 0; t < Len1; t++) s += g.Shared(sH1 + t * C1 + c);
+            g.SetShared(sPool + c, s * invLen1);
+        }
+        g.Barrier();
+
+        // ---- 4: ctx = Wc pool + bc ----
+        for (int o = lane; o < nCtx; o += gs)
+        {
+            float z = phi[pb + S.CtxB + o];
+            int w = pb + S.CtxW + o * C1;
+            for (int c = 0; c < C1; c++) z += phi[w + c] * g.Shared(sPool + c);
+            g.SetShared(sCtx + o, z);
+        }
+        g.Barrier();
+
+        // ---- 5: the head's row-constant part per hidden unit: bias + ctx + log-std + memory ----
+        for (int h = lane; h < Hd; h += gs)
+        {
+            int w = pb + S.HeadW0 + h * headIn;
+            float z = phi[pb + S.HeadB0 + h];
+            for (int c = 0; c < nCtx; c++) z += phi[w + cCtx + c] * g.Shared(sCtx + c);
+            for (int a = 0; a < A; a++) z += phi[w + cStd + a] * p[ls + a];
+            for (int m = 0; m < Mu; m++) z += phi[w + cMem + m] * memV[l * Mu + m];
+            g.SetShared(sHc + h, z);
+        }
+        g.Barrier();
+
+        // ---- 6: head hidden activations per (sampled row, unit) ----
+        for (int i = lane; i < mb * Hd; i += gs)
+        {
+            int j = i / Hd;
+            int h = i - j * Hd;
+            int n = l * N + (int)g.Shared(sRows + j);
+            int w = pb + S.HeadW0 + h * headIn;
+            float z = g.Shared(sHc + h);
+            for (int c = 0; c < T; c++) z += phi[w + c] * traj[n * T + c];
+            for (int a = 0; a < A; a++) z += phi[w + cMean + a] * mean[n * A + a];
+            g.SetShared(sAct + i, Act.Apply(Activation.LeakyRelu, z));
+        }
+        g.Barrier();
+
+        // ---- 7: head output per row (row loss y / mb) and, in place of the activations, dz = d(y / mb)/dz ----
+        for (int j = lane; j < mb; j += gs)
+        {
+            float y = phi[pb + S.HeadB1];
+            for (int h = 0; h < Hd; h++) y += phi[pb + S.HeadW1 + h] * g.Shared(sAct + j * Hd + h);
+            g.SetShared(sRow + j, y * inv);
+            for (int h = 0; h < Hd; h++)
+            {
+                float act = g.Shared(sAct + j * Hd + h);
+                g.SetShared(sAct + j * Hd + h, phi[pb + S.HeadW1 + h] * Act.GradFromOutput(Activation.LeakyRelu, act) * inv);
+            }
+        }
+        g.Barrier();
+
+        // ---- 8: sums over the minibatch. part(j, col) = sum_h W0[h, T + col] dz[j, h], col over [ctx | mean | logstd | mem] ----
+        // items: [loss (1) | dctx (Ctx) | log-std (Act) | memory (Mem) | mean per (row, a) (mb * Act)]
+        int wHead = pb + S.HeadW0 + T;
+        for (int i = lane; i < 1 + nCtx + A + Mu + mb * A; i += gs)
+        {
+            if (i == 0)
+            {
+                float sum = 0f;
+                for (int j = 0; j < mb; j++) sum += g.Shared(sRow + j);
+                loss[l] = sum;
+            }
+            else if (i < 1 + nCtx + A + Mu)
+            {
+                int col = i - 1; // ctx, then logstd (col Ctx + Act + a), then memory
+                if (col >= nCtx) col += A;
+                float s = 0f;
+                for (int j = 0; j < mb; j++) s += Part(ref g, wHead + col, sAct + j * Hd, Hd, headIn);
+                if (col < nCtx) g.SetShared(sCtx + col, s); // dctx (ctx itself is no longer needed)
+                else if (col < nCtx + 2 * A) gr[ls + col - nCtx - A] += Scale * s;
+                else dMem[l * Mu + col - nCtx - 2 * A] += Scale * s;
+            }
+            else
+            {
+                int k = i - (1 + nCtx + A + Mu);
+                int j = k / A;
+                int a = k - j * A;
+                g.SetShared(sHM + k, Part(ref g, wHead + nCtx + a, sAct + j * Hd, Hd, headIn));
+            }
+        }
+        g.Barrier();
+
+        // ---- 9: dpool = Wc^T dctx / Len1 ----
+        for (int c = lane; c < C1; c += gs)
+        {
+            float s = 0f;
+            for (int o = 0; o < nCtx; o++) s += phi[pb + S.CtxW + o * C1 + c] * g.Shared(sCtx + o);
+            g.SetShared(sPool + c, s / Len1);
+        }
+        g.Barrier();
+
+        // ---- 10: dz1[t, c] = dpool[c] leaky'(h1[t, c]), in place ----
+        for (int i = lane; i < Len1 * C1; i += gs)
+        {
+            int c = i % C1;
+            g.SetShared(sH1 + i, g.Shared(sPool + c) * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(sH1 + i)));
+        }
+        g.Barrier();
+
+        // ---- 11: conv1 backward: dz0[t0, c] = leaky'(h0[t0, c]) sum_{k, o: S1 t1 + k = t0} W1[o, c, k] dz1[t1, o], in place, four channels per item ----
+        for (int i = lane; i < Len0 * q0; i += gs)
+        {
+            int t0 = i / q0;
+            int c0 = (i - t0 * q0) * 4;
+            int c1 = c0 + 1 < C0 ? c0 + 1 : C0 - 1, c2 = c0 + 2 < C0 ? c0 + 2 : C0 - 1, c3 = c0 + 3 < C0 ? c0 + 3 : C0 - 1;
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            for (int k = 0; k < K1; k++)
+            {
+                int d = t0 - k;
+                if (d < 0) break;
+                int t1 = d / S1;
+                if (t1 * S1 != d || t1 >= Len1) continue;
+                int zb = sH1 + t1 * C1;
+                int w = pb + S.Conv1W + k;
+                for (int o = 0; o < C1; o++)
+                {
+                    float gz = g.Shared(zb + o);
+                    int wk = w + o * ws1;
+                    a0 += phi[wk + c0 * K1] * gz;
+                    a1 += phi[wk + c1 * K1] * gz;
+                    a2 += phi[wk + c2 * K1] * gz;
+                    a3 += phi[wk + c3 * K1] * gz;
+                }
+            }
+            int h = sH0 + t0 * C0;
+            g.SetShared(h + c0, a0 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c0)));
+            if (c0 + 1 < C0) g.SetShared(h + c1, a1 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c1)));
+            if (c0 + 2 < C0) g.SetShared(h + c2, a2 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c2)));
+            if (c0 + 3 < C0) g.SetShared(h + c3, a3 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c3)));
+        }
+        g.Barrier();
+
+        // ---- 12: DMean per buffer row n (the head's part where n was sampled, then conv0 backward); sum_t dz0 per channel ----
+        for (int i = lane; i < N + C0; i += gs)
+        {
+            if (i < N)
+            {
+                int n = i;
+                int sampled = 0;
+                for (int j = 0; j < mb; j++)
+                    if ((int)g.Shared(sRows + j) == n) sampled = 1;
+                for (int a = 0; a < A; a++)
+                {
+                    int at = (l * N + n) * A + a;
+                    float v = dMean[at];
+                    if (sampled != 0)
+                        for (int j = 0; j < mb; j++)
+                            if ((int)g.Shared(sRows + j) == n) v += Scale * g.Shared(sHM + j * A + a);
+                    float s = 0f;
+                    for (int k = 0; k < K0; k++)
+                    {
+                        int d = n - k;
+                        if (d < 0) break;
+                        int t0 = d / S0;
+                        if (t0 * S0 != d || t0 >= Len0) continue;
+                        int w = pb + S.Conv0W + (T + a) * K0 + k;
+                        int zb = sH0 + t0 * C0;
+                        for (int o = 0; o < C0; o++) s += phi[w + o * ws0] * g.Shared(zb + o);
+                    }
+                    dMean[at] = v + Scale * s;
+                }
+            }
+            else
+            {
+                int o = i - N;
+                float s = 0f;
+                for (int t = 0; t < Len0; t++) s += g.Shared(sH0 + t * C0 + o);
+                g.SetShared(sCst + o, s * Scale); // conv0's constant part is no longer needed
+            }
+        }
+        g.Barrier();
+
+        // ---- 13: the time-constant channels: log-std (and memory with MemoryThroughContext) ----
+        int nConst = A + (MemoryThroughContext != 0 ? Mu : 0);
+        for (int j = lane; j < nConst; j += gs)
+        {
+            int at = j < A ? ls + j : l * Mu + j - A;
+            float v = j < A ? gr[at] : dMem[at];
+            int wc = pb + S.Conv0W + (T + A + j) * K0;
+            for (int o = 0; o < C0; o++) v += g.Shared(sCst + o) * LossSums.Taps(phi, wc + o * ws0, K0);
+            if (j < A) gr[at] = v;
+            else dMem[at] = v;
+        }
+    }
+
+    /// <summary>part(j, col) = sum_h phi[w + h * headIn] dz[j, h] with dz at shared[dz + h]: the head's gradient to one input column at one row.</summary>
+    private readonly float Part<TG>(ref TG g, int w, int dz, int hidden, int headIn) where TG : struct, IGroupContext
+    {
+        TF phi = Phi;
+        float s = 0f;
+        for (int h = 0; h < hidden; h++) s += phi[w + h * headIn] * g.Shared(dz + h);
+        return s;
+    }
+}
