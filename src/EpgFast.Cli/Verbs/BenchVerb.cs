@@ -32,6 +32,9 @@ public sealed class BenchOptions : ComputeOptions, IVerb
     [Option("seed", Default = 1UL, HelpText = "Seed of the random inputs.")]
     public ulong Seed { get; set; }
 
+    [Option("update-path", Default = "auto", HelpText = "How the update's policy and value-net passes compute: auto (the device's default), dense, group or recompute (see README).")]
+    public string UpdatePath { get; set; } = "auto";
+
     public int Run()
     {
         if (!(Seconds > 0)) throw new EpgException($"--seconds must be positive (got {Seconds})", 2);
@@ -44,6 +47,7 @@ public sealed class BenchOptions : ComputeOptions, IVerb
             Seconds = Seconds,
             Seed = Seed,
             MemoryLimitBytes = MemoryLimitMb is { } m ? (long)(m * 1048576) : null,
+            UpdatePath = EpgFast.Networks.MlpPaths.Parse(UpdatePath),
         };
         // MuJoCo steps on CPU threads: with --backend auto it takes the CPU launcher even where a GPU exists.
         using var device = settings.Engine == EngineKind.MuJoCo && Backend == BackendKind.Auto ? new CpuDevice(Threads) : OpenDevice();
@@ -67,14 +71,14 @@ public sealed class BenchOptions : ComputeOptions, IVerb
     private static void PrintTable(BenchReport report, IEnumerable<string> files)
     {
         Console.WriteLine($"device: {report.Device} ({report.Backend})");
-        Console.WriteLine($"{"learners",9} {"env steps/s",13} {"phys steps/s",13} {"learner st/s",13} {"updates/s",11} {"pol fwd GF/s",12} {"pol f+b GF/s",12} {"loss GF/s",10} {"adam GF/s",10} {"KB/learner",11}");
+        Console.WriteLine($"{"learners",9} {"env steps/s",13} {"phys steps/s",13} {"learner st/s",13} {"updates/s",11} {"pol fwd GF/s",12} {"pol f+b GF/s",12} {"update GF/s",11} {"loss GF/s",10} {"adam GF/s",10} {"KB/learner",11}");
         foreach (var b in report.Batches)
         {
             var ph = b["physics"];
             var nw = b["networks"];
             var le = b["learner"];
             Console.WriteLine($"{(int)b["learners"]!,9} {F(ph?["env_steps_per_s"]),13} {F(ph?["physics_steps_per_s"]),13} {F(le?["learner_steps_per_s"]),13} {F(le?["updates_per_s"]),11} " +
-                $"{F(nw?["policy_forward"]?["gflops_per_s"], "F2"),12} {F(nw?["policy_forward_backward"]?["gflops_per_s"], "F2"),12} {F(nw?["loss_forward_backward"]?["gflops_per_s"], "F2"),10} " +
+                $"{F(nw?["policy_forward"]?["gflops_per_s"], "F2"),12} {F(nw?["policy_forward_backward"]?["gflops_per_s"], "F2"),12} {F(nw?["policy_update"]?["gflops_per_s"], "F2"),11} {F(nw?["loss_forward_backward"]?["gflops_per_s"], "F2"),10} " +
                 $"{F(nw?["adam_step"]?["gflops_per_s"], "F2"),10} {((double)b["bytes_per_learner"]! / 1024).ToString("N1"),11}");
         }
         foreach (var f in files) Console.WriteLine($"wrote {f}");

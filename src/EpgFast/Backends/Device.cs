@@ -112,3 +112,26 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
         d?.Uncount(_countedBytes);
     }
 }
+
+/// <summary>Attributes a device's allocations to named parts: each Mark books the bytes allocated since the previous one.</summary>
+public sealed class DeviceBytes(Device device)
+{
+    private long _last = device.AllocatedBytes;
+    private readonly List<(string Part, long Bytes)> _parts = [];
+
+    public IReadOnlyList<(string Part, long Bytes)> Parts => _parts;
+
+    public void Mark(string part)
+    {
+        long now = device.AllocatedBytes;
+        _parts.Add((part, now - _last));
+        _last = now;
+    }
+
+    /// <summary>Books another object's own breakdown of what was allocated since the previous mark.</summary>
+    public void Mark(IEnumerable<(string Part, long Bytes)> parts)
+    {
+        foreach (var p in parts) _parts.Add(p);
+        _last = device.AllocatedBytes;
+    }
+}

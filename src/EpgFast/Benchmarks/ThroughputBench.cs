@@ -48,6 +48,9 @@ public sealed record BenchSettings
     public int ActSteps { get; init; } = 64;
     public int Updates { get; init; } = 2;
     public int BufferRows { get; init; } = 512;
+
+    /// <summary>How the update's MLP passes compute (null: the device's default; see <see cref="MlpPaths.Default"/>).</summary>
+    public MlpPath? UpdatePath { get; init; }
 }
 
 /// <summary>One measurement: wall seconds per call (mean of the timed repetitions after one warm-up call).</summary>
@@ -341,6 +344,8 @@ public sealed class ThroughputBench
         var idx = Own(owned, _device.Upload<int>(idxHost));
         var policy = new PolicyBatch<TF>(_device, layout, L, M);
         owned.Add(policy);
+        var update = new PolicyBatch<TF>(_device, layout, L, N, _s.UpdatePath);                 // the update's pass over N rows
+        owned.Add(update);
         var loss = new LossNetwork<TF, TI>(_device, layout, L, L);
         owned.Add(loss);
         var adam = new AdamBatch<TF, TI>(_device, layout, L);
@@ -372,6 +377,12 @@ public sealed class ThroughputBench
             policy.Forward(p, obs, M, config.Obs);
             policy.Backward(p, obs, config.Obs, 0, dMeanM, g);
         });
+        Piece("policy_update", (long)L * N * (mlp.ForwardFlopsPerRow + mlp.BackwardFlopsPerRow), () =>
+        {
+            update.Forward(p, traj, N, config.TrajDim);
+            update.Backward(p, traj, config.TrajDim, 0, dMeanN, g);
+        });
+        o["update_path"] = update.Mlp.Path.ToString();
         Piece("loss_forward_backward", loss.Flops, () =>
             loss.ForwardBackward(phi, traj, mean, p, mem, idx, sel, 0.5f, dMeanN, g, dMem));
         // zeroGrad false: every call does the same work on the same gradient.
@@ -384,13 +395,17 @@ public sealed class ThroughputBench
     private JsonObject LearnerSuite(int learners, List<IDisposable> owned, Func<long> allocated)
     {
         var cfg = LearnerConfig;
+        long before = allocated();
         var env = EnvFactory.Create(LearnerSpec(), _device, learners);
         owned.Add(env);
-        var networks = cfg.Networks(env.ObsDim, env.ActDim);
+        long envBytes = allocated() - before;
+        var networks = cfg.Networks(env.ObsDim, env.ActDim) with { UpdatePath = _s.UpdatePath };
         var batch = LearnerBatchFactory.Create(env, networks, cfg.Updates, cfg.EpochsPerUpdate, learners, cfg.FitnessEpisodes);
         owned.Add(batch);
         var phi = Own(owned, _device.Upload<float>(new LossLayout(networks).Initialize(_s.Seed)));  // phi: (1, PhiSize)
         long bytes = allocated();
+        var parts = new JsonObject { ["env + physics"] = Math.Round((double)envBytes / learners, 1) };
+        foreach (var (part, b) in batch.BytesByPart) parts[part] = Math.Round((double)b / learners, 1);
         var targets = Enumerable.Range(0, learners).ToArray();
         env.SampleTargets(_s.Seed, targets);
         LifetimeResult? last = null;
@@ -406,6 +421,8 @@ public sealed class ThroughputBench
         o["updates_per_s"] = (double)learners * cfg.Updates / t.SecondsPerCall;
         o["adam_steps_per_s"] = (double)learners * cfg.Updates * adamPerUpdate / t.SecondsPerCall;
         o["update_share"] = last is null || last.Seconds <= 0 ? 0 : last.UpdateSeconds / last.Seconds;
+        o["update_path"] = (networks.UpdatePath ?? MlpPaths.Default(_device, new LearnerLayout(networks).Policy, networks.BufferRows)).ToString();
+        o["bytes_per_learner_by_part"] = parts;
         return Memory(o, bytes, learners);
     }
 }

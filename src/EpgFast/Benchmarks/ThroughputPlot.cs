@@ -16,7 +16,7 @@ public static class ThroughputPlot
         ("learner", "updates_per_s", "updates/s"),
     ];
 
-    private static readonly string[] Pieces = ["policy_forward", "policy_forward_backward", "loss_forward_backward", "adam_step"];
+    private static readonly string[] Pieces = ["policy_forward", "policy_forward_backward", "policy_update", "loss_forward_backward", "adam_step"];
 
     /// <summary>Writes the plots for <paramref name="report"/> into <paramref name="dir"/>; returns the files written.</summary>
     public static IReadOnlyList<string> Write(string dir, BenchReport report)

@@ -78,15 +78,22 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             BufferRows = networks.BufferRows, ActSteps = networks.ActSteps, Lifetime = networks.ActSteps * updates,
             EpisodeSteps = Math.Max(1, env.MaxEpisodeSteps), FitnessEpisodes = fitnessEpisodes,
         };
+        var bytes = new DeviceBytes(device);
         _actor = new PolicyBatch<TF>(device, _layout, l, 1);
+        bytes.Mark("policy (acting)");
         _gradient = new LearnerGradient<TF, TI>(device, _layout, l, learnersPerMember);
+        bytes.Mark(_gradient.BytesByPart);
         _adam = new AdamBatch<TF, TI>(device, _layout, l);
+        bytes.Mark("adam");
         _normalizer = new RunningNormalizer<TF>(device, networks, l);
+        bytes.Mark("normalizer");
         _p = device.Allocate<float>(l * _layout.Stride);
-        _obsNorm = device.Allocate<float>(l * networks.Obs);
-        _actions = device.Allocate<float>(l * networks.Act);
+        bytes.Mark("parameters");
         _ring = device.Allocate<float>(l * networks.BufferRows * c);
         _traj = device.Allocate<float>(l * networks.BufferRows * c);
+        bytes.Mark("buffer (raw ring + normalized)");
+        _obsNorm = device.Allocate<float>(l * networks.Obs);
+        _actions = device.Allocate<float>(l * networks.Act);
         _winActions = device.Allocate<float>(l * networks.ActSteps * networks.Act);
         _winRewards = device.Allocate<float>(l * networks.ActSteps);
         _winDones = device.Allocate<float>(l * networks.ActSteps);
@@ -95,7 +102,12 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _episodeStep = device.Allocate<int>(l);
         _quarantined = device.Allocate<int>(l);
         _fitness = device.Allocate<float>(l);
+        bytes.Mark("acting and episode bookkeeping");
+        BytesByPart = bytes.Parts;
     }
+
+    /// <summary>Device bytes the batch allocated, by part (all learners; the env's own buffers are not included).</summary>
+    public IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
 
     public int Learners { get; }
 

@@ -12,6 +12,9 @@ public interface ILearnerBatch : IDisposable
     int Lifetime { get; }
     LearnerLayout Layout { get; }
 
+    /// <summary>Device bytes the batch allocated, by part (all learners; the env's own buffers are not included).</summary>
+    IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
+
     /// <summary>Common random numbers: learners this far apart share their random numbers (0: none).</summary>
     int StreamPeriod { get; set; }
 

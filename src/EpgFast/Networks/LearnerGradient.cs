@@ -29,19 +29,27 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         Layout = layout;
         Learners = learners;
         var c = layout.Config;
-        Policy = new PolicyBatch<TF>(device, layout, learners, c.BufferRows);
+        var bytes = new DeviceBytes(device);
+        Policy = new PolicyBatch<TF>(device, layout, learners, c.BufferRows, c.UpdatePath);
+        bytes.Mark("policy (update)");
         Memory = new MemoryBatch<TF>(device, layout, learners);
         Loss = new LossNetwork<TF, TI>(device, layout, learners, learnersPerMember);
+        bytes.Mark("loss network");
         Ppo = new PpoLoss<TF, TI>(device, layout, learners);
+        bytes.Mark("ppo + value net");
         DMean = device.Allocate<float>(learners * c.BufferRows * c.Act);
         DMem = device.Allocate<float>(learners * Math.Max(1, c.MemoryUnits));
         G = device.Allocate<float>(learners * layout.Stride);
         Perm = device.Allocate<int>(learners * c.ActSteps);
+        bytes.Mark("gradient, dmean, memory");
+        BytesByPart = bytes.Parts;
         EpgRowBase = c.BufferRows - c.ActSteps;
     }
 
     public LearnerLayout Layout { get; }
     public int Learners { get; }
+    /// <summary>Device bytes this object allocated, by part (all learners).</summary>
+    public IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
     public PolicyBatch<TF> Policy { get; }
     public MemoryBatch<TF> Memory { get; }
     public LossNetwork<TF, TI> Loss { get; }

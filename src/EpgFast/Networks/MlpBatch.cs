@@ -15,6 +15,41 @@ public enum MlpPath
     GroupRecompute = 2,
 }
 
+/// <summary>Choosing an <see cref="MlpPath"/>: the device's default, whether the group kernels fit, the command line's names.</summary>
+public static class MlpPaths
+{
+    /// <summary>
+    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the GPU the group kernels
+    /// (recomputing, the smallest footprint) for 32 rows and more, where a learner's rows fill a group; the dense launches
+    /// for fewer rows and on the CPU launcher.
+    /// </summary>
+    public static MlpPath Default(Device device, MlpLayout layout, int rows)
+        => device is IlgpuDevice && rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
+
+    /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
+    public const int GroupMinRows = 32;
+
+    /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
+    public static bool GroupFits(Device device, MlpLayout layout)
+    {
+        if (device is not IlgpuDevice ilgpu) return true;
+        int threads = Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup);
+        long fwd = PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0, threads: threads).SharedFloatsFor(threads);
+        long bwd = PolicyGroupBackward.Shape(layout, 1, 1, layout.In, 0, recompute: true).SharedFloats;
+        return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
+    }
+
+    /// <summary>The command line's names: auto (null: the default), dense, group, recompute.</summary>
+    public static MlpPath? Parse(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => null,
+        "dense" => MlpPath.Dense,
+        "group" => MlpPath.Group,
+        "recompute" => MlpPath.GroupRecompute,
+        _ => throw new EpgException($"--update-path must be auto, dense, group or recompute (got '{text}')", 2),
+    };
+}
+
 /// <summary>
 /// A batch of three-layer MLPs (in -> H1 tanh -> H2 tanh -> Out linear), one per learner, weights in the
 /// learners' parameter blocks (see <see cref="MlpLayout"/>). Forward keeps what the last call's Backward needs
@@ -33,7 +68,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         Learners = learners;
         MaxRows = maxRows;
         Path = path;
-        if (path != MlpPath.Dense && !GroupFits(device, layout))
+        if (path != MlpPath.Dense && !MlpPaths.GroupFits(device, layout))
             throw new EpgException($"the {path} MLP path does not fit this device's shared memory for {layout.In}-{layout.H1}-{layout.H2}-{layout.Out}");
         Y = device.Allocate<float>(learners * maxRows * layout.Out);
         if (path != MlpPath.GroupRecompute)
@@ -46,27 +81,6 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
             _dh1 = device.Allocate<float>(learners * maxRows * layout.H1);
             _dh2 = device.Allocate<float>(learners * maxRows * layout.H2);
         }
-    }
-
-    /// <summary>
-    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the GPU the group kernels
-    /// (recomputing, the smallest footprint) for 32 rows and more, where a learner's rows fill a group; the dense launches
-    /// for fewer rows and on the CPU launcher.
-    /// </summary>
-    public static MlpPath DefaultPath(Device device, MlpLayout layout, int rows)
-        => device is IlgpuDevice && rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
-
-    /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
-    public const int GroupMinRows = 32;
-
-    /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
-    public static bool GroupFits(Device device, MlpLayout layout)
-    {
-        if (device is not IlgpuDevice ilgpu) return true;
-        int threads = Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup);
-        long fwd = PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0, threads: threads).SharedFloatsFor(threads);
-        long bwd = PolicyGroupBackward.Shape(layout, 1, 1, layout.In, 0, recompute: true).SharedFloats;
-        return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
     }
 
     public MlpLayout Layout { get; }
