@@ -16,9 +16,9 @@ public struct ExperienceShape
     public int Aux;
     public int Extra;
     public int TrajDim;
-    /// <summary>N: rows of the ring (step s of life sits at row s % N).</summary>
+    /// <summary>N: rows of the normalized trajectory buffer the update sees.</summary>
     public int BufferRows;
-    /// <summary>M: steps per update window.</summary>
+    /// <summary>M: steps per update window (step s of life sits at window row s % M until the update after it).</summary>
     public int ActSteps;
     /// <summary>U: steps in a lifetime (for the lifetime-progress feature).</summary>
     public int Lifetime;
@@ -29,8 +29,8 @@ public struct ExperienceShape
 }
 
 /// <summary>
-/// Before an env step: stores the observation the policy acted on and the sampled action in the
-/// ring row of step <c>Step</c>, and the action in the update window. One work item per learner.
+/// Before an env step: stores the observation the policy acted on and the sampled action in the window row of
+/// step <c>Step</c> (row Step % M), and the action in the window's action copy. One work item per learner.
 /// </summary>
 public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
 {
@@ -38,8 +38,8 @@ public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
     public TF Obs;
     /// <summary>actions: (Learners, Act), as sampled (unclamped)</summary>
     public TF Actions;
-    /// <summary>ring: (Learners, N, TrajDim), written at row Step % N</summary>
-    public TF Ring;
+    /// <summary>window: (Learners, M, TrajDim), raw rows of the current update window, written at row Step % M</summary>
+    public TF Window;
     /// <summary>window actions: (Learners, M, Act), written at row Step % M</summary>
     public TF WindowActions;
     public ExperienceShape S;
@@ -47,22 +47,23 @@ public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
 
     public readonly void Execute(int l)
     {
-        TF ring = Ring, win = WindowActions;
-        int row = (l * S.BufferRows + Step % S.BufferRows) * S.TrajDim;
-        for (int i = 0; i < S.Obs; i++) ring[row + i] = Obs[l * S.Obs + i];
-        int w = (l * S.ActSteps + Step % S.ActSteps) * S.Act;
+        TF window = Window, win = WindowActions;
+        int t = Step % S.ActSteps;
+        int row = (l * S.ActSteps + t) * S.TrajDim;
+        for (int i = 0; i < S.Obs; i++) window[row + i] = Obs[l * S.Obs + i];
+        int w = (l * S.ActSteps + t) * S.Act;
         for (int a = 0; a < S.Act; a++)
         {
             float v = Actions[l * S.Act + a];
-            ring[row + S.Obs + a] = v;
+            window[row + S.Obs + a] = v;
             win[w + a] = v;
         }
     }
 }
 
 /// <summary>
-/// After an env step: stores reward, aux (0), done and the progress features in the ring row of
-/// step <c>Step</c> and in the update window; keeps each learner's episode step counter and the
+/// After an env step: stores reward, aux (0), done and the progress features in the window row of
+/// step <c>Step</c> and in the window's reward and done copies; keeps each learner's episode step counter and the
 /// returns of its last F finished episodes (the fitness). One work item per learner.
 /// </summary>
 public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
@@ -72,8 +73,8 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
     public TF Dones;
     /// <summary>lastReturns: (Learners), the env's return of its last finished episode</summary>
     public TF LastReturns;
-    /// <summary>ring: (Learners, N, TrajDim)</summary>
-    public TF Ring;
+    /// <summary>window: (Learners, M, TrajDim), raw rows, written at row Step % M</summary>
+    public TF Window;
     /// <summary>window rewards, dones: (Learners, M)</summary>
     public TF WindowRewards;
     public TF WindowDones;
@@ -87,16 +88,16 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
 
     public readonly void Execute(int l)
     {
-        TF ring = Ring, wr = WindowRewards, wd = WindowDones, er = EpisodeReturns;
+        TF window = Window, wr = WindowRewards, wd = WindowDones, er = EpisodeReturns;
         TI finished = Finished, epStep = EpisodeStep;
         float r = Rewards[l], d = Dones[l];
-        int row = (l * S.BufferRows + Step % S.BufferRows) * S.TrajDim + S.Obs + S.Act;
-        ring[row] = r;
-        for (int i = 0; i < S.Aux; i++) ring[row + 1 + i] = 0f;
-        ring[row + 1 + S.Aux] = d;
+        int row = (l * S.ActSteps + Step % S.ActSteps) * S.TrajDim + S.Obs + S.Act;
+        window[row] = r;
+        for (int i = 0; i < S.Aux; i++) window[row + 1 + i] = 0f;
+        window[row + 1 + S.Aux] = d;
         int k = epStep[l];
-        if (S.Extra > 0) ring[row + 2 + S.Aux] = (float)Step / S.Lifetime;
-        if (S.Extra > 1) ring[row + 3 + S.Aux] = (float)k / S.EpisodeSteps;
+        if (S.Extra > 0) window[row + 2 + S.Aux] = (float)Step / S.Lifetime;
+        if (S.Extra > 1) window[row + 3 + S.Aux] = (float)k / S.EpisodeSteps;
         int w = l * S.ActSteps + Step % S.ActSteps;
         wr[w] = r;
         wd[w] = d;

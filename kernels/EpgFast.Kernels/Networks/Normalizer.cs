@@ -118,49 +118,88 @@ public struct TrajShape
 }
 
 /// <summary>
-/// Builds the normalized, time-ordered trajectory (Learners, Rows, TrajDim) from a raw ring buffer of the same
-/// shape that holds step s at physical row s % Rows, after Steps steps: time row r is padding (all zeros, the
-/// released code's zero padding at the start of life) while r &lt; Rows - min(Steps, Rows), else physical row
-/// (Steps + r) % Rows once the ring is full, r - pad before. One work item per (learner, time row).
+/// Keeps each column's mean and std before a statistics update: old[l, d] = (mean, std), so that
+/// <see cref="TrajAdvanceKernel{TF}"/> can move rows normalized with them to the new statistics.
+/// One work item per (learner, column).
 /// </summary>
-public struct TrajAssembleKernel<TF> : IKernel where TF : struct, IView<float>
+public struct NormalizerSnapshotKernel<TF> : IKernel where TF : struct, IView<float>
 {
-    /// <summary>raw: (Learners, Rows, TrajDim), the ring</summary>
-    public TF Raw;
-    /// <summary>traj: (Learners, Rows, TrajDim), written</summary>
+    public TF Sum;
+    public TF Sum2;
+    public TF Count;
+    /// <summary>old: (Learners, Dim, 2), written</summary>
+    public TF Old;
+    public NormalizerShape S;
+
+    public readonly void Execute(int index)
+    {
+        TF old = Old;
+        int l = index / S.Dim;
+        NormalizerMath.MeanStd(Sum, Sum2, Count, S, l, index - l * S.Dim, out float mean, out float std);
+        old[2 * index] = mean;
+        old[2 * index + 1] = std;
+    }
+}
+
+/// <summary>
+/// Advances the normalized, time-ordered trajectory (Learners, Rows, TrajDim) by one update window of M raw rows,
+/// after the statistics took that window in (<see cref="NormalizerSnapshotKernel{TF}"/> kept the old ones): time row
+/// r &lt; Rows - M takes row r + M's value moved from the old statistics to the new, x' = (x std_old + mean_old -
+/// mean_new) / std_new (that is (raw - mean_new) / std_new, the raw value recovered from the stored one); rows
+/// Rows - M .. Rows - 1 are the window's rows normalized; rows before the start of life (r &lt; Rows - min(Steps, Rows))
+/// stay zero, the released code's zero padding. Raw columns (reward, done, extra) move unchanged.
+/// One work item per (learner, column) walks the rows upwards, so the move can be in place.
+/// So the learner keeps one N-row buffer (normalized) and an M-row raw window instead of a raw N-row ring plus its
+/// normalized copy; renormalizing a stored value costs one rounding per update (about 1e-7 relative; the raw value
+/// is never stored).
+/// </summary>
+public struct TrajAdvanceKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>window: (Learners, M, TrajDim), the window's raw rows, oldest first</summary>
+    public TF Window;
+    /// <summary>traj: (Learners, Rows, TrajDim), read and written</summary>
     public TF Traj;
     public TF Sum;
     public TF Sum2;
     public TF Count;
+    /// <summary>old: (Learners, TrajDim, 2), mean and std before the statistics update</summary>
+    public TF Old;
     public NormalizerShape S;
     public TrajShape T;
     public int Rows;
+    /// <summary>M: rows of the window.</summary>
+    public int WindowRows;
+    /// <summary>Steps of life after this window.</summary>
     public int Steps;
 
     public readonly void Execute(int index)
     {
-        TF raw = Raw, traj = Traj;
-        int l = index / Rows;
-        int r = index - l * Rows;
+        TF traj = Traj, window = Window, old = Old;
         int dim = T.Dim;
-        int filled = Steps < Rows ? Steps : Rows;
-        int pad = Rows - filled;
-        if (r < pad)
+        int l = index / dim;
+        int c = index - l * dim;
+        int m = WindowRows;
+        int pad = Rows - (Steps < Rows ? Steps : Rows);
+        int keep = Rows - m;
+        bool normalized = T.Normalized(c);
+        NormalizerMath.MeanStd(Sum, Sum2, Count, S, l, c, out float mean, out float std);
+        float oldMean = old[2 * index], oldStd = old[2 * index + 1];
+        int at = l * Rows * dim + c;
+        for (int r = 0; r < keep; r++, at += dim)
         {
-            for (int c = 0; c < dim; c++) traj[index * dim + c] = 0f;
-            return;
-        }
-        int phys = Steps >= Rows ? (Steps + r) % Rows : r - pad;
-        int src = (l * Rows + phys) * dim;
-        for (int c = 0; c < dim; c++)
-        {
-            float v = raw[src + c];
-            if (T.Normalized(c))
+            float v = 0f;
+            if (r >= pad)
             {
-                NormalizerMath.MeanStd(Sum, Sum2, Count, S, l, c, out float mean, out float std);
-                v = (v - mean) / std;
+                v = traj[at + m * dim];
+                if (normalized) v = (v * oldStd + (oldMean - mean)) / std;
             }
-            traj[index * dim + c] = v;
+            traj[at] = v;
+        }
+        int w = l * m * dim + c;
+        for (int r = 0; r < m; r++, at += dim, w += dim)
+        {
+            float v = window[w];
+            traj[at] = normalized ? (v - mean) / std : v;
         }
     }
 }

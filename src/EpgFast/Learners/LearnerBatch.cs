@@ -49,7 +49,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     private readonly DeviceBuffer<float> _p;             // p: (L, Stride) learner parameters
     private readonly DeviceBuffer<float> _obsNorm;       // obsNorm: (L, Obs) normalized observation to act on
     private readonly DeviceBuffer<float> _actions;       // actions: (L, Act) sampled
-    private readonly DeviceBuffer<float> _ring;          // ring: (L, N, TrajDim) raw rows, step s at row s % N
+    private readonly DeviceBuffer<float> _window;        // window: (L, M, TrajDim) raw rows of the current window, step s at row s % M
     private readonly DeviceBuffer<float> _traj;          // traj: (L, N, TrajDim) normalized, time-ordered
     private readonly DeviceBuffer<float> _winActions;    // (L, M, Act) actions of the current window
     private readonly DeviceBuffer<float> _winRewards;    // (L, M)
@@ -89,9 +89,9 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         bytes.Mark("normalizer");
         _p = device.Allocate<float>(l * _layout.Stride);
         bytes.Mark("parameters");
-        _ring = device.Allocate<float>(l * networks.BufferRows * c);
         _traj = device.Allocate<float>(l * networks.BufferRows * c);
-        bytes.Mark("buffer (raw ring + normalized)");
+        _window = device.Allocate<float>(l * networks.ActSteps * c);
+        bytes.Mark("buffer (normalized N rows + raw window)");
         _obsNorm = device.Allocate<float>(l * networks.Obs);
         _actions = device.Allocate<float>(l * networks.Act);
         _winActions = device.Allocate<float>(l * networks.ActSteps * networks.Act);
@@ -151,14 +151,14 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 _actor.Sample(_p, _actions, seed, epoch, learnerBase, step, StreamPeriod);
                 _device.Launch(Learners, new RecordActionKernel<TF>
                 {
-                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Ring = _ring.View<TF>(),
+                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Window = _window.View<TF>(),
                     WindowActions = _winActions.View<TF>(), S = _shape, Step = step,
                 });
                 _env.Step(_actions);
                 _device.Launch(Learners, new RecordOutcomeKernel<TF, TI>
                 {
                     Rewards = _env.Rewards.View<TF>(), Dones = _env.Dones.View<TF>(), LastReturns = _env.LastReturns.View<TF>(),
-                    Ring = _ring.View<TF>(), WindowRewards = _winRewards.View<TF>(), WindowDones = _winDones.View<TF>(),
+                    Window = _window.View<TF>(), WindowRewards = _winRewards.View<TF>(), WindowDones = _winDones.View<TF>(),
                     EpisodeReturns = _episodeReturns.View<TF>(), Finished = _finished.View<TI>(), EpisodeStep = _episodeStep.View<TI>(),
                     S = _shape, Step = step,
                 });
@@ -168,8 +168,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             // ---- update on the newest M steps ------------------------------------------------
             _device.Synchronize();
             long updateStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            _normalizer.Update(_ring, n.BufferRows, row0: (step - n.ActSteps) % n.BufferRows, rows: n.ActSteps);
-            _normalizer.AssembleTraj(_ring, _traj, step);
+            _normalizer.Advance(_window, n.ActSteps, _traj, step);
             _gradient.BeginUpdate(_p, _traj, _winRewards, _winDones);
             for (int pass = 0; pass < _passes; pass++)
             {
@@ -194,7 +193,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         LearnerInit.Initialize<TF>(_device, _layout, Learners, _p, seed, epoch, learnerBase, StreamPeriod);
         _adam.Reset();
         _normalizer.Reset();
-        foreach (var b in new[] { _ring, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Clear();
+        foreach (var b in new[] { _window, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Clear();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Clear();
         // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch); env e of this batch
         // draws from the stream of global learner learnerBase + e (mod StreamPeriod when sharing).
@@ -239,7 +238,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _gradient.Dispose();
         _adam.Dispose();
         _normalizer.Dispose();
-        foreach (var b in new[] { _p, _obsNorm, _actions, _ring, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Dispose();
+        foreach (var b in new[] { _p, _obsNorm, _actions, _window, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Dispose();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Dispose();
     }
 }

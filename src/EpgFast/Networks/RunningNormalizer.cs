@@ -24,6 +24,7 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
         Sum = device.Allocate<float>(learners * Shape.Dim);
         Sum2 = device.Allocate<float>(learners * Shape.Dim);
         Count = device.Allocate<float>(learners);
+        Old = device.Allocate<float>(learners * Shape.Dim * 2);
         Reset();
     }
 
@@ -34,6 +35,8 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
     public DeviceBuffer<float> Sum { get; }
     public DeviceBuffer<float> Sum2 { get; }
     public DeviceBuffer<float> Count { get; }
+    /// <summary>old: (Learners, TrajDim, 2), the mean and std before the last <see cref="Advance"/>'s statistics update</summary>
+    public DeviceBuffer<float> Old { get; }
 
     /// <summary>Statistics back to (0, eps, eps): a new lifetime.</summary>
     public void Reset()
@@ -63,20 +66,33 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
         });
 
     /// <summary>
-    /// traj (L, N, TrajDim) = the normalized, time-ordered view of a raw ring (L, N, TrajDim) holding step s at row
-    /// s % N after <paramref name="steps"/> steps, zero rows first while the ring is not full (see <see cref="TrajAssembleKernel{TF}"/>).
+    /// One update window: adds the window's M raw rows (L, M, TrajDim) to the statistics and advances the normalized,
+    /// time-ordered trajectory traj (L, N, TrajDim) by them, so that it holds the last min(steps, N) steps of life
+    /// normalized with the new statistics, zero rows before (see <see cref="TrajAdvanceKernel{TF}"/>).
     /// </summary>
-    public void AssembleTraj(DeviceBuffer<float> ring, DeviceBuffer<float> traj, int steps)
-        => _device.Launch(Shape.Learners * BufferRows, new TrajAssembleKernel<TF>
+    /// <param name="window">(L, M, TrajDim): raw rows of the steps steps - M .. steps - 1</param>
+    /// <param name="windowRows">M</param>
+    /// <param name="traj">(L, N, TrajDim): as the previous Advance left it (zeros at the start of life)</param>
+    /// <param name="steps">steps of life so far, a multiple of M</param>
+    public void Advance(DeviceBuffer<float> window, int windowRows, DeviceBuffer<float> traj, int steps)
+    {
+        _device.Launch(Shape.Learners * Shape.Dim, new NormalizerSnapshotKernel<TF>
         {
-            Raw = ring.View<TF>(), Traj = traj.View<TF>(), Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(),
-            S = Shape, T = Traj, Rows = BufferRows, Steps = steps,
+            Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(), Old = Old.View<TF>(), S = Shape,
         });
+        Update(window, windowRows, 0, windowRows);
+        _device.Launch(Shape.Learners * Shape.Dim, new TrajAdvanceKernel<TF>
+        {
+            Window = window.View<TF>(), Traj = traj.View<TF>(), Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(),
+            Old = Old.View<TF>(), S = Shape, T = Traj, Rows = BufferRows, WindowRows = windowRows, Steps = steps,
+        });
+    }
 
     public void Dispose()
     {
         Sum.Dispose();
         Sum2.Dispose();
         Count.Dispose();
+        Old.Dispose();
     }
 }

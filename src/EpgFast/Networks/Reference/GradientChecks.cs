@@ -542,57 +542,62 @@ public static class GradientChecks
 
     // ---- normalizer and trajectory assembly ----
 
-    /// <summary>Running mean/std, observation normalization, and the ring buffer's time-ordered normalized view before and after it wraps.</summary>
+    /// <summary>
+    /// Running mean/std, observation normalization, and the normalized time-ordered trajectory advanced window by
+    /// window (<see cref="RunningNormalizer{TF}.Advance"/>), before the buffer is full and after: against normalizing
+    /// every raw row of life with the final statistics in float64.
+    /// </summary>
     public static CaseResult Normalizer<TF>(Device d, NetworkConfig c, int learners, int seed) where TF : struct, IView<float>
     {
         var rng = new Rng(seed + 6);
-        int N = c.BufferRows, T = c.TrajDim;
-        var ring = Enumerable.Range(0, learners * N * T).Select(i => 3f + 2f * (i % T) * rng.Normal()).ToArray();
+        int N = c.BufferRows, M = c.ActSteps, T = c.TrajDim;
+        int windows = N / M + 2;                                   // past the point where the buffer is full
+        var raw = Enumerable.Range(0, windows).Select(_ => Enumerable.Range(0, learners * M * T)
+            .Select(i => 3f + 2f * (i % T) * rng.Normal()).ToArray()).ToArray();   // raw[k]: (L, M, T), window k
         var obs = rng.Normals(learners * c.Obs, 4);
-        using var bring = d.Upload<float>(ring);
+        using var bwin = d.Allocate<float>(learners * M * T);
         using var btraj = d.Allocate<float>(learners * N * T);
         using var bobs = d.Upload<float>(obs);
         using var bnobs = d.Allocate<float>(learners * c.Obs);
         using var norm = new RunningNormalizer<TF>(d, c, learners);
         var errs = new List<CheckError>();
         var shape = norm.Traj;
-        foreach (int steps in new[] { Math.Max(1, N / 3), N + N / 2 + 1 })
+        var checkAt = new HashSet<int> { 1, windows };
+        if (N / M >= 3) checkAt.Add(2);
+        for (int k = 1; k <= windows; k++)
         {
-            norm.Reset();
-            int filled = Math.Min(steps, N);
-            norm.Update(bring, N, 0, filled);
-            norm.Update(bring, N, 0, filled); // twice, as the released code re-adds the buffer every update
-            norm.AssembleTraj(bring, btraj, steps);
+            bwin.CopyFrom(raw[k - 1]);
+            norm.Advance(bwin, M, btraj, k * M);
+            if (!checkAt.Contains(k)) continue;
             norm.Normalize(bobs, c.Obs, 0, bnobs, c.Obs, 0, 1, c.Obs);
             d.Synchronize();
+            int steps = k * M, filled = Math.Min(steps, N), pad = N - filled;
             var trajRef = new double[learners * N * T];
             var obsRef = new double[learners * c.Obs];
+            double Raw(int l, int step, int col) => raw[step / M][(l * M + step % M) * T + col];
             for (int l = 0; l < learners; l++)
             {
                 var mean = new double[T];
                 var std = new double[T];
+                double cnt = c.NormalizerEps + steps;
                 for (int col = 0; col < T; col++)
                 {
-                    double s = 0, s2 = c.NormalizerEps, cnt = c.NormalizerEps;
-                    for (int rep = 0; rep < 2; rep++)
-                    for (int r = 0; r < filled; r++)
+                    double s = 0, s2 = c.NormalizerEps;
+                    for (int t = 0; t < steps; t++)
                     {
-                        double x = ring[(l * N + r) * T + col];
+                        double x = Raw(l, t, col);
                         s += x;
                         s2 += x * x;
-                        if (col == 0) cnt++;
                     }
-                    cnt = c.NormalizerEps + 2 * filled;
                     mean[col] = s / cnt;
                     std[col] = Math.Sqrt(Math.Max(s2 / cnt - mean[col] * mean[col], c.NormalizerMinVar));
                 }
-                int pad = N - filled;
                 for (int r = pad; r < N; r++)
                 {
-                    int phys = steps >= N ? (steps + r) % N : r - pad;
+                    int step = steps - N + r;                      // the step of life at time row r
                     for (int col = 0; col < T; col++)
                     {
-                        double x = ring[(l * N + phys) * T + col];
+                        double x = Raw(l, step, col);
                         trajRef[(l * N + r) * T + col] = shape.Normalized(col) ? (x - mean[col]) / std[col] : x;
                     }
                 }
