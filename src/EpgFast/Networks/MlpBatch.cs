@@ -114,9 +114,9 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         }
         int n = Learners * rows;
         TF pv = p.View<TF>();
-        _device.Launch(n, new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset) });
-        _device.Launch(n, new DenseForwardKernel<TF> { X = H1.View<TF>(), P = pv, Y = H2.View<TF>(), S = Layout.Layer(1, Learners, rows) });
-        _device.Launch(n, new DenseForwardKernel<TF> { X = H2.View<TF>(), P = pv, Y = Y.View<TF>(), S = Layout.Layer(2, Learners, rows) });
+        _device.Launch(Layout.Layer(0, Learners, rows).RowItems(4), new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset), RowsPerItem = 4 });
+        _device.Launch(Layout.Layer(1, Learners, rows).RowItems(4), new DenseForwardKernel<TF> { X = H1.View<TF>(), P = pv, Y = H2.View<TF>(), S = Layout.Layer(1, Learners, rows), RowsPerItem = 4 });
+        _device.Launch(Layout.Layer(2, Learners, rows).RowItems(4), new DenseForwardKernel<TF> { X = H2.View<TF>(), P = pv, Y = Y.View<TF>(), S = Layout.Layer(2, Learners, rows), RowsPerItem = 4 });
     }
 
     /// <summary>
@@ -138,11 +138,11 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         var s1 = Layout.Layer(1, Learners, rows);
         var s2 = Layout.Layer(2, Learners, rows);
         TF h1 = H1.View<TF>(), h2 = H2.View<TF>(), dh1 = _dh1!.View<TF>(), dh2 = _dh2!.View<TF>();
-        _device.Launch(Learners * s2.Out, new DenseBackwardParamsKernel<TF> { X = h2, Y = Y.View<TF>(), DY = dY.View<TF>(), G = gv, S = s2 });
-        _device.Launch(n, new DenseBackwardInputKernel<TF> { P = pv, Y = Y.View<TF>(), DY = dY.View<TF>(), DX = dh2, S = s2 });
-        _device.Launch(Learners * s1.Out, new DenseBackwardParamsKernel<TF> { X = h1, Y = h2, DY = dh2, G = gv, S = s1 });
-        _device.Launch(n, new DenseBackwardInputKernel<TF> { P = pv, Y = h2, DY = dh2, DX = dh1, S = s1 });
-        _device.Launch(Learners * s0.Out, new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = h1, DY = dh1, G = gv, S = s0 });
+        _device.Launch(s2.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = h2, Y = Y.View<TF>(), DY = dY.View<TF>(), G = gv, S = s2, OutputsPerItem = 4 });
+        _device.Launch(s2.RowItems(4), new DenseBackwardInputKernel<TF> { P = pv, Y = Y.View<TF>(), DY = dY.View<TF>(), DX = dh2, S = s2, RowsPerItem = 4 });
+        _device.Launch(s1.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = h1, Y = h2, DY = dh2, G = gv, S = s1, OutputsPerItem = 4 });
+        _device.Launch(s1.RowItems(4), new DenseBackwardInputKernel<TF> { P = pv, Y = h2, DY = dh2, DX = dh1, S = s1, RowsPerItem = 4 });
+        _device.Launch(s0.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = h1, DY = dh1, G = gv, S = s0, OutputsPerItem = 4 });
     }
 
     /// <summary>
