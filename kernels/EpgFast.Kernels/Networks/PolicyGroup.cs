@@ -5,13 +5,12 @@ using EpgFast.Kernels.Memory;
 namespace EpgFast.Kernels.Networks;
 
 /// <summary>
-/// Shape of the batched policy MLP forward as a group kernel: In -> H1 tanh -> H2 tanh -> Out linear, one
-/// parameter block per learner (stride ParamStride; W row-major (out, in) at W1/W2/W3, biases at B1/B2/B3,
-/// the same offsets as <c>MlpLayout</c>). The input is a column window of wider rows:
+/// The policy MLP the group kernels compute: In -> H1 tanh -> H2 tanh -> Out linear for Rows rows of each of
+/// Learners learners, one parameter block per learner (stride ParamStride; W row-major (out, in) at W1/W2/W3, biases
+/// at B1/B2/B3, the same offsets as <c>MlpLayout</c>). The input is a column window of wider rows:
 /// x[l, r, i] = X[(l * Rows + r) * XStride + XOffset + i].
-/// Rows of a learner are cut into tiles of RowsPerGroup; one group per (learner, tile).
 /// </summary>
-public struct PolicyGroupShape
+public struct PolicyMlpShape
 {
     public int Learners;
     public int Rows;
@@ -28,6 +27,21 @@ public struct PolicyGroupShape
     public int B3;
     public int XStride;
     public int XOffset;
+
+    /// <summary>Floats of one learner's policy weights and biases.</summary>
+    public readonly int ParamCount => H1 * In + H2 * H1 + Out * H2 + H1 + H2 + Out;
+
+    /// <summary>Multiply-adds of one row's forward pass through the three layers.</summary>
+    public readonly int MacsPerRow => In * H1 + H1 * H2 + H2 * Out;
+}
+
+/// <summary>
+/// Shape of the batched policy MLP forward as a group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>): the MLP M,
+/// whose rows of a learner are cut into tiles of RowsPerGroup; one group per (learner, tile).
+/// </summary>
+public struct PolicyGroupShape
+{
+    public PolicyMlpShape M;
     /// <summary>Rows one group computes.</summary>
     public int RowsPerGroup;
     /// <summary>GPU threads per group.</summary>
@@ -35,19 +49,16 @@ public struct PolicyGroupShape
     /// <summary>1: also write the hidden activations H1Out, H2Out (what a backward pass needs); 0: only the mean.</summary>
     public int StoreHidden;
 
-    /// <summary>Floats of one learner's policy weights and biases (what a group stages in shared memory).</summary>
-    public readonly int ParamCount => H1 * In + H2 * H1 + Out * H2 + H1 + H2 + Out;
-
-    public readonly int TilesPerLearner => (Rows + RowsPerGroup - 1) / RowsPerGroup;
+    public readonly int TilesPerLearner => (M.Rows + RowsPerGroup - 1) / RowsPerGroup;
 
     /// <summary>Groups to launch.</summary>
-    public readonly int Groups => Learners * TilesPerLearner;
+    public readonly int Groups => M.Learners * TilesPerLearner;
 
     /// <summary>Shared floats for <paramref name="threads"/> threads: the staged parameters, then per thread an h1 and an h2 slice.</summary>
-    public readonly int SharedFloatsFor(int threads) => ParamCount + (H1 + H2) * threads;
+    public readonly int SharedFloatsFor(int threads) => M.ParamCount + (M.H1 + M.H2) * threads;
 
     /// <summary>Flops of the forward pass (2 per multiply-add, biases and tanh 1 each), all learners and rows.</summary>
-    public readonly long ForwardFlops => (long)Learners * Rows * (2L * (In * H1 + H1 * H2 + H2 * Out) + H1 + H2 + Out);
+    public readonly long ForwardFlops => (long)M.Learners * M.Rows * (2L * M.MacsPerRow + M.H1 + M.H2 + M.Out);
 }
 
 /// <summary>
@@ -89,15 +100,15 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
     public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
     {
         TF x = X, p = P, y = Y, h1o = H1Out, h2o = H2Out;
-        int nIn = S.In, nH1 = S.H1, nH2 = S.H2, nOut = S.Out;
+        int nIn = S.M.In, nH1 = S.M.H1, nH2 = S.M.H2, nOut = S.M.Out;
         int tiles = S.TilesPerLearner;
         int group = g.GroupIndex;
         int l = group / tiles;
         int tileStart = (group - l * tiles) * S.RowsPerGroup;
         int tileEnd = tileStart + S.RowsPerGroup;
-        if (tileEnd > S.Rows) tileEnd = S.Rows;
+        if (tileEnd > S.M.Rows) tileEnd = S.M.Rows;
         int lane = g.Lane, gs = g.GroupSize;
-        int pBase = l * S.ParamStride;
+        int pBase = l * S.M.ParamStride;
 
         // shared: [sW1 (H1, In) | sW2 (H2, H1) | sW3 (Out, H2) | sB1 (H1) | sB2 (H2) | sB3 (Out) | h1 slices (H1, G) | h2 slices (H2, G)]
         int sW1 = 0, sW2 = sW1 + nH1 * nIn, sW3 = sW2 + nH2 * nH1;
@@ -105,19 +116,19 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
         int sH1 = sB3 + nOut, sH2 = sH1 + nH1 * gs;
 
         // ---- phase 1: stage the learner's parameters ----
-        for (int i = lane; i < nH1 * nIn; i += gs) g.SetShared(sW1 + i, p[pBase + S.W1 + i]);
-        for (int i = lane; i < nH2 * nH1; i += gs) g.SetShared(sW2 + i, p[pBase + S.W2 + i]);
-        for (int i = lane; i < nOut * nH2; i += gs) g.SetShared(sW3 + i, p[pBase + S.W3 + i]);
-        for (int i = lane; i < nH1; i += gs) g.SetShared(sB1 + i, p[pBase + S.B1 + i]);
-        for (int i = lane; i < nH2; i += gs) g.SetShared(sB2 + i, p[pBase + S.B2 + i]);
-        for (int i = lane; i < nOut; i += gs) g.SetShared(sB3 + i, p[pBase + S.B3 + i]);
+        for (int i = lane; i < nH1 * nIn; i += gs) g.SetShared(sW1 + i, p[pBase + S.M.W1 + i]);
+        for (int i = lane; i < nH2 * nH1; i += gs) g.SetShared(sW2 + i, p[pBase + S.M.W2 + i]);
+        for (int i = lane; i < nOut * nH2; i += gs) g.SetShared(sW3 + i, p[pBase + S.M.W3 + i]);
+        for (int i = lane; i < nH1; i += gs) g.SetShared(sB1 + i, p[pBase + S.M.B1 + i]);
+        for (int i = lane; i < nH2; i += gs) g.SetShared(sB2 + i, p[pBase + S.M.B2 + i]);
+        for (int i = lane; i < nOut; i += gs) g.SetShared(sB3 + i, p[pBase + S.M.B3 + i]);
         g.Barrier();
 
         // ---- phase 2: rows of the tile, one per thread at a time ----
         for (int r = tileStart + lane; r < tileEnd; r += gs)
         {
-            int row = l * S.Rows + r;
-            int xBase = row * S.XStride + S.XOffset;
+            int row = l * S.M.Rows + r;
+            int xBase = row * S.M.XStride + S.M.XOffset;
             for (int j = 0; j < nH1; j++)
             {
                 float z = g.Shared(sB1 + j);
@@ -148,27 +159,12 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
 }
 
 /// <summary>
-/// Shape of the fused policy backward (<see cref="PolicyGroupBackwardKernel{TF}"/>): the same MLP as
-/// <see cref="PolicyGroupShape"/> (In -> H1 tanh -> H2 tanh -> Out linear, W row-major (out, in), offsets inside
-/// each learner's block of ParamStride floats), one group per learner, its Rows cut into tiles of TileRows.
+/// Shape of the fused policy backward (<see cref="PolicyGroupBackwardKernel{TF}"/>): the MLP M, one group per
+/// learner, its rows cut into tiles of TileRows.
 /// </summary>
 public struct PolicyBackwardShape
 {
-    public int Learners;
-    public int Rows;
-    public int In;
-    public int H1;
-    public int H2;
-    public int Out;
-    public int ParamStride;
-    public int W1;
-    public int W2;
-    public int W3;
-    public int B1;
-    public int B2;
-    public int B3;
-    public int XStride;
-    public int XOffset;
+    public PolicyMlpShape M;
     /// <summary>Rows per tile: the tile's inputs, activations and gradients live in shared memory.</summary>
     public int TileRows;
     /// <summary>GPU threads per group.</summary>
@@ -177,24 +173,21 @@ public struct PolicyBackwardShape
     public int Recompute;
 
     /// <summary>Shared floats of the staged weights: W2, W3, and with Recompute also W1, b1, b2.</summary>
-    public readonly int WeightFloats => H2 * H1 + Out * H2 + (Recompute != 0 ? H1 * In + H1 + H2 : 0);
+    public readonly int WeightFloats => M.H2 * M.H1 + M.Out * M.H2 + (Recompute != 0 ? M.H1 * M.In + M.H1 + M.H2 : 0);
 
     /// <summary>Shared floats of one tile: x (In), h1, h2, dz1, dz2 and dz3 (Out) per row.</summary>
-    public readonly int TileFloats => TileRows * (In + 2 * H1 + 2 * H2 + Out);
+    public readonly int TileFloats => TileRows * (M.In + 2 * M.H1 + 2 * M.H2 + M.Out);
 
     public readonly int SharedFloats => WeightFloats + TileFloats;
-
-    /// <summary>Gradient entries per learner: the three weight matrices and the three biases.</summary>
-    public readonly int ParamCount => H1 * In + H2 * H1 + Out * H2 + H1 + H2 + Out;
 
     /// <summary>Flops of one launch (2 per multiply-add; the recomputed forward included when Recompute = 1).</summary>
     public readonly long Flops
     {
         get
         {
-            long backward = 2L * (In * H1 + H1 * H2 + H2 * Out) + 2L * (H1 * H2 + H2 * Out) + 3L * (H1 + H2) + Out;
-            long forward = Recompute != 0 ? 2L * (In * H1 + H1 * H2) + H1 + H2 : 0;
-            return (long)Learners * Rows * (backward + forward);
+            long backward = 2L * M.MacsPerRow + 2L * (M.H1 * M.H2 + M.H2 * M.Out) + 3L * (M.H1 + M.H2) + M.Out;
+            long forward = Recompute != 0 ? 2L * (M.In * M.H1 + M.H1 * M.H2) + M.H1 + M.H2 : 0;
+            return (long)M.Learners * M.Rows * (backward + forward);
         }
     }
 }
@@ -244,10 +237,10 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
     public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
     {
         TF x = X, p = P, h1In = H1In, h2In = H2In, dy = DY, grad = G;
-        int nIn = S.In, nH1 = S.H1, nH2 = S.H2, nOut = S.Out, tileRows = S.TileRows;
+        int nIn = S.M.In, nH1 = S.M.H1, nH2 = S.M.H2, nOut = S.M.Out, tileRows = S.TileRows;
         int l = g.GroupIndex;
         int lane = g.Lane, gs = g.GroupSize;
-        int pBase = l * S.ParamStride;
+        int pBase = l * S.M.ParamStride;
         int recompute = S.Recompute;
 
         // shared: [sW2 (H2, H1) | sW3 (Out, H2) | sW1 (H1, In) | sB1 (H1) | sB2 (H2) (the last three with Recompute)
@@ -259,26 +252,26 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
         int sD1 = sH2 + tileRows * nH2, sD2 = sD1 + tileRows * nH1, sD3 = sD2 + tileRows * nH2;
 
         // ---- stage the weights ----
-        Stage(ref g, p, pBase + S.W2, sW2, nH2 * nH1);
-        Stage(ref g, p, pBase + S.W3, sW3, nOut * nH2);
+        Stage(ref g, p, pBase + S.M.W2, sW2, nH2 * nH1);
+        Stage(ref g, p, pBase + S.M.W3, sW3, nOut * nH2);
         if (recompute != 0)
         {
-            Stage(ref g, p, pBase + S.W1, sW1, nH1 * nIn);
-            Stage(ref g, p, pBase + S.B1, sB1, nH1);
-            Stage(ref g, p, pBase + S.B2, sB2, nH2);
+            Stage(ref g, p, pBase + S.M.W1, sW1, nH1 * nIn);
+            Stage(ref g, p, pBase + S.M.B1, sB1, nH1);
+            Stage(ref g, p, pBase + S.M.B2, sB2, nH2);
         }
         g.Barrier();
 
-        for (int t0 = 0; t0 < S.Rows; t0 += tileRows)
+        for (int t0 = 0; t0 < S.M.Rows; t0 += tileRows)
         {
-            int rows = S.Rows - t0 < tileRows ? S.Rows - t0 : tileRows;
-            int row0 = l * S.Rows + t0;
+            int rows = S.M.Rows - t0 < tileRows ? S.M.Rows - t0 : tileRows;
+            int row0 = l * S.M.Rows + t0;
 
             // ---- load the tile: x, dz3 = dy, and the stored activations ----
             for (int e = lane; e < rows * nIn; e += gs)
             {
                 int r = e / nIn;
-                g.SetShared(sX + e, x[(row0 + r) * S.XStride + S.XOffset + (e - r * nIn)]);
+                g.SetShared(sX + e, x[(row0 + r) * S.M.XStride + S.M.XOffset + (e - r * nIn)]);
             }
             for (int e = lane; e < rows * nOut; e += gs) g.SetShared(sD3 + e, dy[row0 * nOut + e]);
             if (recompute == 0)
@@ -304,12 +297,12 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
             g.Barrier();
 
             // ---- parameter gradients, one entry per thread ----
-            WeightGrad(ref g, grad, pBase + S.W1, sD1, nH1, sX, nIn, rows);
-            WeightGrad(ref g, grad, pBase + S.W2, sD2, nH2, sH1, nH1, rows);
-            WeightGrad(ref g, grad, pBase + S.W3, sD3, nOut, sH2, nH2, rows);
-            BiasGrad(ref g, grad, pBase + S.B1, sD1, nH1, rows);
-            BiasGrad(ref g, grad, pBase + S.B2, sD2, nH2, rows);
-            BiasGrad(ref g, grad, pBase + S.B3, sD3, nOut, rows);
+            WeightGrad(ref g, grad, pBase + S.M.W1, sD1, nH1, sX, nIn, rows);
+            WeightGrad(ref g, grad, pBase + S.M.W2, sD2, nH2, sH1, nH1, rows);
+            WeightGrad(ref g, grad, pBase + S.M.W3, sD3, nOut, sH2, nH2, rows);
+            BiasGrad(ref g, grad, pBase + S.M.B1, sD1, nH1, rows);
+            BiasGrad(ref g, grad, pBase + S.M.B2, sD2, nH2, rows);
+            BiasGrad(ref g, grad, pBase + S.M.B3, sD3, nOut, rows);
             g.Barrier();
         }
     }

@@ -21,12 +21,18 @@ public static class PolicyGroupForward
     public static PolicyGroupShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset,
         int rowsPerGroup = DefaultRowsPerGroup, int threads = DefaultThreads, bool storeHidden = false) => new()
     {
+        M = Mlp(layout, learners, rows, xStride, xOffset),
+        RowsPerGroup = rowsPerGroup, Threads = threads, StoreHidden = storeHidden ? 1 : 0,
+    };
+
+    /// <summary>The kernels' description of the MLP <paramref name="layout"/> over rows of x (Learners, rows, xStride) at xOffset.</summary>
+    public static PolicyMlpShape Mlp(MlpLayout layout, int learners, int rows, int xStride, int xOffset) => new()
+    {
         Learners = learners, Rows = rows,
         In = layout.In, H1 = layout.H1, H2 = layout.H2, Out = layout.Out,
         ParamStride = layout.Stride,
         W1 = layout.W1, W2 = layout.W2, W3 = layout.W3, B1 = layout.B1, B2 = layout.B2, B3 = layout.B3,
         XStride = xStride, XOffset = xOffset,
-        RowsPerGroup = rowsPerGroup, Threads = threads, StoreHidden = storeHidden ? 1 : 0,
     };
 
     /// <summary>
@@ -62,11 +68,8 @@ public static class PolicyGroupBackward
     public static PolicyBackwardShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset, bool recompute,
         int tileRows = DefaultTileRows, int threads = DefaultThreads) => new()
     {
-        Learners = learners, Rows = rows,
-        In = layout.In, H1 = layout.H1, H2 = layout.H2, Out = layout.Out,
-        ParamStride = layout.Stride,
-        W1 = layout.W1, W2 = layout.W2, W3 = layout.W3, B1 = layout.B1, B2 = layout.B2, B3 = layout.B3,
-        XStride = xStride, XOffset = xOffset, TileRows = tileRows, Threads = threads, Recompute = recompute ? 1 : 0,
+        M = PolicyGroupForward.Mlp(layout, learners, rows, xStride, xOffset),
+        TileRows = tileRows, Threads = threads, Recompute = recompute ? 1 : 0,
     };
 
     /// <summary>
@@ -78,7 +81,7 @@ public static class PolicyGroupBackward
     {
         if (shape.Recompute == 0 && (h1 is null || h2 is null))
             throw new ArgumentException("the stored-activation backward needs h1 and h2");
-        device.LaunchGroups(shape.Learners, new PolicyGroupBackwardKernel<TF>
+        device.LaunchGroups(shape.M.Learners, new PolicyGroupBackwardKernel<TF>
         {
             X = x.View<TF>(), P = p.View<TF>(), H1In = (h1 ?? dY).View<TF>(), H2In = (h2 ?? dY).View<TF>(),
             DY = dY.View<TF>(), G = g.View<TF>(), S = shape,
