@@ -51,12 +51,23 @@ public static class PtxCompiler
             CheckBlittable(f.FieldType, $"{path}.{f.Name}");
     }
 
+    /// <summary>
+    /// What a kernel's type parameter is on the GPU: an IView&lt;T&gt; is GpuView&lt;T&gt;; an ILanes&lt;TV&gt; is ScalarLanes and
+    /// its lane value (an unmanaged parameter with no interface constraint) float.
+    /// </summary>
     private static Type GpuViewFor(Type parameter)
     {
-        foreach (var c in parameter.GetGenericParameterConstraints())
+        var constraints = parameter.GetGenericParameterConstraints();
+        foreach (var c in constraints)
+        {
             if (c.IsGenericType && c.GetGenericTypeDefinition() == typeof(IView<>))
                 return typeof(GpuView<>).MakeGenericType(c.GetGenericArguments()[0]);
-        throw new InvalidOperationException($"kernel type parameter {parameter.Name} is not an IView<T>");
+            if (c.IsGenericType && c.GetGenericTypeDefinition() == typeof(ILanes<>))
+                return typeof(ScalarLanes);
+        }
+        if (constraints.All(c => c == typeof(ValueType)) && parameter.GenericParameterAttributes.HasFlag(GenericParameterAttributes.NotNullableValueTypeConstraint))
+            return typeof(float);
+        throw new InvalidOperationException($"kernel type parameter {parameter.Name} is not an IView<T>, ILanes<TV> or a lane value");
     }
 
     /// <summary>The PTX text of one kernel type (closed over GpuView), for inspection.</summary>

@@ -28,6 +28,7 @@ public sealed class NetworkGradientCheck(string caseName) : ISelfCheck
         "policy" => GradientChecks.Policy<TF>(d, c, 3, Seed),
         "policy-group" => GradientChecks.Policy<TF>(d, c, 3, Seed, EpgFast.Networks.MlpPath.Group),
         "policy-group-recompute" => GradientChecks.Policy<TF>(d, c, 3, Seed, EpgFast.Networks.MlpPath.GroupRecompute),
+        "policy-lanes" => GradientChecks.Policy<TF>(d, c, 3, Seed, EpgFast.Networks.MlpPath.Lanes),
         "gaussian" => GradientChecks.Gaussian<TF>(d, c, 3, Seed),
         "loss-network" => GradientChecks.LossNetwork<TF, TI>(d, c, 4, 2, Seed),
         "ppo" => GradientChecks.Ppo<TF, TI>(d, c, 3, Seed),

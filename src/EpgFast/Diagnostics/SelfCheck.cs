@@ -32,6 +32,7 @@ public static class SelfChecks
         new NetworkGradientCheck("policy"),
         new NetworkGradientCheck("policy-group"),
         new NetworkGradientCheck("policy-group-recompute"),
+        new NetworkGradientCheck("policy-lanes"),
         new NetworkGradientCheck("gaussian"),
         new NetworkGradientCheck("loss-network"),
         new NetworkGradientCheck("ppo"),

@@ -13,6 +13,11 @@ public enum MlpPath
     Group = 1,
     /// <summary>The group forward keeping only y; the fused group backward recomputes h1, h2 tile by tile (nothing per row but y).</summary>
     GroupRecompute = 2,
+    /// <summary>
+    /// The lanes dense passes (<see cref="DenseLanesForwardKernel{TF, TV, TL}"/>): SIMD over 16 or 8 floats on the CPU
+    /// launcher, one float per thread elsewhere; keeps h1, h2, dz1, dz2 like Dense, plus one transposed weight matrix.
+    /// </summary>
+    Lanes = 3,
 }
 
 /// <summary>Choosing an <see cref="MlpPath"/>: the device's default, whether the group kernels fit, the command line's names.</summary>
@@ -20,11 +25,25 @@ public static class MlpPaths
 {
     /// <summary>
     /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the GPU the group kernels
-    /// (recomputing, the smallest footprint) for 32 rows and more, where a learner's rows fill a group; the dense launches
-    /// for fewer rows and on the CPU launcher.
+    /// (recomputing, the smallest footprint) for 32 rows and more, where a learner's rows fill a group, else the dense
+    /// launches; on the CPU launcher the SIMD lanes passes where the CPU has 256-bit vectors, else the dense launches.
     /// </summary>
     public static MlpPath Default(Device device, MlpLayout layout, int rows)
-        => device is IlgpuDevice && rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
+    {
+        if (device is CpuDevice) return System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? MlpPath.Lanes : MlpPath.Dense;
+        return rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
+    }
+
+    /// <summary>
+    /// Floats per lane for a lanes pass whose vector dimension has <paramref name="n"/> units: on the CPU launcher 16
+    /// (AVX-512) where n is a multiple of 16, else 8 (AVX2) where n &gt;= 8, else 1; on ILGPU devices 1.
+    /// </summary>
+    public static int LaneWidth(Device device, int n)
+    {
+        if (device is not CpuDevice) return 1;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && n % 16 == 0) return 16;
+        return System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && n >= 8 ? 8 : 1;
+    }
 
     /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
     public const int GroupMinRows = 32;
@@ -39,14 +58,15 @@ public static class MlpPaths
         return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
     }
 
-    /// <summary>The command line's names: auto (null: the default), dense, group, recompute.</summary>
+    /// <summary>The command line's names: auto (null: the default), dense, lanes, group, recompute.</summary>
     public static MlpPath? Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
         "auto" => null,
         "dense" => MlpPath.Dense,
         "group" => MlpPath.Group,
         "recompute" => MlpPath.GroupRecompute,
-        _ => throw new EpgException($"--update-path must be auto, dense, group or recompute (got '{text}')", 2),
+        "lanes" => MlpPath.Lanes,
+        _ => throw new EpgException($"--update-path must be auto, dense, lanes, group or recompute (got '{text}')", 2),
     };
 }
 
@@ -60,6 +80,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
 {
     private readonly Device _device;
     private readonly DeviceBuffer<float>? _h1, _h2, _dh1, _dh2;
+    private readonly DeviceBuffer<float>? _wt;  // wt: (Learners, In, Out) of the layer being computed (Lanes path)
 
     public MlpBatch(Device device, MlpLayout layout, int learners, int maxRows, MlpPath path = MlpPath.Dense)
     {
@@ -68,7 +89,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         Learners = learners;
         MaxRows = maxRows;
         Path = path;
-        if (path != MlpPath.Dense && !MlpPaths.GroupFits(device, layout))
+        if (path is MlpPath.Group or MlpPath.GroupRecompute && !MlpPaths.GroupFits(device, layout))
             throw new EpgException($"the {path} MLP path does not fit this device's shared memory for {layout.In}-{layout.H1}-{layout.H2}-{layout.Out}");
         Y = device.Allocate<float>(learners * maxRows * layout.Out);
         if (path != MlpPath.GroupRecompute)
@@ -76,11 +97,13 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
             _h1 = device.Allocate<float>(learners * maxRows * layout.H1);
             _h2 = device.Allocate<float>(learners * maxRows * layout.H2);
         }
-        if (path == MlpPath.Dense)
+        if (path is MlpPath.Dense or MlpPath.Lanes)
         {
             _dh1 = device.Allocate<float>(learners * maxRows * layout.H1);
             _dh2 = device.Allocate<float>(learners * maxRows * layout.H2);
         }
+        if (path == MlpPath.Lanes)
+            _wt = device.Allocate<float>(learners * Math.Max(layout.In * layout.H1, Math.Max(layout.H1 * layout.H2, layout.H2 * layout.Out)));
     }
 
     public MlpLayout Layout { get; }
@@ -105,6 +128,14 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     {
         if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows > capacity {MaxRows}");
         Rows = rows;
+        if (Path == MlpPath.Lanes)
+        {
+            TF p0 = p.View<TF>();
+            LanesForward(Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset), p0, x.View<TF>(), H1.View<TF>());
+            LanesForward(Layout.Layer(1, Learners, rows), p0, H1.View<TF>(), H2.View<TF>());
+            LanesForward(Layout.Layer(2, Learners, rows), p0, H2.View<TF>(), Y.View<TF>());
+            return;
+        }
         if (Path != MlpPath.Dense)
         {
             int threads = _device is IlgpuDevice ilgpu ? Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
@@ -126,6 +157,20 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     public void Backward(DeviceBuffer<float> p, DeviceBuffer<float> x, int xStride, int xOffset, DeviceBuffer<float> dY, DeviceBuffer<float> g)
     {
         int rows = Rows, n = Learners * rows;
+        if (Path == MlpPath.Lanes)
+        {
+            // dz3 = dY (linear output); each backward-input pass writes the next layer's dz (times 1 - h^2)
+            TF pl = p.View<TF>(), gl = g.View<TF>(), h1l = H1.View<TF>(), h2l = H2.View<TF>(), dz1 = _dh1!.View<TF>(), dz2 = _dh2!.View<TF>();
+            var l0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
+            var l1 = Layout.Layer(1, Learners, rows);
+            var l2 = Layout.Layer(2, Learners, rows);
+            LanesPass(LanesKind.Params, l2.In, new DenseLanesArgs<TF> { X = h2l, DY = dY.View<TF>(), G = gl, S = l2 });
+            LanesPass(LanesKind.Input, l2.In, new DenseLanesArgs<TF> { X = h2l, P = pl, DY = dY.View<TF>(), DX = dz2, S = l2 }, Activation.Tanh);
+            LanesPass(LanesKind.Params, l1.In, new DenseLanesArgs<TF> { X = h1l, DY = dz2, G = gl, S = l1 });
+            LanesPass(LanesKind.Input, l1.In, new DenseLanesArgs<TF> { X = h1l, P = pl, DY = dz2, DX = dz1, S = l1 }, Activation.Tanh);
+            LanesPass(LanesKind.Params, l0.In, new DenseLanesArgs<TF> { X = x.View<TF>(), DY = dz1, G = gl, S = l0 });
+            return;
+        }
         if (Path != MlpPath.Dense)
         {
             int threads = _device is IlgpuDevice ilgpu ? Math.Min(PolicyGroupBackward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
@@ -143,6 +188,37 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         _device.Launch(s1.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = h1, Y = h2, DY = dh2, G = gv, S = s1, OutputsPerItem = 4 });
         _device.Launch(s1.RowItems(4), new DenseBackwardInputKernel<TF> { P = pv, Y = h2, DY = dh2, DX = dh1, S = s1, RowsPerItem = 4 });
         _device.Launch(s0.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = h1, DY = dh1, G = gv, S = s0, OutputsPerItem = 4 });
+    }
+
+    private enum LanesKind { Forward, Input, Params }
+
+    /// <summary>One layer's lanes forward: W transposed into the scratch, then y = act(W x + b) with the output units in lanes.</summary>
+    private void LanesForward(DenseShape s, TF p, TF x, TF y)
+    {
+        TF wt = _wt!.View<TF>();
+        _device.Launch(s.Learners * s.In, new DenseTransposeKernel<TF> { P = p, WT = wt, S = s });
+        LanesPass(LanesKind.Forward, s.Out, new DenseLanesArgs<TF> { X = x, P = p, WT = wt, Y = y, S = s });
+    }
+
+    /// <summary>Launches a lanes pass at the widest lane width that suits its vector dimension of <paramref name="n"/> units.</summary>
+    private void LanesPass(LanesKind kind, int n, in DenseLanesArgs<TF> a, Activation inputAct = Activation.Linear)
+    {
+        switch (MlpPaths.LaneWidth(_device, n))
+        {
+            case 16: LanesPass<System.Runtime.Intrinsics.Vector512<float>, Lanes16>(kind, a, inputAct); break;
+            case 8: LanesPass<System.Runtime.Intrinsics.Vector256<float>, Lanes8>(kind, a, inputAct); break;
+            default: LanesPass<float, ScalarLanes>(kind, a, inputAct); break;
+        }
+    }
+
+    private void LanesPass<TV, TL>(LanesKind kind, in DenseLanesArgs<TF> a, Activation inputAct) where TV : unmanaged where TL : struct, ILanes<TV>
+    {
+        switch (kind)
+        {
+            case LanesKind.Forward: _device.Launch(a.RowItems, new DenseLanesForwardKernel<TF, TV, TL> { A = a }); break;
+            case LanesKind.Input: _device.Launch(a.RowItems, new DenseLanesBackwardInputKernel<TF, TV, TL> { A = a, InputAct = inputAct }); break;
+            default: _device.Launch(a.OutputItems, new DenseLanesBackwardParamsKernel<TF, TV, TL> { A = a }); break;
+        }
     }
 
     /// <summary>
@@ -169,5 +245,6 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         _h2?.Dispose();
         _dh1?.Dispose();
         _dh2?.Dispose();
+        _wt?.Dispose();
     }
 }

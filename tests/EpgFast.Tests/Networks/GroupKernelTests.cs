@@ -136,6 +136,7 @@ public class GroupKernelTests
     public static TheoryData<string, MlpPath> BackwardCases => new()
     {
         { "small", MlpPath.Group }, { "small", MlpPath.GroupRecompute }, { "ant", MlpPath.Group }, { "ant", MlpPath.GroupRecompute },
+        { "small", MlpPath.Lanes }, { "ant", MlpPath.Lanes },
     };
 
     [Theory]

@@ -53,6 +53,7 @@ public static class GradientChecks
         Policy<TF>(d, c, 3, seed, MlpPath.Dense),
         Policy<TF>(d, c, 3, seed, MlpPath.Group),
         Policy<TF>(d, c, 3, seed, MlpPath.GroupRecompute),
+        Policy<TF>(d, c, 3, seed, MlpPath.Lanes),
         Gaussian<TF>(d, c, 3, seed),
         LossNetwork<TF, TI>(d, c, 4, 2, seed),
         Ppo<TF, TI>(d, c, 3, seed),
@@ -180,7 +181,7 @@ public static class GradientChecks
             fd.CopyTo(full, n0);
             gRef.AddRange(full);
         }
-        string name = path switch { MlpPath.Group => "policy-group", MlpPath.GroupRecompute => "policy-group-recompute", MlpPath.Dense => "policy-dense", _ => "policy" };
+        string name = path switch { MlpPath.Group => "policy-group", MlpPath.GroupRecompute => "policy-group-recompute", MlpPath.Dense => "policy-dense", MlpPath.Lanes => "policy-lanes", _ => "policy" };
         return new CaseResult(name, [Err("mean", mean, meanRef.ToArray()), Err("dparams", g, gRef.ToArray())]);
     }
 

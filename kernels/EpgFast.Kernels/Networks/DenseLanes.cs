@@ -1,0 +1,288 @@
+using EpgFast.Kernels.Launch;
+using EpgFast.Kernels.Memory;
+
+namespace EpgFast.Kernels.Networks;
+
+/// <summary>
+/// The buffers of the lanes dense kernels (<see cref="DenseLanesForwardKernel{TF, TV, TL}"/> and its two
+/// backward passes), one struct so that a host can launch any lane width with the same arguments. Shapes are
+/// <see cref="DenseShape"/>'s; a kernel reads only the views its pass needs.
+/// </summary>
+public struct DenseLanesArgs<TF> where TF : struct, IView<float>
+{
+    /// <summary>x: (Learners, Rows, InStride), columns [InOffset, InOffset + In) used</summary>
+    public TF X;
+    /// <summary>p: (Learners, ParamStride), W (Out, In) row-major at ParamOffset, b (Out) at BiasOffset</summary>
+    public TF P;
+    /// <summary>wt: (Learners, In, Out), the layer's W transposed (<see cref="DenseTransposeKernel{TF}"/>), read by the forward</summary>
+    public TF WT;
+    /// <summary>y: (Learners, Rows, Out), the forward's output (after the activation)</summary>
+    public TF Y;
+    /// <summary>dy: (Learners, Rows, Out), the backward passes' dz: the gradient at the layer's pre-activation</summary>
+    public TF DY;
+    /// <summary>dx: (Learners, Rows, In), packed, the gradient at x</summary>
+    public TF DX;
+    /// <summary>g: (Learners, ParamStride), accumulated into</summary>
+    public TF G;
+    public DenseShape S;
+    /// <summary>Backward to the input: 1 adds to dx, 0 overwrites it.</summary>
+    public int Accumulate;
+
+    /// <summary>Work items of the row-blocked passes (forward, backward to the input): 4 rows each.</summary>
+    public readonly int RowItems => S.Learners * ((S.Rows + 3) / 4);
+
+    /// <summary>Work items of the backward to the parameters: 4 output units each.</summary>
+    public readonly int OutputItems => S.Learners * ((S.Out + 3) / 4);
+}
+
+/// <summary>wt[l, i, o] = W_l[o, i] for one dense layer: the forward's layout, in which consecutive outputs are consecutive floats. One work item per (learner, input i).</summary>
+public struct DenseTransposeKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>p: (Learners, ParamStride)</summary>
+    public TF P;
+    /// <summary>wt: (Learners, In, Out), written</summary>
+    public TF WT;
+    public DenseShape S;
+
+    public readonly void Execute(int index)
+    {
+        TF p = P, wt = WT;
+        int nIn = S.In, nOut = S.Out;
+        int l = index / nIn, i = index - l * nIn;
+        int w = l * S.ParamStride + S.ParamOffset + i;
+        int t = index * nOut;
+        for (int o = 0; o < nOut; o++) wt[t + o] = p[w + o * nIn];
+    }
+}
+
+/// <summary>
+/// Dense forward with the output units in lanes: y[l, r, o .. o + W) = act(b + sum_i x[l, r, i] WT[l, i, o .. o + W)),
+/// W the lane width. One work item per (learner, block of 4 rows): each weight lane load serves four rows, each
+/// input broadcast one lane of outputs; output units past the last whole lane go one at a time. Activation Tanh or
+/// Linear. Sums in the order b, then i = 0, 1, ... (every lane width gives the same bits).
+/// </summary>
+public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
+    where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
+{
+    public DenseLanesArgs<TF> A;
+
+    public readonly void Execute(int index)
+    {
+        TF x = A.X, p = A.P, wt = A.WT, y = A.Y;
+        TL lanes = default;
+        int width = lanes.Width;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
+        int blocks = (rows + 3) / 4;
+        int l = index / blocks;
+        int r0 = (index - l * blocks) * 4;
+        int n = rows - r0 < 4 ? rows - r0 : 4;
+        int row = l * rows + r0;
+        int xb = row * xs + A.S.InOffset;
+        int bias = l * A.S.ParamStride + A.S.BiasOffset;
+        int wtb = l * nIn * nOut;
+        int o = 0;
+        for (; o + width <= nOut; o += width)
+        {
+            TV z0 = lanes.Load(p, bias + o);
+            if (n == 4)
+            {
+                TV z1 = z0, z2 = z0, z3 = z0;
+                for (int i = 0; i < nIn; i++)
+                {
+                    TV w = lanes.Load(wt, wtb + i * nOut + o);
+                    z0 = lanes.MulAdd(lanes.Splat(x[xb + i]), w, z0);
+                    z1 = lanes.MulAdd(lanes.Splat(x[xb + xs + i]), w, z1);
+                    z2 = lanes.MulAdd(lanes.Splat(x[xb + 2 * xs + i]), w, z2);
+                    z3 = lanes.MulAdd(lanes.Splat(x[xb + 3 * xs + i]), w, z3);
+                }
+                lanes.Store(y, row * nOut + o, tanh != 0 ? lanes.Tanh(z0) : z0);
+                lanes.Store(y, (row + 1) * nOut + o, tanh != 0 ? lanes.Tanh(z1) : z1);
+                lanes.Store(y, (row + 2) * nOut + o, tanh != 0 ? lanes.Tanh(z2) : z2);
+                lanes.Store(y, (row + 3) * nOut + o, tanh != 0 ? lanes.Tanh(z3) : z3);
+            }
+            else
+            {
+                TV b = z0;
+                for (int k = 0; k < n; k++)
+                {
+                    TV z = b;
+                    for (int i = 0; i < nIn; i++)
+                        z = lanes.MulAdd(lanes.Splat(x[xb + k * xs + i]), lanes.Load(wt, wtb + i * nOut + o), z);
+                    lanes.Store(y, (row + k) * nOut + o, tanh != 0 ? lanes.Tanh(z) : z);
+                }
+            }
+        }
+        for (; o < nOut; o++)
+            for (int k = 0; k < n; k++)
+            {
+                float z = p[bias + o];
+                for (int i = 0; i < nIn; i++) z = x[xb + k * xs + i] * wt[wtb + i * nOut + o] + z;
+                y[(row + k) * nOut + o] = tanh != 0 ? Act.Tanh(z) : z;
+            }
+    }
+}
+
+/// <summary>
+/// Dense backward to the input with the input units in lanes, straight to the layer below's pre-activation:
+/// dx[l, r, i .. i + W) (+)= (sum_o dz[r, o] W[o, i .. i + W)) * act'(x[r, i .. i + W)), where dz (DY) is this layer's
+/// gradient at its pre-activation and InputAct is the activation that produced x (Tanh: act' = 1 - x^2; Linear: 1).
+/// So the next pass down reads its dz without recomputing activation derivatives. W is read in its own (Out, In)
+/// layout. One work item per (learner, block of 4 rows); input units past the last whole lane go one at a time.
+/// Sums over o = 0, 1, ... from zero; with Accumulate the result is added to dx.
+/// </summary>
+public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
+    where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
+{
+    public DenseLanesArgs<TF> A;
+    /// <summary>The activation whose output x is (Tanh or Linear).</summary>
+    public Activation InputAct;
+
+    public readonly void Execute(int index)
+    {
+        TF p = A.P, x = A.X, dz = A.DY, dx = A.DX;
+        TL lanes = default;
+        int width = lanes.Width;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int tanh = InputAct == Activation.Tanh ? 1 : 0;
+        int blocks = (rows + 3) / 4;
+        int l = index / blocks;
+        int r0 = (index - l * blocks) * 4;
+        int n = rows - r0 < 4 ? rows - r0 : 4;
+        int row = l * rows + r0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset;
+        TV one = lanes.Splat(1f);
+        int i = 0;
+        for (; i + width <= nIn; i += width)
+        {
+            if (n == 4)
+            {
+                int zi = row * nOut;
+                TV s0 = lanes.Splat(0f), s1 = s0, s2 = s0, s3 = s0;
+                for (int o = 0; o < nOut; o++)
+                {
+                    TV w = lanes.Load(p, wb + o * nIn + i);
+                    s0 = lanes.MulAdd(lanes.Splat(dz[zi + o]), w, s0);
+                    s1 = lanes.MulAdd(lanes.Splat(dz[zi + nOut + o]), w, s1);
+                    s2 = lanes.MulAdd(lanes.Splat(dz[zi + 2 * nOut + o]), w, s2);
+                    s3 = lanes.MulAdd(lanes.Splat(dz[zi + 3 * nOut + o]), w, s3);
+                }
+                StoreInput(dx, x, row, i, s0, one, tanh);
+                StoreInput(dx, x, row + 1, i, s1, one, tanh);
+                StoreInput(dx, x, row + 2, i, s2, one, tanh);
+                StoreInput(dx, x, row + 3, i, s3, one, tanh);
+            }
+            else
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    int zi = (row + k) * nOut;
+                    TV s = lanes.Splat(0f);
+                    for (int o = 0; o < nOut; o++)
+                        s = lanes.MulAdd(lanes.Splat(dz[zi + o]), lanes.Load(p, wb + o * nIn + i), s);
+                    StoreInput(dx, x, row + k, i, s, one, tanh);
+                }
+            }
+        }
+        for (; i < nIn; i++)
+            for (int k = 0; k < n; k++)
+            {
+                int zi = (row + k) * nOut;
+                float s = 0f;
+                for (int o = 0; o < nOut; o++) s = dz[zi + o] * p[wb + o * nIn + i] + s;
+                if (tanh != 0)
+                {
+                    float xv = x[(row + k) * xs + A.S.InOffset + i];
+                    s = s * (1f - xv * xv);
+                }
+                int at = (row + k) * nIn + i;
+                dx[at] = A.Accumulate != 0 ? dx[at] + s : s;
+            }
+    }
+
+    /// <summary>dx[row, i .. i + W) (+)= s * act'(x[row, i .. i + W)).</summary>
+    private readonly void StoreInput(TF dx, TF x, int row, int i, TV s, TV one, int tanh)
+    {
+        TL lanes = default;
+        if (tanh != 0)
+        {
+            TV xv = lanes.Load(x, row * A.S.InStride + A.S.InOffset + i);
+            s = lanes.Mul(s, lanes.Sub(one, lanes.Mul(xv, xv)));
+        }
+        int at = row * A.S.In + i;
+        lanes.Store(dx, at, A.Accumulate != 0 ? lanes.Add(lanes.Load(dx, at), s) : s);
+    }
+}
+
+/// <summary>
+/// Dense backward to the parameters with the input units in lanes: g[W (o, i .. i + W)] += sum_r dz[r, o] x[r, i .. i + W),
+/// g[b (o)] += sum_r dz[r, o], where dz (DY) is the gradient at the layer's pre-activation (for a linear layer, the
+/// gradient at y; below it, what <see cref="DenseLanesBackwardInputKernel{TF, TV, TL}"/> wrote). One work item per
+/// (learner, block of 4 output units): each input lane load serves four units; input units past the last whole lane
+/// go one at a time. Sums over r = 0, 1, ... onto g.
+/// </summary>
+public struct DenseLanesBackwardParamsKernel<TF, TV, TL> : IKernel
+    where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
+{
+    public DenseLanesArgs<TF> A;
+
+    public readonly void Execute(int index)
+    {
+        TF x = A.X, dz = A.DY, g = A.G;
+        TL lanes = default;
+        int width = lanes.Width;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int blocks = (nOut + 3) / 4;
+        int l = index / blocks;
+        int o0 = (index - l * blocks) * 4;
+        int n = nOut - o0 < 4 ? nOut - o0 : 4;
+        int xb = l * rows * xs + A.S.InOffset;
+        int zb = l * rows * nOut + o0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset + o0 * nIn;
+        int i = 0;
+        for (; i + width <= nIn; i += width)
+        {
+            if (n == 4)
+            {
+                TV g0 = lanes.Load(g, wb + i), g1 = lanes.Load(g, wb + nIn + i), g2 = lanes.Load(g, wb + 2 * nIn + i), g3 = lanes.Load(g, wb + 3 * nIn + i);
+                for (int r = 0; r < rows; r++)
+                {
+                    TV xv = lanes.Load(x, xb + r * xs + i);
+                    int zi = zb + r * nOut;
+                    g0 = lanes.MulAdd(lanes.Splat(dz[zi]), xv, g0);
+                    g1 = lanes.MulAdd(lanes.Splat(dz[zi + 1]), xv, g1);
+                    g2 = lanes.MulAdd(lanes.Splat(dz[zi + 2]), xv, g2);
+                    g3 = lanes.MulAdd(lanes.Splat(dz[zi + 3]), xv, g3);
+                }
+                lanes.Store(g, wb + i, g0);
+                lanes.Store(g, wb + nIn + i, g1);
+                lanes.Store(g, wb + 2 * nIn + i, g2);
+                lanes.Store(g, wb + 3 * nIn + i, g3);
+            }
+            else
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    TV s = lanes.Load(g, wb + k * nIn + i);
+                    for (int r = 0; r < rows; r++)
+                        s = lanes.MulAdd(lanes.Splat(dz[zb + r * nOut + k]), lanes.Load(x, xb + r * xs + i), s);
+                    lanes.Store(g, wb + k * nIn + i, s);
+                }
+            }
+        }
+        for (; i < nIn; i++)
+            for (int k = 0; k < n; k++)
+            {
+                float s = g[wb + k * nIn + i];
+                for (int r = 0; r < rows; r++) s = dz[zb + r * nOut + k] * x[xb + r * xs + i] + s;
+                g[wb + k * nIn + i] = s;
+            }
+        int bias = l * A.S.ParamStride + A.S.BiasOffset + o0;
+        for (int k = 0; k < n; k++)
+        {
+            float db = 0f;
+            for (int r = 0; r < rows; r++) db += dz[zb + r * nOut + k];
+            g[bias + k] += db;
+        }
+    }
+}
