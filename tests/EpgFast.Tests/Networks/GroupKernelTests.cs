@@ -141,7 +141,7 @@ public class GroupKernelTests
 
     [Theory]
     [MemberData(nameof(BackwardCases))]
-    public void PolicyGroupBackwardMatchesDenseLaunchesOnCpuLauncher(string name, MlpPath path)
+    public void UpdatePathMatchesDenseLaunchesOnCpuLauncher(string name, MlpPath path)
     {
         var c = Get(name);
         using var d = new CpuDevice();
@@ -154,7 +154,7 @@ public class GroupKernelTests
 
     [Theory]
     [MemberData(nameof(BackwardCases))]
-    public void PolicyGroupBackwardMatchesDenseLaunchesOnIlgpuCpuAccelerator(string name, MlpPath path)
+    public void UpdatePathMatchesDenseLaunchesOnIlgpuCpuAccelerator(string name, MlpPath path)
     {
         var c = Get(name);
         using var cpu = new CpuDevice();
