@@ -143,11 +143,13 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
             PolicyGroupForward.Run<TF>(_device, shape, p, x, Y, _h1, _h2);
             return;
         }
-        int n = Learners * rows;
         TF pv = p.View<TF>();
-        _device.Launch(Layout.Layer(0, Learners, rows).RowItems(4), new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset), RowsPerItem = 4 });
-        _device.Launch(Layout.Layer(1, Learners, rows).RowItems(4), new DenseForwardKernel<TF> { X = H1.View<TF>(), P = pv, Y = H2.View<TF>(), S = Layout.Layer(1, Learners, rows), RowsPerItem = 4 });
-        _device.Launch(Layout.Layer(2, Learners, rows).RowItems(4), new DenseForwardKernel<TF> { X = H2.View<TF>(), P = pv, Y = Y.View<TF>(), S = Layout.Layer(2, Learners, rows), RowsPerItem = 4 });
+        var s0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
+        var s1 = Layout.Layer(1, Learners, rows);
+        var s2 = Layout.Layer(2, Learners, rows);
+        _device.Launch(s0.RowItems(4), new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = s0, RowsPerItem = 4 });
+        _device.Launch(s1.RowItems(4), new DenseForwardKernel<TF> { X = H1.View<TF>(), P = pv, Y = H2.View<TF>(), S = s1, RowsPerItem = 4 });
+        _device.Launch(s2.RowItems(4), new DenseForwardKernel<TF> { X = H2.View<TF>(), P = pv, Y = Y.View<TF>(), S = s2, RowsPerItem = 4 });
     }
 
     /// <summary>
@@ -156,7 +158,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     /// </summary>
     public void Backward(DeviceBuffer<float> p, DeviceBuffer<float> x, int xStride, int xOffset, DeviceBuffer<float> dY, DeviceBuffer<float> g)
     {
-        int rows = Rows, n = Learners * rows;
+        int rows = Rows;
         if (Path == MlpPath.Lanes)
         {
             // dz3 = dY (linear output); each backward-input pass writes the next layer's dz (times 1 - h^2)
