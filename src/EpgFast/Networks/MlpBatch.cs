@@ -24,14 +24,16 @@ public enum MlpPath
 public static class MlpPaths
 {
     /// <summary>
-    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the GPU the group kernels
-    /// (recomputing, the smallest footprint) for 32 rows and more, where a learner's rows fill a group, else the dense
-    /// launches; on the CPU launcher the SIMD lanes passes where the CPU has 256-bit vectors, else the dense launches.
+    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>, for 32 rows and more: on the
+    /// GPU the group kernels (recomputing, the smallest footprint), where a learner's rows fill a group; on the CPU
+    /// launcher the SIMD lanes passes where the CPU has 256-bit vectors. Fewer rows (acting: one row per learner), or
+    /// neither of those: the dense launches (the lanes forward would transpose the weights for every row).
     /// </summary>
     public static MlpPath Default(Device device, MlpLayout layout, int rows)
     {
+        if (rows < MinBatchRows) return MlpPath.Dense;
         if (device is CpuDevice) return System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? MlpPath.Lanes : MlpPath.Dense;
-        return rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
+        return GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
     }
 
     /// <summary>
@@ -46,7 +48,7 @@ public static class MlpPaths
     }
 
     /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
-    public const int GroupMinRows = 32;
+    public const int MinBatchRows = 32;
 
     /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
     public static bool GroupFits(Device device, MlpLayout layout)
