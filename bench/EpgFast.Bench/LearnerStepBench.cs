@@ -13,8 +13,9 @@ namespace EpgFast.Bench;
 /// backward over the N = 512 buffer rows, the loss network, Adam) on goal-ant, all CPU threads, with the MuJoCo
 /// backend's physics as the baseline in the same run. One invocation = one lifetime of K = 2 updates x M = 64 steps
 /// of every learner (OperationsPerInvoke = Learners x 128), so Mean is the time per learner step; 1 / Mean is learner
-/// steps/s. The kernel engine runs both update paths: dense launches (the CPU default) and the group kernels with
-/// recomputed activations (the GPU default, 1/2.4 of the device memory per learner).
+/// steps/s. The kernel engine runs three update paths: the lanes kernels (SIMD, the CPU default, as the baseline
+/// uses), the scalar dense launches, and the group kernels with recomputed activations (the GPU default, the
+/// smallest device memory per learner).
 /// Run: dotnet pwsh ./build.ps1 bench -- --filter '*LearnerStepBench*'
 /// </summary>
 public class LearnerStepBench
@@ -25,7 +26,7 @@ public class LearnerStepBench
     private const int Updates = 2, ActSteps = 64, BufferRows = 512;
 
     private CpuDevice _cpu = null!;
-    private (IEnvBatch Env, ILearnerBatch Batch, DeviceBuffer<float> Phi) _mujoco, _dense, _recompute;
+    private (IEnvBatch Env, ILearnerBatch Batch, DeviceBuffer<float> Phi) _mujoco, _lanes, _dense, _recompute;
     private uint _epoch;
 
     private (IEnvBatch, ILearnerBatch, DeviceBuffer<float>) Open(string engine, MlpPath path)
@@ -43,7 +44,8 @@ public class LearnerStepBench
     public void Setup()
     {
         _cpu = new CpuDevice();
-        _mujoco = Open("mujoco", MlpPath.Dense);
+        _mujoco = Open("mujoco", MlpPath.Lanes);
+        _lanes = Open("kernel", MlpPath.Lanes);
         _dense = Open("kernel", MlpPath.Dense);
         _recompute = Open("kernel", MlpPath.GroupRecompute);
     }
@@ -51,7 +53,7 @@ public class LearnerStepBench
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var (env, batch, phi) in new[] { _mujoco, _dense, _recompute })
+        foreach (var (env, batch, phi) in new[] { _mujoco, _lanes, _dense, _recompute })
         {
             batch.Dispose();
             phi.Dispose();
@@ -63,8 +65,11 @@ public class LearnerStepBench
     private void Lifetime((IEnvBatch Env, ILearnerBatch Batch, DeviceBuffer<float> Phi) run)
         => run.Batch.RunLifetime(run.Phi, 0f, 1, _epoch++, 0, trainMemory: false);
 
-    [Benchmark(Baseline = true, OperationsPerInvoke = 64 * Updates * ActSteps, Description = "MuJoCo physics, dense update")]
-    public void MuJoCoDense() => Lifetime(_mujoco);
+    [Benchmark(Baseline = true, OperationsPerInvoke = 64 * Updates * ActSteps, Description = "MuJoCo physics, lanes update")]
+    public void MuJoCoLanes() => Lifetime(_mujoco);
+
+    [Benchmark(OperationsPerInvoke = 64 * Updates * ActSteps, Description = "kernel physics, lanes update")]
+    public void KernelLanes() => Lifetime(_lanes);
 
     [Benchmark(OperationsPerInvoke = 64 * Updates * ActSteps, Description = "kernel physics, dense update")]
     public void KernelDense() => Lifetime(_dense);
