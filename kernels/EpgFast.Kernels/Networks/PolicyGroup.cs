@@ -33,17 +33,31 @@ public struct PolicyMlpShape
 
     /// <summary>Multiply-adds of one row's forward pass through the three layers.</summary>
     public readonly int MacsPerRow => In * H1 + H1 * H2 + H2 * Out;
+
+    /// <summary>
+    /// Row stride of a weight matrix with <paramref name="cols"/> columns staged in shared memory: odd, so that threads
+    /// reading the same column of consecutive rows hit distinct banks (a stride of 64 would put them all in one).
+    /// </summary>
+    public static int Padded(int cols) => cols % 2 == 0 ? cols + 1 : cols;
+
+    /// <summary>Shared floats of the staged W1, W2, W3 (padded rows).</summary>
+    public readonly int W1Floats => H1 * Padded(In);
+    public readonly int W2Floats => H2 * Padded(H1);
+    public readonly int W3Floats => Out * Padded(H2);
 }
 
 /// <summary>
 /// Shape of the batched policy MLP forward as a group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>): the MLP M,
-/// whose rows of a learner are cut into tiles of RowsPerGroup; one group per (learner, tile).
+/// whose rows of a learner are cut into chunks of RowsPerGroup, one group per (learner, chunk), each chunk walked in
+/// tiles of TileRows.
 /// </summary>
 public struct PolicyGroupShape
 {
     public PolicyMlpShape M;
-    /// <summary>Rows one group computes.</summary>
+    /// <summary>Rows one group computes (the learner's weights are staged once per group).</summary>
     public int RowsPerGroup;
+    /// <summary>Rows per tile: the tile's inputs and hidden activations live in shared memory.</summary>
+    public int TileRows;
     /// <summary>GPU threads per group.</summary>
     public int Threads;
     /// <summary>1: also write the hidden activations H1Out, H2Out (what a backward pass needs); 0: only the mean.</summary>
@@ -54,30 +68,31 @@ public struct PolicyGroupShape
     /// <summary>Groups to launch.</summary>
     public readonly int Groups => M.Learners * TilesPerLearner;
 
-    /// <summary>Shared floats for <paramref name="threads"/> threads: the staged parameters, then per thread an h1 and an h2 slice.</summary>
-    public readonly int SharedFloatsFor(int threads) => M.ParamCount + (M.H1 + M.H2) * threads;
+    /// <summary>Shared floats: the staged parameters (weight rows padded), then one tile's x, h1 and h2 (the same for any thread count).</summary>
+    public readonly int SharedFloats => M.W1Floats + M.W2Floats + M.W3Floats + M.H1 + M.H2 + M.Out + TileRows * (M.In + M.H1 + M.H2);
 
     /// <summary>Flops of the forward pass (2 per multiply-add, biases and tanh 1 each), all learners and rows.</summary>
     public readonly long ForwardFlops => (long)M.Learners * M.Rows * (2L * M.MacsPerRow + M.H1 + M.H2 + M.Out);
 }
 
 /// <summary>
-/// Batched policy forward, one group per (learner, tile of rows), the GPU layout: the learner's
-/// weights are read from device memory once per group into shared memory and every row of the tile reads
-/// them from there.
-/// <para>Phase 1 (all threads, strided): copy W1, W2, W3, b1, b2, b3 of the learner into shared[0, ParamCount)
-/// in that order. Barrier.</para>
-/// <para>Phase 2 (strided over the tile's rows, one row per thread at a time): h1 = tanh(W1 x + b1),
-/// h2 = tanh(W2 h1 + b2), y = W3 h2 + b3. At each step all threads of a warp read the same weight (a shared
-/// memory broadcast). The hidden activations live in a per-thread slice of shared memory after the weights,
-/// interleaved by thread (h1[j] at ParamCount + j * G + lane, h2[j] at ParamCount + H1 * G + j * G + lane, with
-/// G the context's group size) so that the threads of a warp touch 32 different banks. Locals are not
-/// possible (the hidden sizes are runtime values and kernels have no arrays), and a global scratch buffer
-/// would make every activation read an uncoalesced device-memory access.</para>
-/// Shared memory = ParamCount + (H1 + H2) * Threads floats: 6600 + 128 * 32 = 10696 floats (42.8 KB) for the Ant
-/// policy (29 -> 64 -> 64 -> 8) at 32 threads; keep it below 48 KB (the CUDA default without opt-in).
-/// Numerically the same sums in the same order as <see cref="DenseForwardKernel{TF}"/> up to its four-way
-/// unrolling (float32 results agree to rounding).
+/// Batched policy forward, one group per (learner, chunk of RowsPerGroup rows), the GPU layout: the learner's
+/// weights are read from device memory once per group into shared memory, and the chunk is walked in tiles whose
+/// inputs and activations stay in shared memory:
+/// <list type="number">
+/// <item>stage W1, W2, W3, b1, b2, b3 (in that order); barrier;</item>
+/// <item>per tile: load x; barrier; h1 = tanh(W1 x + b1), one (row, unit) pair per thread; barrier;
+/// h2 = tanh(W2 h1 + b2); barrier; y = W3 h2 + b3 written to Y (and with StoreHidden h1, h2 to H1Out, H2Out);
+/// barrier.</item>
+/// </list>
+/// In the pair phases the threads of a warp take consecutive units of one row: they read the same column of
+/// consecutive weight rows, staged with an odd row stride (<see cref="PolicyMlpShape.Padded"/>) so that the 32 reads
+/// fall in 32 banks, broadcast the row's inputs, and write Y/H1Out/H2Out coalesced. Every phase has TileRows x units
+/// work items (16 x 64 = 1024 for the hidden layers), so a 256-thread group is busy. Shared memory: the padded weights
+/// and biases plus TileRows (In + H1 + H2) floats = 6672 + 16 x 157 = 9184 (36.7 KB) for the Ant policy, under the
+/// 48 KB CUDA default. On the CPU launcher one thread runs the group.
+/// Numerically the dense kernels' sums (bias first, then inputs in order, four partial sums; float32 results agree to
+/// rounding).
 /// </summary>
 public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IView<float>
 {
@@ -95,65 +110,120 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
 
     public readonly int GroupSize => S.Threads;
 
-    public readonly int SharedFloats => S.SharedFloatsFor(S.Threads);
+    public readonly int SharedFloats => S.SharedFloats;
 
     public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
     {
         TF x = X, p = P, y = Y, h1o = H1Out, h2o = H2Out;
-        int nIn = S.M.In, nH1 = S.M.H1, nH2 = S.M.H2, nOut = S.M.Out;
-        int tiles = S.TilesPerLearner;
+        int nIn = S.M.In, nH1 = S.M.H1, nH2 = S.M.H2, nOut = S.M.Out, tileRows = S.TileRows;
+        int chunks = S.TilesPerLearner;
         int group = g.GroupIndex;
-        int l = group / tiles;
-        int tileStart = (group - l * tiles) * S.RowsPerGroup;
-        int tileEnd = tileStart + S.RowsPerGroup;
-        if (tileEnd > S.M.Rows) tileEnd = S.M.Rows;
+        int l = group / chunks;
+        int chunkStart = (group - l * chunks) * S.RowsPerGroup;
+        int chunkEnd = chunkStart + S.RowsPerGroup < S.M.Rows ? chunkStart + S.RowsPerGroup : S.M.Rows;
         int lane = g.Lane, gs = g.GroupSize;
         int pBase = l * S.M.ParamStride;
 
-        // shared: [sW1 (H1, In) | sW2 (H2, H1) | sW3 (Out, H2) | sB1 (H1) | sB2 (H2) | sB3 (Out) | h1 slices (H1, G) | h2 slices (H2, G)]
-        int sW1 = 0, sW2 = sW1 + nH1 * nIn, sW3 = sW2 + nH2 * nH1;
-        int sB1 = sW3 + nOut * nH2, sB2 = sB1 + nH1, sB3 = sB2 + nH2;
-        int sH1 = sB3 + nOut, sH2 = sH1 + nH1 * gs;
+        // shared: [sW1 (H1, In) | sW2 (H2, H1) | sW3 (Out, H2) | sB1 (H1) | sB2 (H2) | sB3 (Out) | tile: x (T, In) | h1 (T, H1) | h2 (T, H2)]
+        int ld1 = PolicyMlpShape.Padded(nIn), ld2 = PolicyMlpShape.Padded(nH1), ld3 = PolicyMlpShape.Padded(nH2);
+        int sW1 = 0, sW2 = sW1 + S.M.W1Floats, sW3 = sW2 + S.M.W2Floats;
+        int sB1 = sW3 + S.M.W3Floats, sB2 = sB1 + nH1, sB3 = sB2 + nH2;
+        int sX = sB3 + nOut, sH1 = sX + tileRows * nIn, sH2 = sH1 + tileRows * nH1;
 
-        // ---- phase 1: stage the learner's parameters ----
-        for (int i = lane; i < nH1 * nIn; i += gs) g.SetShared(sW1 + i, p[pBase + S.M.W1 + i]);
-        for (int i = lane; i < nH2 * nH1; i += gs) g.SetShared(sW2 + i, p[pBase + S.M.W2 + i]);
-        for (int i = lane; i < nOut * nH2; i += gs) g.SetShared(sW3 + i, p[pBase + S.M.W3 + i]);
-        for (int i = lane; i < nH1; i += gs) g.SetShared(sB1 + i, p[pBase + S.M.B1 + i]);
-        for (int i = lane; i < nH2; i += gs) g.SetShared(sB2 + i, p[pBase + S.M.B2 + i]);
-        for (int i = lane; i < nOut; i += gs) g.SetShared(sB3 + i, p[pBase + S.M.B3 + i]);
+        PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W1, sW1, nH1, nIn, ld1);
+        PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W2, sW2, nH2, nH1, ld2);
+        PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W3, sW3, nOut, nH2, ld3);
+        PolicyTiles.Stage(ref g, p, pBase + S.M.B1, sB1, nH1);
+        PolicyTiles.Stage(ref g, p, pBase + S.M.B2, sB2, nH2);
+        PolicyTiles.Stage(ref g, p, pBase + S.M.B3, sB3, nOut);
         g.Barrier();
 
-        // ---- phase 2: rows of the tile, one per thread at a time ----
-        for (int r = tileStart + lane; r < tileEnd; r += gs)
+        for (int t0 = chunkStart; t0 < chunkEnd; t0 += tileRows)
         {
-            int row = l * S.M.Rows + r;
-            int xBase = row * S.M.XStride + S.M.XOffset;
-            for (int j = 0; j < nH1; j++)
+            int rows = chunkEnd - t0 < tileRows ? chunkEnd - t0 : tileRows;
+            int row0 = l * S.M.Rows + t0;
+            PolicyTiles.LoadX(ref g, x, row0, S.M.XStride, S.M.XOffset, sX, nIn, rows);
+            g.Barrier();
+            PolicyTiles.DenseTile(ref g, sW1, ld1, sB1, sX, nIn, sH1, nH1, rows, 1);
+            g.Barrier();
+            PolicyTiles.DenseTile(ref g, sW2, ld2, sB2, sH1, nH1, sH2, nH2, rows, 1);
+            g.Barrier();
+            // y = W3 h2 + b3 straight to device memory; the stored hidden activations likewise
+            for (int e = lane; e < rows * nOut; e += gs)
             {
-                float z = g.Shared(sB1 + j);
-                int w = sW1 + j * nIn;
-                for (int i = 0; i < nIn; i++) z += g.Shared(w + i) * x[xBase + i];
-                float h = Act.Tanh(z);
-                g.SetShared(sH1 + j * gs + lane, h);
-                if (S.StoreHidden != 0) h1o[row * nH1 + j] = h;
+                int r = e / nOut, o = e - r * nOut;
+                y[row0 * nOut + e] = PolicyTiles.Dot(ref g, sB3 + o, sW3 + o * ld3, sH2 + r * nH2, nH2);
             }
-            for (int j = 0; j < nH2; j++)
+            if (S.StoreHidden != 0)
             {
-                float z = g.Shared(sB2 + j);
-                int w = sW2 + j * nH1;
-                for (int i = 0; i < nH1; i++) z += g.Shared(w + i) * g.Shared(sH1 + i * gs + lane);
-                float h = Act.Tanh(z);
-                g.SetShared(sH2 + j * gs + lane, h);
-                if (S.StoreHidden != 0) h2o[row * nH2 + j] = h;
+                for (int e = lane; e < rows * nH1; e += gs) h1o[row0 * nH1 + e] = g.Shared(sH1 + e);
+                for (int e = lane; e < rows * nH2; e += gs) h2o[row0 * nH2 + e] = g.Shared(sH2 + e);
             }
-            for (int o = 0; o < nOut; o++)
-            {
-                float z = g.Shared(sB3 + o);
-                int w = sW3 + o * nH2;
-                for (int i = 0; i < nH2; i++) z += g.Shared(w + i) * g.Shared(sH2 + i * gs + lane);
-                y[row * nOut + o] = z;
-            }
+            g.Barrier();
+        }
+    }
+}
+
+/// <summary>The tile phases the policy group kernels share (each strided over the group's threads).</summary>
+public static class PolicyTiles
+{
+    /// <summary>shared[to + i] = src[from + i] for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Stage<TG, TF>(ref TG g, TF src, int from, int to, int n) where TG : struct, IGroupContext where TF : struct, IView<float>
+    {
+        for (int i = g.Lane; i < n; i += g.GroupSize) g.SetShared(to + i, src[from + i]);
+    }
+
+    /// <summary>A (rows, cols) row-major matrix into shared memory with row stride ld: shared[to + r * ld + c] = src[from + r * cols + c].</summary>
+    public static void StageMatrix<TG, TF>(ref TG g, TF src, int from, int to, int rows, int cols, int ld)
+        where TG : struct, IGroupContext where TF : struct, IView<float>
+    {
+        for (int e = g.Lane; e < rows * cols; e += g.GroupSize)
+        {
+            int r = e / cols;
+            g.SetShared(to + r * ld + (e - r * cols), src[from + e]);
+        }
+    }
+
+    /// <summary>The tile's inputs: shared[sX + r * nIn + i] = x[(row0 + r) * xStride + xOffset + i] for r &lt; rows.</summary>
+    public static void LoadX<TG, TF>(ref TG g, TF x, int row0, int xStride, int xOffset, int sX, int nIn, int rows)
+        where TG : struct, IGroupContext where TF : struct, IView<float>
+    {
+        for (int e = g.Lane; e < rows * nIn; e += g.GroupSize)
+        {
+            int r = e / nIn;
+            g.SetShared(sX + e, x[(row0 + r) * xStride + xOffset + (e - r * nIn)]);
+        }
+    }
+
+    /// <summary>shared[b] + sum_i shared[w + i] shared[v + i] over n terms, four partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot<TG>(ref TG g, int b, int w, int v, int n) where TG : struct, IGroupContext
+    {
+        float z0 = 0f, z1 = 0f, z2 = 0f, z3 = 0f;
+        int i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            z0 += g.Shared(w + i) * g.Shared(v + i);
+            z1 += g.Shared(w + i + 1) * g.Shared(v + i + 1);
+            z2 += g.Shared(w + i + 2) * g.Shared(v + i + 2);
+            z3 += g.Shared(w + i + 3) * g.Shared(v + i + 3);
+        }
+        for (; i < n; i++) z0 += g.Shared(w + i) * g.Shared(v + i);
+        return g.Shared(b) + ((z0 + z1) + (z2 + z3));
+    }
+
+    /// <summary>
+    /// Tile layer: out[r, j] = act(b[j] + sum_i W[j, i] in[r, i]) for r &lt; rows, j &lt; nOut (tanh: 1, linear: 0), one pair
+    /// per thread; W staged with row stride ld.
+    /// </summary>
+    public static void DenseTile<TG>(ref TG g, int sW, int ld, int sB, int sIn, int nIn, int sOut, int nOut, int rows, int tanh) where TG : struct, IGroupContext
+    {
+        for (int e = g.Lane; e < rows * nOut; e += g.GroupSize)
+        {
+            int r = e / nOut, j = e - r * nOut;
+            float z = Dot(ref g, sB + j, sW + j * ld, sIn + r * nIn, nIn);
+            g.SetShared(sOut + e, tanh != 0 ? Act.Tanh(z) : z);
         }
     }
 }
@@ -173,7 +243,7 @@ public struct PolicyBackwardShape
     public int Recompute;
 
     /// <summary>Shared floats of the staged weights: W2, W3, and with Recompute also W1, b1, b2.</summary>
-    public readonly int WeightFloats => M.H2 * M.H1 + M.Out * M.H2 + (Recompute != 0 ? M.H1 * M.In + M.H1 + M.H2 : 0);
+    public readonly int WeightFloats => M.W2Floats + M.W3Floats + (Recompute != 0 ? M.W1Floats + M.H1 + M.H2 : 0);
 
     /// <summary>Shared floats of one tile: x (In), h1, h2, dz1, dz2 and dz3 (Out) per row.</summary>
     public readonly int TileFloats => TileRows * (M.In + 2 * M.H1 + 2 * M.H2 + M.Out);
@@ -208,8 +278,8 @@ public struct PolicyBackwardShape
 /// </list>
 /// Tiles are row-major (row, unit): in the pair phases the threads of a warp take consecutive units of one row,
 /// so they read consecutive weights (no bank conflicts) and broadcast the row's value. Shared memory for the Ant
-/// policy (29 -> 64 -> 64 -> 8) with 16-row tiles: 4608 + 4688 floats (37 KB) stored, 11280 floats (45 KB)
-/// recomputing; under the 48 KB CUDA default.
+/// policy (29 -> 64 -> 64 -> 8) with 16-row tiles (weight rows padded to an odd stride): 4680 + 4688 floats (37 KB)
+/// stored, 11352 floats (45 KB) recomputing; under the 48 KB CUDA default.
 /// On the CPU launcher one thread runs the group over a scratch block that stays in L1/L2.
 /// Same sums as <see cref="DenseBackwardParamsKernel{TF}"/> and <see cref="DenseBackwardInputKernel{TF}"/>
 /// in another order (float32 results agree to rounding).
@@ -245,20 +315,21 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
 
         // shared: [sW2 (H2, H1) | sW3 (Out, H2) | sW1 (H1, In) | sB1 (H1) | sB2 (H2) (the last three with Recompute)
         //          | tile: x (T, In) | h1 (T, H1) | h2 (T, H2) | dz1 (T, H1) | dz2 (T, H2) | dz3 (T, Out)]
-        int sW2 = 0, sW3 = sW2 + nH2 * nH1, sW1 = sW3 + nOut * nH2;
-        int sB1 = sW1 + nH1 * nIn, sB2 = sB1 + nH1;
+        int ld1 = PolicyMlpShape.Padded(nIn), ld2 = PolicyMlpShape.Padded(nH1), ld3 = PolicyMlpShape.Padded(nH2);
+        int sW2 = 0, sW3 = sW2 + S.M.W2Floats, sW1 = sW3 + S.M.W3Floats;
+        int sB1 = sW1 + S.M.W1Floats, sB2 = sB1 + nH1;
         int sX = S.WeightFloats;
         int sH1 = sX + tileRows * nIn, sH2 = sH1 + tileRows * nH1;
         int sD1 = sH2 + tileRows * nH2, sD2 = sD1 + tileRows * nH1, sD3 = sD2 + tileRows * nH2;
 
         // ---- stage the weights ----
-        Stage(ref g, p, pBase + S.M.W2, sW2, nH2 * nH1);
-        Stage(ref g, p, pBase + S.M.W3, sW3, nOut * nH2);
+        PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W2, sW2, nH2, nH1, ld2);
+        PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W3, sW3, nOut, nH2, ld3);
         if (recompute != 0)
         {
-            Stage(ref g, p, pBase + S.M.W1, sW1, nH1 * nIn);
-            Stage(ref g, p, pBase + S.M.B1, sB1, nH1);
-            Stage(ref g, p, pBase + S.M.B2, sB2, nH2);
+            PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W1, sW1, nH1, nIn, ld1);
+            PolicyTiles.Stage(ref g, p, pBase + S.M.B1, sB1, nH1);
+            PolicyTiles.Stage(ref g, p, pBase + S.M.B2, sB2, nH2);
         }
         g.Barrier();
 
@@ -268,11 +339,7 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
             int row0 = l * S.M.Rows + t0;
 
             // ---- load the tile: x, dz3 = dy, and the stored activations ----
-            for (int e = lane; e < rows * nIn; e += gs)
-            {
-                int r = e / nIn;
-                g.SetShared(sX + e, x[(row0 + r) * S.M.XStride + S.M.XOffset + (e - r * nIn)]);
-            }
+            PolicyTiles.LoadX(ref g, x, row0, S.M.XStride, S.M.XOffset, sX, nIn, rows);
             for (int e = lane; e < rows * nOut; e += gs) g.SetShared(sD3 + e, dy[row0 * nOut + e]);
             if (recompute == 0)
             {
@@ -284,16 +351,16 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
             // ---- recompute the hidden activations of the tile ----
             if (recompute != 0)
             {
-                DenseTile(ref g, sW1, sB1, sX, nIn, sH1, nH1, rows);
+                PolicyTiles.DenseTile(ref g, sW1, ld1, sB1, sX, nIn, sH1, nH1, rows, 1);
                 g.Barrier();
-                DenseTile(ref g, sW2, sB2, sH1, nH1, sH2, nH2, rows);
+                PolicyTiles.DenseTile(ref g, sW2, ld2, sB2, sH1, nH1, sH2, nH2, rows, 1);
                 g.Barrier();
             }
 
             // ---- back through layer 3, then layer 2: dz_prev = (1 - h^2) W^T dz ----
-            BackTile(ref g, sW3, sD3, nOut, sH2, sD2, nH2, rows);
+            BackTile(ref g, sW3, ld3, sD3, nOut, sH2, sD2, nH2, rows);
             g.Barrier();
-            BackTile(ref g, sW2, sD2, nH2, sH1, sD1, nH1, rows);
+            BackTile(ref g, sW2, ld2, sD2, nH2, sH1, sD1, nH1, rows);
             g.Barrier();
 
             // ---- parameter gradients, one entry per thread ----
@@ -307,39 +374,11 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
         }
     }
 
-    /// <summary>shared[to + i] = src[from + i] for i &lt; n, strided over the group.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Stage<TG>(ref TG g, TF src, int from, int to, int n) where TG : struct, IGroupContext
-    {
-        for (int i = g.Lane; i < n; i += g.GroupSize) g.SetShared(to + i, src[from + i]);
-    }
-
-    /// <summary>Tile forward: h[r, j] = tanh(b[j] + sum_i W[j, i] in[r, i]) for r &lt; rows, j &lt; nH, one pair per thread.</summary>
-    private static void DenseTile<TG>(ref TG g, int sW, int sB, int sIn, int nIn, int sOut, int nOut, int rows) where TG : struct, IGroupContext
-    {
-        for (int e = g.Lane; e < rows * nOut; e += g.GroupSize)
-        {
-            int r = e / nOut, j = e - r * nOut;
-            int w = sW + j * nIn, xi = sIn + r * nIn;
-            float z0 = 0f, z1 = 0f, z2 = 0f, z3 = 0f;
-            int i = 0;
-            for (; i + 4 <= nIn; i += 4)
-            {
-                z0 += g.Shared(w + i) * g.Shared(xi + i);
-                z1 += g.Shared(w + i + 1) * g.Shared(xi + i + 1);
-                z2 += g.Shared(w + i + 2) * g.Shared(xi + i + 2);
-                z3 += g.Shared(w + i + 3) * g.Shared(xi + i + 3);
-            }
-            for (; i < nIn; i++) z0 += g.Shared(w + i) * g.Shared(xi + i);
-            g.SetShared(sOut + e, Act.Tanh(g.Shared(sB + j) + ((z0 + z1) + (z2 + z3))));
-        }
-    }
-
     /// <summary>
     /// Tile backward through a dense layer into a tanh layer: dPrev[r, j] = (1 - h[r, j]^2) sum_o W[o, j] dz[r, o]
-    /// (W: (nOut, nPrev)), one (r, j) pair per thread.
+    /// (W: (nOut, nPrev) staged with row stride ld), one (r, j) pair per thread.
     /// </summary>
-    private static void BackTile<TG>(ref TG g, int sW, int sDz, int nOut, int sH, int sDPrev, int nPrev, int rows) where TG : struct, IGroupContext
+    private static void BackTile<TG>(ref TG g, int sW, int ld, int sDz, int nOut, int sH, int sDPrev, int nPrev, int rows) where TG : struct, IGroupContext
     {
         for (int e = g.Lane; e < rows * nPrev; e += g.GroupSize)
         {
@@ -349,12 +388,12 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
             int o = 0;
             for (; o + 4 <= nOut; o += 4)
             {
-                s0 += g.Shared(w + o * nPrev) * g.Shared(dz + o);
-                s1 += g.Shared(w + (o + 1) * nPrev) * g.Shared(dz + o + 1);
-                s2 += g.Shared(w + (o + 2) * nPrev) * g.Shared(dz + o + 2);
-                s3 += g.Shared(w + (o + 3) * nPrev) * g.Shared(dz + o + 3);
+                s0 += g.Shared(w + o * ld) * g.Shared(dz + o);
+                s1 += g.Shared(w + (o + 1) * ld) * g.Shared(dz + o + 1);
+                s2 += g.Shared(w + (o + 2) * ld) * g.Shared(dz + o + 2);
+                s3 += g.Shared(w + (o + 3) * ld) * g.Shared(dz + o + 3);
             }
-            for (; o < nOut; o++) s0 += g.Shared(w + o * nPrev) * g.Shared(dz + o);
+            for (; o < nOut; o++) s0 += g.Shared(w + o * ld) * g.Shared(dz + o);
             float h = g.Shared(sH + e);
             g.SetShared(sDPrev + e, (1f - h * h) * ((s0 + s1) + (s2 + s3)));
         }

@@ -53,9 +53,8 @@ public static class MlpPaths
     /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
     public static bool GroupFits(Device device, MlpLayout layout)
     {
-        if (device is not IlgpuDevice ilgpu) return true;
-        int threads = Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup);
-        long fwd = PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0, threads: threads).SharedFloatsFor(threads);
+        if (device is not IlgpuDevice) return true;
+        long fwd = PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0).SharedFloats;
         long bwd = PolicyGroupBackward.Shape(layout, 1, 1, layout.In, 0, recompute: true).SharedFloats;
         return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
     }

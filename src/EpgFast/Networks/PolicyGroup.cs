@@ -11,18 +11,21 @@ namespace EpgFast.Networks;
 /// </summary>
 public static class PolicyGroupForward
 {
-    /// <summary>Default rows per group (a learner's M = 64 acting rows or a 512-row buffer split into 8 tiles).</summary>
+    /// <summary>Default rows per group (a learner's M = 64 rows, or a 512-row buffer in 8 groups): the weights are staged once per 64 rows.</summary>
     public const int DefaultRowsPerGroup = 64;
 
-    /// <summary>Default GPU threads per group: keeps the Ant policy's shared block (42.8 KB) under 48 KB.</summary>
-    public const int DefaultThreads = 32;
+    /// <summary>Default rows per tile: 16 x 64 (row, unit) pairs per hidden layer, the Ant policy's block 36.7 KB.</summary>
+    public const int DefaultTileRows = 16;
+
+    /// <summary>Default GPU threads per group.</summary>
+    public const int DefaultThreads = 256;
 
     /// <summary>The kernel's shape for <paramref name="layout"/> (an MLP inside the learners' blocks).</summary>
     public static PolicyGroupShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset,
-        int rowsPerGroup = DefaultRowsPerGroup, int threads = DefaultThreads, bool storeHidden = false) => new()
+        int rowsPerGroup = DefaultRowsPerGroup, int threads = DefaultThreads, bool storeHidden = false, int tileRows = DefaultTileRows) => new()
     {
         M = Mlp(layout, learners, rows, xStride, xOffset),
-        RowsPerGroup = rowsPerGroup, Threads = threads, StoreHidden = storeHidden ? 1 : 0,
+        RowsPerGroup = rowsPerGroup, TileRows = tileRows, Threads = threads, StoreHidden = storeHidden ? 1 : 0,
     };
 
     /// <summary>The kernels' description of the MLP <paramref name="layout"/> over rows of x (Learners, rows, xStride) at xOffset.</summary>

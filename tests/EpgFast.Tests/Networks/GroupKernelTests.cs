@@ -13,11 +13,12 @@ namespace EpgFast.Tests.Networks;
 /// </summary>
 public class GroupKernelTests
 {
-    private sealed record Case(NetworkConfig Config, int Learners, int Rows, int XStride, int XOffset, int RowsPerGroup, int Threads);
+    private sealed record Case(NetworkConfig Config, int Learners, int Rows, int XStride, int XOffset, int RowsPerGroup, int Threads, int TileRows);
 
-    private static readonly Case Small = new(new NetworkConfig(5, 3) { Hidden1 = 7, Hidden2 = 6 }, 3, 37, 9, 2, 16, 4);
+    // 37 rows in chunks of 16 and tiles of 7: partial tiles inside chunks and a partial last chunk
+    private static readonly Case Small = new(new NetworkConfig(5, 3) { Hidden1 = 7, Hidden2 = 6 }, 3, 37, 9, 2, 16, 4, 7);
     // 16 threads: the most ILGPU's CPU accelerator allows per group (it still runs them as real threads with barriers)
-    private static readonly Case Ant = new(new NetworkConfig(29, 8), 3, 70, 40, 1, 32, 16);
+    private static readonly Case Ant = new(new NetworkConfig(29, 8), 3, 70, 40, 1, 32, 16, 16);
 
     private static (float[] P, float[] X) Inputs(Case c, LearnerLayout lay)
     {
@@ -51,11 +52,18 @@ public class GroupKernelTests
         using var y = d.Allocate<float>(c.Learners * c.Rows * pol.Out);
         using var h1 = d.Allocate<float>(c.Learners * c.Rows * pol.H1);
         using var h2 = d.Allocate<float>(c.Learners * c.Rows * pol.H2);
-        var s = PolicyGroupForward.Shape(pol, c.Learners, c.Rows, c.XStride, c.XOffset, c.RowsPerGroup, c.Threads);
+        var s = PolicyGroupForward.Shape(pol, c.Learners, c.Rows, c.XStride, c.XOffset, c.RowsPerGroup, c.Threads, tileRows: c.TileRows);
         PolicyGroupForward.Run<TF>(d, s, bp, bx, y, h1, h2);
         d.Synchronize();
         return (y.ToArray(), h1.ToArray(), h2.ToArray());
     }
+
+    /// <summary>
+    /// Forward outputs: the group kernels sum in four partial sums, the dense kernels in one, so float32 rounding differs:
+    /// about 3e-6 absolute on outputs of a few units, 1e-4 of Close's floor (1% of the largest output). The float64
+    /// comparisons are GradientTests' (every path, 1e-3 of the reference's scale).
+    /// </summary>
+    private const double ForwardTolerance = 3e-4;
 
     private static void Close(float[] expected, float[] actual, double rel)
     {
@@ -79,9 +87,9 @@ public class GroupKernelTests
         var r = Reference(c);
         using var d = new CpuDevice();
         var g = Group<CpuView<float>>(d, c);
-        Close(r.Y, g.Y, 1e-5);
-        Close(r.H1, g.H1, 1e-5);
-        Close(r.H2, g.H2, 1e-5);
+        Close(r.Y, g.Y, ForwardTolerance);
+        Close(r.H1, g.H1, ForwardTolerance);
+        Close(r.H2, g.H2, ForwardTolerance);
         Assert.Contains(r.Y, v => Math.Abs(v) > 0.5f); // the output is not trivially small
     }
 
@@ -93,9 +101,9 @@ public class GroupKernelTests
         var r = Reference(c);
         using var d = IlgpuDevice.CreateCpuAccelerator();
         var g = Group<GpuView<float>>(d, c);
-        Close(r.Y, g.Y, 1e-5);
-        Close(r.H1, g.H1, 1e-5);
-        Close(r.H2, g.H2, 1e-5);
+        Close(r.Y, g.Y, ForwardTolerance);
+        Close(r.H1, g.H1, ForwardTolerance);
+        Close(r.H2, g.H2, ForwardTolerance);
     }
 
     [Fact]
@@ -111,7 +119,7 @@ public class GroupKernelTests
         using var y = d.Allocate<float>(c.Learners * c.Rows * lay.Policy.Out);
         PolicyGroupForward.Run<GpuView<float>>(d, PolicyGroupForward.Shape(lay.Policy, c.Learners, c.Rows, c.XStride, c.XOffset, 8, 8), bp, bx, y);
         d.Synchronize();
-        Close(r.Y, y.ToArray(), 1e-5);
+        Close(r.Y, y.ToArray(), ForwardTolerance);
     }
 
     /// <summary>MlpBatch forward + backward on one path: (y, g) with g accumulated onto a nonzero start (the kernel adds).</summary>
@@ -147,7 +155,7 @@ public class GroupKernelTests
         using var d = new CpuDevice();
         var dense = ForwardBackward<CpuView<float>>(d, c, MlpPath.Dense);
         var group = ForwardBackward<CpuView<float>>(d, c, path);
-        Close(dense.Y, group.Y, 1e-5);
+        Close(dense.Y, group.Y, ForwardTolerance);
         Close(dense.G, group.G, 1e-4);
         Assert.Contains(dense.G, v => Math.Abs(v) > 1f); // the gradient is not trivially small
     }
@@ -161,7 +169,7 @@ public class GroupKernelTests
         var dense = ForwardBackward<CpuView<float>>(cpu, c, MlpPath.Dense);
         using var d = IlgpuDevice.CreateCpuAccelerator(); // groups of up to 16 real threads with barriers
         var group = ForwardBackward<GpuView<float>>(d, c, path);
-        Close(dense.Y, group.Y, 1e-5);
+        Close(dense.Y, group.Y, ForwardTolerance);
         Close(dense.G, group.G, 1e-4);
     }
 
@@ -197,7 +205,7 @@ public class GroupKernelTests
         var lay = new LearnerLayout(c.Config);
         using var d = IlgpuDevice.CreateCpuAccelerator();
         using var b = d.Allocate<float>(c.Learners * c.Rows * c.XStride + c.Learners * lay.Stride);
-        var s = PolicyGroupForward.Shape(lay.Policy, c.Learners, c.Rows, c.XStride, c.XOffset, 64, 64); // 6600 + 128 * 64 floats = 59 KB
+        var s = PolicyGroupForward.Shape(lay.Policy, c.Learners, c.Rows, c.XStride, c.XOffset, 64, 16, tileRows: 64); // 6672 + 64 * 157 floats = 67 KB
         var e = Assert.Throws<EpgException>(() => PolicyGroupForward.Run<GpuView<float>>(d, s, b, b, b));
         Assert.Contains("shared memory", e.Message);
     }
