@@ -59,15 +59,15 @@ public static class MlpPaths
         return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
     }
 
-    /// <summary>The command line's names: auto (null: the default), dense, lanes, group, recompute.</summary>
-    public static MlpPath? Parse(string text) => text.Trim().ToLowerInvariant() switch
+    /// <summary>The command line's names: auto (null: the default), dense, lanes, group, recompute; <paramref name="what"/> names the setting in the error.</summary>
+    public static MlpPath? Parse(string text, string what = "--update-path") => text.Trim().ToLowerInvariant() switch
     {
         "auto" => null,
         "dense" => MlpPath.Dense,
         "group" => MlpPath.Group,
         "recompute" => MlpPath.GroupRecompute,
         "lanes" => MlpPath.Lanes,
-        _ => throw new EpgException($"--update-path must be auto, dense, lanes, group or recompute (got '{text}')", 2),
+        _ => throw new EpgException($"{what} must be auto, dense, lanes, group or recompute (got '{text}')", 2),
     };
 }
 

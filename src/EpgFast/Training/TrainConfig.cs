@@ -73,6 +73,8 @@ public sealed record TrainConfig
 
     // ---- hardware -------------------------------------------------------------------------------
     public int Threads { get; init; }
+    /// <summary>How the update's MLP passes compute: auto (the device's default), dense, lanes, group or recompute (same math; speed and device memory).</summary>
+    public string UpdatePath { get; init; } = "auto";
 
     [JsonIgnore]
     public int Learners => Population * TasksPerMember;
@@ -157,6 +159,7 @@ public sealed record TrainConfig
         Need(Sigma > 0, "sigma must be positive");
         Need(TargetRadiusMin > 0 && TargetRadiusMax >= TargetRadiusMin, "target radius range must be positive and ordered");
         GoalTasks.ParseRegion(TrainTargets);
+        MlpPaths.Parse(UpdatePath, "config: update_path");
         Alpha();
         return this;
     }
@@ -198,5 +201,6 @@ public sealed record TrainConfig
         Minibatch = Minibatch,
         LearningRate = InnerLearningRate,
         Extra = ProgressFeatures ? 2 : 0,
+        UpdatePath = MlpPaths.Parse(UpdatePath),
     }.Validate();
 }

@@ -65,6 +65,25 @@ public class TrainEvalCliTests
     }
 
     [Fact]
+    public void AnUnknownUpdatePathInAConfigFileIsAOneLineError()
+    {
+        string cfg = Path.Combine(Path.GetTempPath(), "epgfast-cfg-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(cfg, "{\"update_path\": \"fast\"}");
+        try
+        {
+            var (code, stdout, stderr) = EpgRunner.Run("train", "--env", "point-goal", "--preset", "ci", "--config", cfg, "--out", Path.Combine(Path.GetTempPath(), "epgfast-never"));
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Contains("update_path", stderr);
+            Assert.Single(stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            File.Delete(cfg);
+        }
+    }
+
+    [Fact]
     public void ACorruptLossFileIsRefusedNamingIt()
     {
         string bad = Path.Combine(Path.GetTempPath(), "epgfast-bad-" + Guid.NewGuid().ToString("N") + ".phi");
