@@ -43,6 +43,9 @@ public interface ILanes<TV> where TV : unmanaged
 
     /// <summary>Lane-wise <c>Act.Tanh</c> (the same operations in the same order).</summary>
     TV Tanh(TV z);
+
+    /// <summary>Lane <paramref name="i"/> of v.</summary>
+    float Lane(TV v, int i);
 }
 
 /// <summary>One float: the GPU's lanes (each thread its own element).</summary>
@@ -65,6 +68,8 @@ public readonly struct ScalarLanes : ILanes<float>
     public float MulAdd(float a, float b, float c) => a * b + c;
 
     public float Tanh(float z) => Networks.Act.Tanh(z);
+
+    public float Lane(float v, int i) => v;
 }
 
 /// <summary>Eight floats in a Vector256 (AVX2): CPU launcher only.</summary>
@@ -89,6 +94,8 @@ public readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
     public Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
 
     public Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => a * b + c;
+
+    public float Lane(Vector256<float> v, int i) => v.GetElement(i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Tanh(Vector256<float> z)
@@ -135,6 +142,8 @@ public readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
     public Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
 
     public Vector512<float> MulAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => a * b + c;
+
+    public float Lane(Vector512<float> v, int i) => v.GetElement(i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Tanh(Vector512<float> z)

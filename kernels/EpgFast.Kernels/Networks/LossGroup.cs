@@ -4,7 +4,7 @@ using EpgFast.Kernels.Memory;
 namespace EpgFast.Kernels.Networks;
 
 /// <summary>
-/// Sizes of <see cref="LossGroupKernel{TF, TI}"/>: its threads per group and its shared block.
+/// Sizes of <see cref="LossGroupKernel{TF, TI, TV, TL}"/>: its threads per group and its shared block.
 /// <para>Shared floats (one group = one learner), in this order:
 /// <code>
 /// h0     (Len0, C0)       conv0 output after leaky ReLU; overwritten in place by dz0 (conv0 pre-activation gradient)
@@ -48,7 +48,8 @@ public static class LossGroup
 /// Summation orders follow the launches except that the time-constant inputs of conv0 and the row-constant
 /// inputs of the head are summed once per learner (float32 results agree to rounding).
 /// </summary>
-public struct LossGroupKernel<TF, TI> : IGroupKernel where TF : struct, IView<float> where TI : struct, IView<int>
+public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
+    where TF : struct, IView<float> where TI : struct, IView<int> where TV : unmanaged where TL : struct, ILanes<TV>
 {
     /// <summary>traj: (Learners, Rows, TrajDim)</summary>
     public TF Traj;
@@ -60,6 +61,11 @@ public struct LossGroupKernel<TF, TI> : IGroupKernel where TF : struct, IView<fl
     public TF MemV;
     /// <summary>phi: (Members, PhiStride)</summary>
     public TF Phi;
+    /// <summary>
+    /// conv0t: (Members, (TrajDim + Act) K0, C0), conv0's weights for the traj and mean channels with the output channel
+    /// fastest (<see cref="LossConv0TransposeKernel{TF}"/>): phase 1 reads C0 / Width lanes of output channels from it.
+    /// </summary>
+    public TF Conv0T;
     /// <summary>idx: sampled row indices, see Sel</summary>
     public TI Idx;
     /// <summary>loss: (Learners), written: L_phi (unscaled)</summary>
@@ -123,46 +129,30 @@ public struct LossGroupKernel<TF, TI> : IGroupKernel where TF : struct, IView<fl
         }
         g.Barrier();
 
-        // ---- 1: conv0 over the traj and mean channels, four output channels per item ----
-        int q0 = (C0 + 3) / 4;
+        // ---- 1: conv0 over the traj and mean channels, one lane of output channels per item ----
+        // h0[t, o .. o + W) = leaky(cst[o ..] + sum_{c, k} x[S0 t + k, c] conv0t[c, k, o .. o + W)); W = 1 on the GPU (an item
+        // per (t, o): consecutive threads read consecutive weights), 16 on the CPU (one Vector512 for C0 = 16)
+        TL lanes = default;
+        TF conv0t = Conv0T;
+        int width = lanes.Width;
+        int q0 = C0 / width;
+        int wt0 = l / S.LearnersPerMember * (T + A) * K0 * C0;
         for (int i = lane; i < Len0 * q0; i += gs)
         {
             int t = i / q0;
-            int o0 = (i - t * q0) * 4;
-            // channels past C0 repeat the last one (computed, not written): no branch in the inner loops
-            int o1 = o0 + 1 < C0 ? o0 + 1 : C0 - 1, o2 = o0 + 2 < C0 ? o0 + 2 : C0 - 1, o3 = o0 + 3 < C0 ? o0 + 3 : C0 - 1;
-            float z0 = g.Shared(sCst + o0), z1 = g.Shared(sCst + o1), z2 = g.Shared(sCst + o2), z3 = g.Shared(sCst + o3);
-            int w0 = pb + S.Conv0W + o0 * ws0, w1 = pb + S.Conv0W + o1 * ws0, w2 = pb + S.Conv0W + o2 * ws0, w3 = pb + S.Conv0W + o3 * ws0;
+            int o0 = (i - t * q0) * width;
             int n0 = l * N + t * S0;
+            TV z = lanes.Splat(0f);
+            int w = wt0 + o0;
             for (int c = 0; c < T; c++)
-            {
-                int wc = c * K0, x = n0 * T + c;
-                for (int k = 0; k < K0; k++)
-                {
-                    float v = traj[x + k * T];
-                    z0 += phi[w0 + wc + k] * v;
-                    z1 += phi[w1 + wc + k] * v;
-                    z2 += phi[w2 + wc + k] * v;
-                    z3 += phi[w3 + wc + k] * v;
-                }
-            }
+                for (int k = 0; k < K0; k++, w += C0)
+                    z = lanes.MulAdd(lanes.Splat(traj[(n0 + k) * T + c]), lanes.Load(conv0t, w), z);
             for (int a = 0; a < A; a++)
-            {
-                int wc = (T + a) * K0, x = n0 * A + a;
-                for (int k = 0; k < K0; k++)
-                {
-                    float v = mean[x + k * A];
-                    z0 += phi[w0 + wc + k] * v;
-                    z1 += phi[w1 + wc + k] * v;
-                    z2 += phi[w2 + wc + k] * v;
-                    z3 += phi[w3 + wc + k] * v;
-                }
-            }
-            int h = sH0 + t * C0;
-            g.SetShared(h + o0, Act.Apply(Activation.LeakyRelu, z0));
-            if (o0 + 1 < C0) g.SetShared(h + o0 + 1, Act.Apply(Activation.LeakyRelu, z1));
-            if (o0 + 2 < C0) g.SetShared(h + o0 + 2, Act.Apply(Activation.LeakyRelu, z2));
-            if (o0 + 3 < C0) g.SetShared(h + o0 + 3, Act.Apply(Activation.LeakyRelu, z3));
+                for (int k = 0; k < K0; k++, w += C0)
+                    z = lanes.MulAdd(lanes.Splat(mean[(n0 + k) * A + a]), lanes.Load(conv0t, w), z);
+            int h = sH0 + t * C0 + o0;
+            for (int j = 0; j < width; j++)
+                g.SetShared(h + j, Act.Apply(Activation.LeakyRelu, g.Shared(sCst + o0 + j) + lanes.Lane(z, j)));
         }
         g.Barrier();
 
@@ -304,10 +294,11 @@ public struct LossGroupKernel<TF, TI> : IGroupKernel where TF : struct, IView<fl
         g.Barrier();
 
         // ---- 11: conv1 backward: dz0[t0, c] = leaky'(h0[t0, c]) sum_{k, o: S1 t1 + k = t0} W1[o, c, k] dz1[t1, o], in place, four channels per item ----
-        for (int i = lane; i < Len0 * q0; i += gs)
+        int qb = (C0 + 3) / 4;
+        for (int i = lane; i < Len0 * qb; i += gs)
         {
-            int t0 = i / q0;
-            int c0 = (i - t0 * q0) * 4;
+            int t0 = i / qb;
+            int c0 = (i - t0 * qb) * 4;
             int c1 = c0 + 1 < C0 ? c0 + 1 : C0 - 1, c2 = c0 + 2 < C0 ? c0 + 2 : C0 - 1, c3 = c0 + 3 < C0 ? c0 + 3 : C0 - 1;
             float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
             for (int k = 0; k < K1; k++)
@@ -396,5 +387,30 @@ public struct LossGroupKernel<TF, TI> : IGroupKernel where TF : struct, IView<fl
         float s = 0f;
         for (int h = 0; h < hidden; h++) s += phi[w + h * headIn] * g.Shared(dz + h);
         return s;
+    }
+}
+
+/// <summary>
+/// conv0t[m, (c K0 + k) C0 + o] = W0[o, c, k] of member m's phi for the traj and mean channels c &lt; TrajDim + Act (Chainer's
+/// (C0, InDim, K0) layout turned output-channel-fastest), the layout <see cref="LossGroupKernel{TF, TI, TV, TL}"/>'s conv0 reads.
+/// One work item per (member, c, k).
+/// </summary>
+public struct LossConv0TransposeKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>phi: (Members, PhiStride)</summary>
+    public TF Phi;
+    /// <summary>conv0t: (Members, (TrajDim + Act) K0, C0), written</summary>
+    public TF Conv0T;
+    public LossNetShape S;
+
+    public readonly void Execute(int index)
+    {
+        TF t = Conv0T;
+        int taps = (S.TrajDim + S.Act) * S.K0;
+        int m = index / taps;
+        int ck = index - m * taps;
+        int w = m * S.PhiStride + S.Conv0W + ck; // W0[o, c, k] at o * InDim * K0 + c * K0 + k, and ck = c * K0 + k
+        int ws0 = S.InDim * S.K0;
+        for (int o = 0; o < S.C0; o++) t[index * S.C0 + o] = Phi[w + o * ws0];
     }
 }

@@ -22,7 +22,7 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
     /// <param name="learner">the learners' layout (sizes, the log-std's place in a parameter block)</param>
     /// <param name="learners">learners in the batch</param>
     /// <param name="learnersPerMember">consecutive learners that share one phi row</param>
-    /// <param name="groupKernel">true: always the group kernel (<see cref="LossGroupKernel{TF, TI}"/>, one launch, intermediates in
+    /// <param name="groupKernel">true: always the group kernel (<see cref="LossGroupKernel{TF, TI, TV, TL}"/>, one launch, intermediates in
     /// shared memory), false: always the eight launches, null (the default): the group kernel where it fits the device
     /// (see <see cref="UsesGroupKernel"/>).</param>
     public LossNetwork(Device device, LearnerLayout learner, int learners, int learnersPerMember, bool? groupKernel = null)
@@ -39,7 +39,11 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
             throw new EpgException($"loss network: the group kernel needs {LossGroup.SharedFloats(Shape) * sizeof(float)} bytes of shared memory per learner; the limit is {IlgpuDevice.MaxSharedBytes}");
         UsesGroupKernel = groupKernel ?? fits;
         Loss = device.Allocate<float>(learners);
-        if (UsesGroupKernel) return;
+        if (UsesGroupKernel)
+        {
+            _conv0T = device.Allocate<float>(Members * (Shape.TrajDim + Shape.Act) * Shape.K0 * Shape.C0);
+            return;
+        }
         var s = Shape;
         _fwd = AllocateForward();
         DCtx = device.Allocate<float>(learners * s.Ctx);
@@ -64,7 +68,20 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         DeviceBuffer<float> Mem, DeviceBuffer<int> Idx, RowSelection Sel);
 
     private readonly int _groupThreads;
+    private readonly DeviceBuffer<float>? _conv0T;  // conv0t: (Members, (TrajDim + Act) K0, C0), the group path's conv0 weights
     private Forward? _fwd;
+
+    /// <summary>The group kernel's buffers and settings of one call (its lane type chosen afterwards).</summary>
+    private readonly record struct LossGroupArgs(TF Traj, TF Mean, TF P, TF MemV, TF Phi, TF Conv0T, TI Idx, TF Loss, TF DMean, TF G, TF DMem,
+        RowSelection Sel, float Scale);
+
+    private void LaunchGroup<TV, TL>(in LossGroupArgs a) where TV : unmanaged where TL : struct, ILanes<TV>
+        => _device.LaunchGroups(Shape.Learners, new LossGroupKernel<TF, TI, TV, TL>
+        {
+            Traj = a.Traj, Mean = a.Mean, P = a.P, MemV = a.MemV, Phi = a.Phi, Conv0T = a.Conv0T, Idx = a.Idx, Loss = a.Loss,
+            DMean = a.DMean, G = a.G, DMem = a.DMem, S = Shape, Sel = a.Sel, Scale = a.Scale,
+            MemoryThroughContext = _memoryThroughContext, Threads = _groupThreads,
+        });
     private Inputs? _last;
     private bool _fwdStale;
 
@@ -84,7 +101,7 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
     public int Members => Shape.Learners / Shape.LearnersPerMember;
 
     /// <summary>
-    /// True: ForwardBackward is one launch of <see cref="LossGroupKernel{TF, TI}"/> (one group per learner, every
+    /// True: ForwardBackward is one launch of <see cref="LossGroupKernel{TF, TI, TV, TL}"/> (one group per learner, every
     /// intermediate in shared memory, so none of the per-learner scratch buffers below is allocated). The default
     /// wherever the shared block fits <see cref="IlgpuDevice.MaxSharedBytes"/> (16.6 KB at the released sizes): on
     /// ILGPU devices, and on the CPU launcher too, where a group runs on one thread over a cache-resident scratch block
@@ -113,7 +130,7 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
     /// <summary>loss: (Learners), L_phi of the last call (unscaled).</summary>
     public DeviceBuffer<float> Loss { get; }
 
-    /// <summary>Device bytes of the per-learner scratch (everything but Loss) the chosen path keeps allocated.</summary>
+    /// <summary>Device bytes of the per-learner scratch (everything but Loss and the group path's per-member conv0 weights) the chosen path keeps allocated.</summary>
     public long ScratchBytes => ((_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1 }.OfType<DeviceBuffer<float>>())).Sum(b => (long)b.Length * sizeof(float));
 
     private Forward Activations()
@@ -168,12 +185,19 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         TI idxV = idx.View<TI>();
         if (UsesGroupKernel)
         {
-            _device.LaunchGroups(L, new LossGroupKernel<TF, TI>
+            TF conv0t = _conv0T!.View<TF>();
+            _device.Launch(Members * (s.TrajDim + s.Act) * s.K0, new LossConv0TransposeKernel<TF> { Phi = phiV, Conv0T = conv0t, S = s });
+            var k = new LossGroupArgs
             {
-                Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, Idx = idxV, Loss = Loss.View<TF>(),
-                DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = s, Sel = sel, Scale = scale,
-                MemoryThroughContext = _memoryThroughContext, Threads = _groupThreads,
-            });
+                Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, Conv0T = conv0t, Idx = idxV, Loss = Loss.View<TF>(),
+                DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), Sel = sel, Scale = scale,
+            };
+            switch (LaneWidths.Dividing(_device, s.C0))
+            {
+                case 16: LaunchGroup<System.Runtime.Intrinsics.Vector512<float>, Lanes16>(k); break;
+                case 8: LaunchGroup<System.Runtime.Intrinsics.Vector256<float>, Lanes8>(k); break;
+                default: LaunchGroup<float, ScalarLanes>(k); break;
+            }
             _last = new Inputs(phi, traj, mean, p, mem, idx, sel);
             _fwdStale = true;
             return;
@@ -198,6 +222,6 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
 
     public void Dispose()
     {
-        foreach (var b in (_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1, Loss }.OfType<DeviceBuffer<float>>())) b.Dispose();
+        foreach (var b in (_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1, Loss, _conv0T }.OfType<DeviceBuffer<float>>())) b.Dispose();
     }
 }

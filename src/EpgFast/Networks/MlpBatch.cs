@@ -36,17 +36,6 @@ public static class MlpPaths
         return GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
     }
 
-    /// <summary>
-    /// Floats per lane for a lanes pass whose vector dimension has <paramref name="n"/> units: on the CPU launcher 16
-    /// (AVX-512) where n is a multiple of 16, else 8 (AVX2) where n &gt;= 8, else 1; on ILGPU devices 1.
-    /// </summary>
-    public static int LaneWidth(Device device, int n)
-    {
-        if (device is not CpuDevice) return 1;
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && n % 16 == 0) return 16;
-        return System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && n >= 8 ? 8 : 1;
-    }
-
     /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
     public const int MinBatchRows = 32;
 
@@ -206,7 +195,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     /// <summary>Launches a lanes pass at the widest lane width that suits its vector dimension of <paramref name="n"/> units.</summary>
     private void LanesPass(LanesKind kind, int n, in DenseLanesArgs<TF> a, Activation inputAct = Activation.Linear)
     {
-        switch (MlpPaths.LaneWidth(_device, n))
+        switch (LaneWidths.For(_device, n))
         {
             case 16: LanesPass<System.Runtime.Intrinsics.Vector512<float>, Lanes16>(kind, a, inputAct); break;
             case 8: LanesPass<System.Runtime.Intrinsics.Vector256<float>, Lanes8>(kind, a, inputAct); break;

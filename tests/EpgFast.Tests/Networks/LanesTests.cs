@@ -49,9 +49,12 @@ public class LanesTests
     {
         using var cpu = new CpuDevice();
         using var il = IlgpuDevice.CreateCpuAccelerator();
-        Assert.Equal(1, EpgFast.Networks.MlpPaths.LaneWidth(il, 64));
-        Assert.Equal(1, EpgFast.Networks.MlpPaths.LaneWidth(cpu, 5));
-        if (Vector512.IsHardwareAccelerated) Assert.Equal(16, EpgFast.Networks.MlpPaths.LaneWidth(cpu, 64));
-        if (Vector256.IsHardwareAccelerated) Assert.Equal(8, EpgFast.Networks.MlpPaths.LaneWidth(cpu, 29));
+        Assert.Equal(1, LaneWidths.For(il, 64));
+        Assert.Equal(1, LaneWidths.For(cpu, 5));
+        if (Vector512.IsHardwareAccelerated) Assert.Equal(16, LaneWidths.For(cpu, 64));
+        if (Vector256.IsHardwareAccelerated) Assert.Equal(8, LaneWidths.For(cpu, 29));
+        if (Vector256.IsHardwareAccelerated) Assert.Equal(8, LaneWidths.Dividing(cpu, 24));
+        Assert.Equal(1, LaneWidths.Dividing(cpu, 12));
+        Assert.Equal(1, LaneWidths.Dividing(il, 16));
     }
 }

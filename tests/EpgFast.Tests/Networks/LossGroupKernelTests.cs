@@ -8,7 +8,7 @@ using Xunit;
 namespace EpgFast.Tests.Networks;
 
 /// <summary>
-/// The loss network as one group kernel (<see cref="LossGroupKernel{TF, TI}"/>, intermediates in shared memory)
+/// The loss network as one group kernel (<see cref="LossGroupKernel{TF, TI, TV, TL}"/>, intermediates in shared memory)
 /// against the eight launches of <see cref="LossNetwork{TF, TI}"/> on the CPU launcher: Loss, dMean, g and dMem as
 /// whole vectors, on the CPU launcher (a group = one thread) and on ILGPU's CPU accelerator (real groups of 4, 8 or
 /// 16 threads with shared memory and barriers), at random small shapes and the released shape, memory units on/off,
@@ -74,15 +74,21 @@ public class LossGroupKernelTests
         using var dMem = d.Upload<float>(x.DMem);
         using var net = new LossNetwork<TF, TI>(d, x.Lay, x.Learners, 2, group);
         Assert.Equal(group ?? true, net.UsesGroupKernel);
+        var s = net.Shape;
+        using var conv0t = d.Allocate<float>(net.Members * (s.TrajDim + s.Act) * s.K0 * s.C0);
         if (threads == 0)
             net.ForwardBackward(phi, traj, mean, p, mem, idx, x.Sel, Inputs.Scale, dMean, g, dMem);
         else
-            d.LaunchGroups(x.Learners, new LossGroupKernel<TF, TI>
+        {
+            // one float per lane, as on the GPU
+            d.Launch(net.Members * (s.TrajDim + s.Act) * s.K0, new LossConv0TransposeKernel<TF> { Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), S = s });
+            d.LaunchGroups(x.Learners, new LossGroupKernel<TF, TI, float, ScalarLanes>
             {
-                Traj = traj.View<TF>(), Mean = mean.View<TF>(), P = p.View<TF>(), MemV = mem.View<TF>(), Phi = phi.View<TF>(), Idx = idx.View<TI>(),
+                Traj = traj.View<TF>(), Mean = mean.View<TF>(), P = p.View<TF>(), MemV = mem.View<TF>(), Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), Idx = idx.View<TI>(),
                 Loss = net.Loss.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = net.Shape, Sel = x.Sel,
                 Scale = Inputs.Scale, MemoryThroughContext = x.Config.MemoryThroughContext ? 1 : 0, Threads = threads,
             });
+        }
         d.Synchronize();
         return new Outputs(net.Loss.ToArray(), dMean.ToArray(), g.ToArray(), dMem.ToArray());
     }
@@ -215,7 +221,9 @@ public class LossGroupKernelTests
         using var dMem = d.Upload<float>(x.DMem);
         long before = d.AllocatedBytes;
         using var grp = new LossNetwork<CpuView<float>, CpuView<int>>(d, x.Lay, 4, 2, true);
-        Assert.Equal(4L * sizeof(float), d.AllocatedBytes - before); // only Loss
+        var sh = grp.Shape;
+        long conv0t = 2L * (sh.TrajDim + sh.Act) * sh.K0 * sh.C0 * sizeof(float); // per member (2 members): the transposed conv0 weights
+        Assert.Equal(4L * sizeof(float) + conv0t, d.AllocatedBytes - before); // Loss and conv0t, nothing per learner
         Assert.Equal(0, grp.ScratchBytes);
         Assert.Null(grp.DZ0);
         using var lau = new LossNetwork<CpuView<float>, CpuView<int>>(d, x.Lay, 4, 2, false);
@@ -254,7 +262,7 @@ public class LossGroupKernelTests
     [Fact]
     public void LossGroupKernelCompilesToPtxWithSharedMemoryAndBarrier()
     {
-        var t = typeof(LossGroupKernel<GpuView<float>, GpuView<int>>);
+        var t = typeof(LossGroupKernel<GpuView<float>, GpuView<int>, float, ScalarLanes>);
         Assert.Contains(t, PtxCompiler.AllGpuKernelTypes()); // so FoundationTests.PtxCompilesEveryKernel covers it
         string ptx = PtxCompiler.CompileToPtx(t);
         Assert.Contains("bar.sync", ptx);

@@ -1,0 +1,29 @@
+using System.Runtime.Intrinsics;
+
+namespace EpgFast.Backends;
+
+/// <summary>
+/// Which <c>ILanes</c> a lanes kernel runs with on a device: on the CPU launcher the widest vector the CPU has
+/// (16 floats with AVX-512, 8 with AVX2), on ILGPU devices one float (ScalarLanes, a thread per element).
+/// </summary>
+public static class LaneWidths
+{
+    /// <summary>
+    /// For a vector dimension of <paramref name="n"/> units whose remainder the kernel handles one unit at a time: 16
+    /// where n is a multiple of 16, else 8 where n &gt;= 8, else 1 (always 1 on ILGPU devices).
+    /// </summary>
+    public static int For(Device device, int n)
+    {
+        if (device is not CpuDevice) return 1;
+        if (Vector512.IsHardwareAccelerated && n % 16 == 0) return 16;
+        return Vector256.IsHardwareAccelerated && n >= 8 ? 8 : 1;
+    }
+
+    /// <summary>For a kernel without a remainder loop: the widest of 16, 8 and 1 that divides <paramref name="n"/> (1 on ILGPU devices).</summary>
+    public static int Dividing(Device device, int n)
+    {
+        if (device is not CpuDevice) return 1;
+        if (Vector512.IsHardwareAccelerated && n % 16 == 0) return 16;
+        return Vector256.IsHardwareAccelerated && n % 8 == 0 ? 8 : 1;
+    }
+}
