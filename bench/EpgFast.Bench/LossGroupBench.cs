@@ -9,7 +9,7 @@ namespace EpgFast.Bench;
 /// <summary>
 /// The EPG loss network's forward + backward (released sizes, obs 29, act 8: N = 512, minibatch 32) on the CPU
 /// launcher: the eight launches (baseline, per-learner intermediates in memory) against the one group kernel
-/// (<see cref="LossGroupKernel{TF, TI}"/>, a learner per group; on the CPU a group runs on one thread over a
+/// (<see cref="LossGroupKernel{TF, TI, TV, TL}"/>, a learner per group; on the CPU a group runs on one thread over a
 /// cache-resident scratch block). Both through <see cref="LossNetwork{TF, TI}"/>, the same inputs.
 /// </summary>
 [Config(typeof(NetworkBenchConfig))]
