@@ -13,7 +13,7 @@ namespace EpgFast.Bench;
 [Config(typeof(NetworkBenchConfig))]
 public class NetworkAdamBench : IFlopCounted
 {
-    [Params(64, 1024)]
+    [Params(64, 1024, 4096)]
     public int Learners;
 
     private LearnerLayout? _lay;

@@ -15,7 +15,7 @@ namespace EpgFast.Bench;
 [Config(typeof(NetworkBenchConfig))]
 public class NetworkPolicyBench : IFlopCounted
 {
-    [Params(64, 1024)]
+    [Params(64, 1024, 4096)]
     public int Learners;
 
     public const int Obs = 29, Act = 8, Rows = 64;
