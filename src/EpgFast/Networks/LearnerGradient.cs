@@ -34,7 +34,7 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         bytes.Mark("policy (update)");
         Memory = new MemoryBatch<TF>(device, layout, learners);
         Loss = new LossNetwork<TF, TI>(device, layout, learners, learnersPerMember);
-        bytes.Mark("loss network");
+        bytes.Mark("loss network, memory units");
         Ppo = new PpoLoss<TF, TI>(device, layout, learners);
         bytes.Mark("ppo + value net");
         DMean = device.Allocate<float>(learners * c.BufferRows * c.Act);
@@ -72,7 +72,7 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
 
     /// <summary>
     /// Start of an update: memory and policy forward over the buffer, then PPO's Prepare.
-    /// traj (L, N, TrajDim) normalized and time-ordered (RunningNormalizer.AssembleTraj); rew, done (L, M) raw, oldest first.
+    /// traj (L, N, TrajDim) normalized and time-ordered (RunningNormalizer.Advance); rew, done (L, M) raw, oldest first.
     /// </summary>
     public void BeginUpdate(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> rew, DeviceBuffer<float> done)
     {

@@ -46,7 +46,7 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
         _device.Launch(Count.Length, new FillKernel<TF> { Data = Count.View<TF>(), Offset = 0, Value = _eps });
     }
 
-    /// <summary>Adds rows [row0, row0 + rows) of x (Learners, xRows, TrajDim) to the statistics (e.g. the ring's filled rows).</summary>
+    /// <summary>Adds rows [row0, row0 + rows) of x (Learners, xRows, TrajDim) to the statistics (e.g. an update window's raw rows).</summary>
     public void Update(DeviceBuffer<float> x, int xRows, int row0, int rows)
         => _device.Launch(Shape.Learners * Shape.Dim, new NormalizerUpdateKernel<TF>
         {
