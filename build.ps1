@@ -1,7 +1,8 @@
 #!/usr/bin/env pwsh
 # EpgFast build script. Run through the repo's local PowerShell tool:
 #   dotnet tool restore && dotnet pwsh ./build.ps1 <target> [-- extra args]
-# Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck
+# Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck,
+#          gpu-bundle (a self-contained epg + libmujoco for a GPU machine without .NET: .gpu/epg-linux-x64.tar.xz; see bench/gpu/run.sh)
 # No param block: every argument after the target goes to the verb untouched (an optional leading
 # `--` is dropped), so `build.ps1 eval --loss X --targets left` works as it reads.
 $Target = if ($args.Count -gt 0) { [string]$args[0] } else { 'build' }
@@ -65,5 +66,23 @@ switch ($Target) {
     }
     'train' { Invoke-Epg (@('train') + $Rest) }
     'eval' { Invoke-Epg (@('eval') + $Rest) }
-    default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck)" }
+    'gpu-bundle' {
+        # The lent GPU machines have no .NET and reach no registry: carry epg self-contained, with libmujoco and its
+        # libraries (for the MuJoCo self-checks), as one compressed file under the ignored folder .gpu/.
+        $gpu = Join-Path $root '.gpu'
+        $stage = Join-Path $gpu 'epg'
+        if (Test-Path $stage) { Remove-Item -Recurse -Force $stage }
+        Invoke-Checked 'dotnet' @('publish', $cli, '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'true', '-o', (Join-Path $stage 'bin'))
+        $lib = New-Item -ItemType Directory -Force (Join-Path $stage 'lib')
+        foreach ($so in @('libmujoco.so.2.2.2', 'libccd.so.2', 'liblodepng.so.0', 'libqhull_r.so.8.0', 'libtinyxml2.so.9')) {
+            $path = @('/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu') | ForEach-Object { Join-Path $_ $so } | Where-Object { Test-Path $_ } | Select-Object -First 1
+            if (-not $path) { throw "gpu-bundle: $so not found (dotnet pwsh ./build.ps1 deps installs libmujoco2.2.2)" }
+            Copy-Item -LiteralPath (Resolve-Path $path) -Destination (Join-Path $lib $so)
+        }
+        $tar = Join-Path $gpu 'epg-linux-x64.tar.xz'
+        Invoke-Checked 'tar' @('-C', $gpu, '-cJf', $tar, 'epg')
+        Remove-Item -Recurse -Force $stage
+        Write-Host ("gpu-bundle: {0} ({1:N1} MiB)" -f $tar, ((Get-Item $tar).Length / 1MB))
+    }
+    default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck, gpu-bundle)" }
 }
