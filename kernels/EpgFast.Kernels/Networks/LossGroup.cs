@@ -66,6 +66,10 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
     /// fastest (<see cref="LossConv0TransposeKernel{TF}"/>): phase 1 reads C0 / Width lanes of output channels from it.
     /// </summary>
     public TF Conv0T;
+    /// <summary>conv1t: (Members, K1 C0, C1), conv1's weights with the output channel fastest (phase 2), and conv1b:
+    /// (Members, K1 C1, C0), with the input channel fastest (phase 11); see <see cref="LossConv1TransposeKernel{TF}"/>.</summary>
+    public TF Conv1T;
+    public TF Conv1B;
     /// <summary>idx: sampled row indices, see Sel</summary>
     public TI Idx;
     /// <summary>loss: (Learners), written: L_phi (unscaled)</summary>
@@ -156,32 +160,22 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
         }
         g.Barrier();
 
-        // ---- 2: conv1, four output channels per item ----
-        int q1 = (C1 + 3) / 4;
+        // ---- 2: conv1, one lane of output channels per item: h1[t, o .. o + W) = leaky(b + sum_{k, c} h0[S1 t + k, c] conv1t[k, c, o ..]) ----
+        TF conv1t = Conv1T;
+        int q1 = C1 / width;
+        int wt1 = l / S.LearnersPerMember * K1 * C0 * C1;
         for (int i = lane; i < Len1 * q1; i += gs)
         {
             int t = i / q1;
-            int o0 = (i - t * q1) * 4;
-            int o1 = o0 + 1 < C1 ? o0 + 1 : C1 - 1, o2 = o0 + 2 < C1 ? o0 + 2 : C1 - 1, o3 = o0 + 3 < C1 ? o0 + 3 : C1 - 1;
-            int b = pb + S.Conv1B;
-            float z0 = phi[b + o0], z1 = phi[b + o1], z2 = phi[b + o2], z3 = phi[b + o3];
-            int w0 = pb + S.Conv1W + o0 * ws1, w1 = pb + S.Conv1W + o1 * ws1, w2 = pb + S.Conv1W + o2 * ws1, w3 = pb + S.Conv1W + o3 * ws1;
+            int o0 = (i - t * q1) * width;
+            TV z = lanes.Load(phi, pb + S.Conv1B + o0);
             int x0 = sH0 + t * S1 * C0;
+            int w = wt1 + o0;
             for (int k = 0; k < K1; k++)
-                for (int c = 0; c < C0; c++)
-                {
-                    float v = g.Shared(x0 + k * C0 + c);
-                    int wc = c * K1 + k;
-                    z0 += phi[w0 + wc] * v;
-                    z1 += phi[w1 + wc] * v;
-                    z2 += phi[w2 + wc] * v;
-                    z3 += phi[w3 + wc] * v;
-                }
-            int h = sH1 + t * C1;
-            g.SetShared(h + o0, Act.Apply(Activation.LeakyRelu, z0));
-            if (o0 + 1 < C1) g.SetShared(h + o0 + 1, Act.Apply(Activation.LeakyRelu, z1));
-            if (o0 + 2 < C1) g.SetShared(h + o0 + 2, Act.Apply(Activation.LeakyRelu, z2));
-            if (o0 + 3 < C1) g.SetShared(h + o0 + 3, Act.Apply(Activation.LeakyRelu, z3));
+                for (int c = 0; c < C0; c++, w += C1)
+                    z = lanes.MulAdd(lanes.Splat(g.Shared(x0 + k * C0 + c)), lanes.Load(conv1t, w), z);
+            int h = sH1 + t * C1 + o0;
+            for (int j = 0; j < width; j++) g.SetShared(h + j, Act.Apply(Activation.LeakyRelu, lanes.Lane(z, j)));
         }
         g.Barrier();
 
@@ -293,14 +287,15 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
         }
         g.Barrier();
 
-        // ---- 11: conv1 backward: dz0[t0, c] = leaky'(h0[t0, c]) sum_{k, o: S1 t1 + k = t0} W1[o, c, k] dz1[t1, o], in place, four channels per item ----
-        int qb = (C0 + 3) / 4;
-        for (int i = lane; i < Len0 * qb; i += gs)
+        // ---- 11: conv1 backward, one lane of channels per item, in place:
+        //         dz0[t0, c .. c + W) = leaky'(h0[t0, c ..]) sum_{k, o: S1 t1 + k = t0} conv1b[k, o, c ..] dz1[t1, o] ----
+        TF conv1b = Conv1B;
+        int wb1 = l / S.LearnersPerMember * K1 * C1 * C0;
+        for (int i = lane; i < Len0 * q0; i += gs)
         {
-            int t0 = i / qb;
-            int c0 = (i - t0 * qb) * 4;
-            int c1 = c0 + 1 < C0 ? c0 + 1 : C0 - 1, c2 = c0 + 2 < C0 ? c0 + 2 : C0 - 1, c3 = c0 + 3 < C0 ? c0 + 3 : C0 - 1;
-            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            int t0 = i / q0;
+            int c0 = (i - t0 * q0) * width;
+            TV a = lanes.Splat(0f);
             for (int k = 0; k < K1; k++)
             {
                 int d = t0 - k;
@@ -308,22 +303,13 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
                 int t1 = d / S1;
                 if (t1 * S1 != d || t1 >= Len1) continue;
                 int zb = sH1 + t1 * C1;
-                int w = pb + S.Conv1W + k;
-                for (int o = 0; o < C1; o++)
-                {
-                    float gz = g.Shared(zb + o);
-                    int wk = w + o * ws1;
-                    a0 += phi[wk + c0 * K1] * gz;
-                    a1 += phi[wk + c1 * K1] * gz;
-                    a2 += phi[wk + c2 * K1] * gz;
-                    a3 += phi[wk + c3 * K1] * gz;
-                }
+                int w = wb1 + k * C1 * C0 + c0;
+                for (int o = 0; o < C1; o++, w += C0)
+                    a = lanes.MulAdd(lanes.Splat(g.Shared(zb + o)), lanes.Load(conv1b, w), a);
             }
-            int h = sH0 + t0 * C0;
-            g.SetShared(h + c0, a0 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c0)));
-            if (c0 + 1 < C0) g.SetShared(h + c1, a1 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c1)));
-            if (c0 + 2 < C0) g.SetShared(h + c2, a2 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c2)));
-            if (c0 + 3 < C0) g.SetShared(h + c3, a3 * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + c3)));
+            int h = sH0 + t0 * C0 + c0;
+            for (int j = 0; j < width; j++)
+                g.SetShared(h + j, lanes.Lane(a, j) * Act.GradFromOutput(Activation.LeakyRelu, g.Shared(h + j)));
         }
         g.Barrier();
 
@@ -412,5 +398,40 @@ public struct LossConv0TransposeKernel<TF> : IKernel where TF : struct, IView<fl
         int w = m * S.PhiStride + S.Conv0W + ck; // W0[o, c, k] at o * InDim * K0 + c * K0 + k, and ck = c * K0 + k
         int ws0 = S.InDim * S.K0;
         for (int o = 0; o < S.C0; o++) t[index * S.C0 + o] = Phi[w + o * ws0];
+    }
+}
+
+/// <summary>
+/// Member m's conv1 weights W1[o, c, k] (Chainer's (C1, C0, K1)) in the two layouts <see cref="LossGroupKernel{TF, TI, TV, TL}"/>
+/// reads: conv1t[m, (k C0 + c) C1 + o] (output channel fastest, the forward) and conv1b[m, (k C1 + o) C0 + c] (input channel
+/// fastest, the backward). One work item per (member, k, c).
+/// </summary>
+public struct LossConv1TransposeKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>phi: (Members, PhiStride)</summary>
+    public TF Phi;
+    /// <summary>conv1t: (Members, K1 C0, C1), written</summary>
+    public TF Conv1T;
+    /// <summary>conv1b: (Members, K1 C1, C0), written</summary>
+    public TF Conv1B;
+    public LossNetShape S;
+
+    public readonly void Execute(int index)
+    {
+        TF t = Conv1T, b = Conv1B;
+        int per = S.K1 * S.C0;
+        int m = index / per;
+        int kc = index - m * per;
+        int k = kc / S.C0, c = kc - k * S.C0;
+        int w = m * S.PhiStride + S.Conv1W + c * S.K1 + k; // W1[o, c, k] at o * C0 * K1 + c * K1 + k
+        int ws1 = S.C0 * S.K1;
+        int tb = m * per * S.C1 + kc * S.C1;
+        int bb = m * per * S.C1 + k * S.C1 * S.C0 + c;
+        for (int o = 0; o < S.C1; o++)
+        {
+            float v = Phi[w + o * ws1];
+            t[tb + o] = v;
+            b[bb + o * S.C0] = v;
+        }
     }
 }

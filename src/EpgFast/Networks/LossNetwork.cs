@@ -42,6 +42,8 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         if (UsesGroupKernel)
         {
             _conv0T = device.Allocate<float>(Members * (Shape.TrajDim + Shape.Act) * Shape.K0 * Shape.C0);
+            _conv1T = device.Allocate<float>(Members * Shape.K1 * Shape.C0 * Shape.C1);
+            _conv1B = device.Allocate<float>(Members * Shape.K1 * Shape.C0 * Shape.C1);
             return;
         }
         var s = Shape;
@@ -69,16 +71,18 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
 
     private readonly int _groupThreads;
     private readonly DeviceBuffer<float>? _conv0T;  // conv0t: (Members, (TrajDim + Act) K0, C0), the group path's conv0 weights
+    private readonly DeviceBuffer<float>? _conv1T;  // conv1t: (Members, K1 C0, C1), conv1's weights for its forward
+    private readonly DeviceBuffer<float>? _conv1B;  // conv1b: (Members, K1 C1, C0), conv1's weights for its backward
     private Forward? _fwd;
 
     /// <summary>The group kernel's buffers and settings of one call (its lane type chosen afterwards).</summary>
-    private readonly record struct LossGroupArgs(TF Traj, TF Mean, TF P, TF MemV, TF Phi, TF Conv0T, TI Idx, TF Loss, TF DMean, TF G, TF DMem,
-        RowSelection Sel, float Scale);
+    private readonly record struct LossGroupArgs(TF Traj, TF Mean, TF P, TF MemV, TF Phi, TF Conv0T, TF Conv1T, TF Conv1B, TI Idx, TF Loss,
+        TF DMean, TF G, TF DMem, RowSelection Sel, float Scale);
 
     private void LaunchGroup<TV, TL>(in LossGroupArgs a) where TV : unmanaged where TL : struct, ILanes<TV>
         => _device.LaunchGroups(Shape.Learners, new LossGroupKernel<TF, TI, TV, TL>
         {
-            Traj = a.Traj, Mean = a.Mean, P = a.P, MemV = a.MemV, Phi = a.Phi, Conv0T = a.Conv0T, Idx = a.Idx, Loss = a.Loss,
+            Traj = a.Traj, Mean = a.Mean, P = a.P, MemV = a.MemV, Phi = a.Phi, Conv0T = a.Conv0T, Conv1T = a.Conv1T, Conv1B = a.Conv1B, Idx = a.Idx, Loss = a.Loss,
             DMean = a.DMean, G = a.G, DMem = a.DMem, S = Shape, Sel = a.Sel, Scale = a.Scale,
             MemoryThroughContext = _memoryThroughContext, Threads = _groupThreads,
         });
@@ -185,14 +189,16 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         TI idxV = idx.View<TI>();
         if (UsesGroupKernel)
         {
-            TF conv0t = _conv0T!.View<TF>();
+            TF conv0t = _conv0T!.View<TF>(), conv1t = _conv1T!.View<TF>(), conv1b = _conv1B!.View<TF>();
             _device.Launch(Members * (s.TrajDim + s.Act) * s.K0, new LossConv0TransposeKernel<TF> { Phi = phiV, Conv0T = conv0t, S = s });
+            _device.Launch(Members * s.K1 * s.C0, new LossConv1TransposeKernel<TF> { Phi = phiV, Conv1T = conv1t, Conv1B = conv1b, S = s });
             var k = new LossGroupArgs
             {
-                Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, Conv0T = conv0t, Idx = idxV, Loss = Loss.View<TF>(),
-                DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), Sel = sel, Scale = scale,
+                Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, Conv0T = conv0t, Conv1T = conv1t, Conv1B = conv1b, Idx = idxV,
+                Loss = Loss.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), Sel = sel, Scale = scale,
             };
-            switch (LaneWidths.Dividing(_device, s.C0))
+            // one lane width for all three lanes phases: it must divide both conv0's and conv1's channels
+            switch (LaneWidths.Dividing(_device, (int)System.Numerics.BigInteger.GreatestCommonDivisor(s.C0, s.C1)))
             {
                 case 16: LaunchGroup<System.Runtime.Intrinsics.Vector512<float>, Lanes16>(k); break;
                 case 8: LaunchGroup<System.Runtime.Intrinsics.Vector256<float>, Lanes8>(k); break;
@@ -222,6 +228,6 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
 
     public void Dispose()
     {
-        foreach (var b in (_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1, Loss, _conv0T }.OfType<DeviceBuffer<float>>())) b.Dispose();
+        foreach (var b in (_fwd?.All ?? []).Concat(new[] { DCtx, DPool, DZ0, DZ1, Loss, _conv0T, _conv1T, _conv1B }.OfType<DeviceBuffer<float>>())) b.Dispose();
     }
 }

@@ -76,15 +76,18 @@ public class LossGroupKernelTests
         Assert.Equal(group ?? true, net.UsesGroupKernel);
         var s = net.Shape;
         using var conv0t = d.Allocate<float>(net.Members * (s.TrajDim + s.Act) * s.K0 * s.C0);
+        using var conv1t = d.Allocate<float>(net.Members * s.K1 * s.C0 * s.C1);
+        using var conv1b = d.Allocate<float>(net.Members * s.K1 * s.C0 * s.C1);
         if (threads == 0)
             net.ForwardBackward(phi, traj, mean, p, mem, idx, x.Sel, Inputs.Scale, dMean, g, dMem);
         else
         {
             // one float per lane, as on the GPU
             d.Launch(net.Members * (s.TrajDim + s.Act) * s.K0, new LossConv0TransposeKernel<TF> { Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), S = s });
+            d.Launch(net.Members * s.K1 * s.C0, new LossConv1TransposeKernel<TF> { Phi = phi.View<TF>(), Conv1T = conv1t.View<TF>(), Conv1B = conv1b.View<TF>(), S = s });
             d.LaunchGroups(x.Learners, new LossGroupKernel<TF, TI, float, ScalarLanes>
             {
-                Traj = traj.View<TF>(), Mean = mean.View<TF>(), P = p.View<TF>(), MemV = mem.View<TF>(), Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), Idx = idx.View<TI>(),
+                Traj = traj.View<TF>(), Mean = mean.View<TF>(), P = p.View<TF>(), MemV = mem.View<TF>(), Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), Conv1T = conv1t.View<TF>(), Conv1B = conv1b.View<TF>(), Idx = idx.View<TI>(),
                 Loss = net.Loss.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = net.Shape, Sel = x.Sel,
                 Scale = Inputs.Scale, MemoryThroughContext = x.Config.MemoryThroughContext ? 1 : 0, Threads = threads,
             });
@@ -222,7 +225,7 @@ public class LossGroupKernelTests
         long before = d.AllocatedBytes;
         using var grp = new LossNetwork<CpuView<float>, CpuView<int>>(d, x.Lay, 4, 2, true);
         var sh = grp.Shape;
-        long conv0t = 2L * (sh.TrajDim + sh.Act) * sh.K0 * sh.C0 * sizeof(float); // per member (2 members): the transposed conv0 weights
+        long conv0t = 2L * ((sh.TrajDim + sh.Act) * sh.K0 * sh.C0 + 2 * sh.K1 * sh.C0 * sh.C1) * sizeof(float); // per member (2 members): the transposed conv weights
         Assert.Equal(4L * sizeof(float) + conv0t, d.AllocatedBytes - before); // Loss and conv0t, nothing per learner
         Assert.Equal(0, grp.ScratchBytes);
         Assert.Null(grp.DZ0);
