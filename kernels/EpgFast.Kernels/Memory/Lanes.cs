@@ -46,6 +46,9 @@ public interface ILanes<TV> where TV : unmanaged
 
     /// <summary>Lane <paramref name="i"/> of v.</summary>
     float Lane(TV v, int i);
+
+    /// <summary>The sum of the lanes (in the vector unit's order, not necessarily left to right).</summary>
+    float Sum(TV v);
 }
 
 /// <summary>One float: the GPU's lanes (each thread its own element).</summary>
@@ -70,6 +73,8 @@ public readonly struct ScalarLanes : ILanes<float>
     public float Tanh(float z) => Networks.Act.Tanh(z);
 
     public float Lane(float v, int i) => v;
+
+    public float Sum(float v) => v;
 }
 
 /// <summary>Eight floats in a Vector256 (AVX2): CPU launcher only.</summary>
@@ -96,6 +101,8 @@ public readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
     public Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => a * b + c;
 
     public float Lane(Vector256<float> v, int i) => v.GetElement(i);
+
+    public float Sum(Vector256<float> v) => Vector256.Sum(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Tanh(Vector256<float> z)
@@ -144,6 +151,8 @@ public readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
     public Vector512<float> MulAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => a * b + c;
 
     public float Lane(Vector512<float> v, int i) => v.GetElement(i);
+
+    public float Sum(Vector512<float> v) => Vector512.Sum(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Tanh(Vector512<float> z)

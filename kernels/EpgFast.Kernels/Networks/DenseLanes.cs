@@ -124,6 +124,70 @@ public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
 }
 
 /// <summary>
+/// Dense forward for few rows (acting: one row per learner) with the input units in lanes, reading W in its own
+/// (Out, In) layout, so nothing is transposed: y[l, r, o] = act(b[o] + sum of the lanes of sum_i W[o, i .. i + W) x[r, i .. i + W)
+/// + the inputs past the last whole lane). Four output units at a time (four independent sums). One work item per
+/// (learner, row). Activation Tanh or Linear.
+/// </summary>
+public struct DenseLanesDotForwardKernel<TF, TV, TL> : IKernel
+    where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
+{
+    public DenseLanesArgs<TF> A;
+
+    public readonly void Execute(int index)
+    {
+        TF x = A.X, p = A.P, y = A.Y;
+        TL lanes = default;
+        int width = lanes.Width;
+        int nIn = A.S.In, nOut = A.S.Out;
+        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
+        int l = index / A.S.Rows;
+        int xb = index * A.S.InStride + A.S.InOffset;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset;
+        int bias = l * A.S.ParamStride + A.S.BiasOffset;
+        int whole = nIn - nIn % width;
+        int o = 0;
+        for (; o + 4 <= nOut; o += 4)
+        {
+            int w0 = wb + o * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+            TV s0 = lanes.Splat(0f), s1 = s0, s2 = s0, s3 = s0;
+            for (int i = 0; i < whole; i += width)
+            {
+                TV xv = lanes.Load(x, xb + i);
+                s0 = lanes.MulAdd(lanes.Load(p, w0 + i), xv, s0);
+                s1 = lanes.MulAdd(lanes.Load(p, w1 + i), xv, s1);
+                s2 = lanes.MulAdd(lanes.Load(p, w2 + i), xv, s2);
+                s3 = lanes.MulAdd(lanes.Load(p, w3 + i), xv, s3);
+            }
+            float z0 = p[bias + o] + lanes.Sum(s0), z1 = p[bias + o + 1] + lanes.Sum(s1);
+            float z2 = p[bias + o + 2] + lanes.Sum(s2), z3 = p[bias + o + 3] + lanes.Sum(s3);
+            for (int i = whole; i < nIn; i++)
+            {
+                float xi = x[xb + i];
+                z0 += p[w0 + i] * xi;
+                z1 += p[w1 + i] * xi;
+                z2 += p[w2 + i] * xi;
+                z3 += p[w3 + i] * xi;
+            }
+            int yb = index * nOut + o;
+            y[yb] = tanh != 0 ? Act.Tanh(z0) : z0;
+            y[yb + 1] = tanh != 0 ? Act.Tanh(z1) : z1;
+            y[yb + 2] = tanh != 0 ? Act.Tanh(z2) : z2;
+            y[yb + 3] = tanh != 0 ? Act.Tanh(z3) : z3;
+        }
+        for (; o < nOut; o++)
+        {
+            int w0 = wb + o * nIn;
+            TV s0 = lanes.Splat(0f);
+            for (int i = 0; i < whole; i += width) s0 = lanes.MulAdd(lanes.Load(p, w0 + i), lanes.Load(x, xb + i), s0);
+            float z = p[bias + o] + lanes.Sum(s0);
+            for (int i = whole; i < nIn; i++) z += p[w0 + i] * x[xb + i];
+            y[index * nOut + o] = tanh != 0 ? Act.Tanh(z) : z;
+        }
+    }
+}
+
+/// <summary>
 /// Dense backward to the input with the input units in lanes, straight to the layer below's pre-activation:
 /// dx[l, r, i .. i + W) (+)= (sum_o dz[r, o] W[o, i .. i + W)) * act'(x[r, i .. i + W)), where dz (DY) is this layer's
 /// gradient at its pre-activation and InputAct is the activation that produced x (Tanh: act' = 1 - x^2; Linear: 1).

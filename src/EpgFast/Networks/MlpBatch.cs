@@ -24,20 +24,19 @@ public enum MlpPath
 public static class MlpPaths
 {
     /// <summary>
-    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>, for 32 rows and more: on the
-    /// GPU the group kernels (recomputing, the smallest footprint), where a learner's rows fill a group; on the CPU
-    /// launcher the SIMD lanes passes where the CPU has 256-bit vectors. Fewer rows (acting: one row per learner), or
-    /// neither of those: the dense launches (the lanes forward would transpose the weights for every row).
+    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the CPU launcher the SIMD
+    /// lanes passes where the CPU has 256-bit vectors (for any rows: acting takes dot products, batches transpose W);
+    /// on the GPU, for 32 rows and more, the group kernels (recomputing, the smallest footprint), where a learner's rows
+    /// fill a group. Otherwise the dense launches.
     /// </summary>
     public static MlpPath Default(Device device, MlpLayout layout, int rows)
     {
-        if (rows < MinBatchRows) return MlpPath.Dense;
         if (device is CpuDevice) return System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? MlpPath.Lanes : MlpPath.Dense;
-        return GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
+        return rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
     }
 
-    /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches by default.</summary>
-    public const int MinBatchRows = 32;
+    /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches on the GPU by default.</summary>
+    public const int GroupMinRows = 32;
 
     /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
     public static bool GroupFits(Device device, MlpLayout layout)
@@ -92,7 +91,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
             _dh1 = device.Allocate<float>(learners * maxRows * layout.H1);
             _dh2 = device.Allocate<float>(learners * maxRows * layout.H2);
         }
-        if (path == MlpPath.Lanes)
+        if (path == MlpPath.Lanes && maxRows >= LanesTransposeMinRows)
             _wt = device.Allocate<float>(learners * Math.Max(layout.In * layout.H1, Math.Max(layout.H1 * layout.H2, layout.H2 * layout.Out)));
     }
 
@@ -182,11 +181,22 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         _device.Launch(s0.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = h1, DY = dh1, G = gv, S = s0, OutputsPerItem = 4 });
     }
 
-    private enum LanesKind { Forward, Input, Params }
+    private enum LanesKind { Forward, DotForward, Input, Params }
 
-    /// <summary>One layer's lanes forward: W transposed into the scratch, then y = act(W x + b) with the output units in lanes.</summary>
+    /// <summary>Fewer rows per learner than this: the lanes forward takes dot products over W's rows instead of transposing W.</summary>
+    public const int LanesTransposeMinRows = 8;
+
+    /// <summary>
+    /// One layer's lanes forward: for LanesTransposeMinRows rows and more, W transposed into the scratch, then y = act(W x + b) with
+    /// the output units in lanes; for fewer (acting), dot products with the input units in lanes over W as it is.
+    /// </summary>
     private void LanesForward(DenseShape s, TF p, TF x, TF y)
     {
+        if (s.Rows < LanesTransposeMinRows)
+        {
+            LanesPass(LanesKind.DotForward, s.In, new DenseLanesArgs<TF> { X = x, P = p, Y = y, S = s });
+            return;
+        }
         TF wt = _wt!.View<TF>();
         _device.Launch(s.Learners * s.In, new DenseTransposeKernel<TF> { P = p, WT = wt, S = s });
         LanesPass(LanesKind.Forward, s.Out, new DenseLanesArgs<TF> { X = x, P = p, WT = wt, Y = y, S = s });
@@ -208,6 +218,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         switch (kind)
         {
             case LanesKind.Forward: _device.Launch(a.RowItems, new DenseLanesForwardKernel<TF, TV, TL> { A = a }); break;
+            case LanesKind.DotForward: _device.Launch(a.S.Learners * a.S.Rows, new DenseLanesDotForwardKernel<TF, TV, TL> { A = a }); break;
             case LanesKind.Input: _device.Launch(a.RowItems, new DenseLanesBackwardInputKernel<TF, TV, TL> { A = a, InputAct = inputAct }); break;
             default: _device.Launch(a.OutputItems, new DenseLanesBackwardParamsKernel<TF, TV, TL> { A = a }); break;
         }

@@ -19,6 +19,8 @@ public class GroupKernelTests
     private static readonly Case Small = new(new NetworkConfig(5, 3) { Hidden1 = 7, Hidden2 = 6 }, 3, 37, 9, 2, 16, 4, 7);
     // 16 threads: the most ILGPU's CPU accelerator allows per group (it still runs them as real threads with barriers)
     private static readonly Case Ant = new(new NetworkConfig(29, 8), 3, 70, 40, 1, 32, 16, 16);
+    // acting-sized: 3 rows per learner (the lanes forward takes dot products instead of transposing W)
+    private static readonly Case Acting = new(new NetworkConfig(29, 8), 5, 3, 40, 1, 32, 16, 16);
 
     private static (float[] P, float[] X) Inputs(Case c, LearnerLayout lay)
     {
@@ -77,7 +79,7 @@ public class GroupKernelTests
 
     public static TheoryData<string> Cases => new() { "small", "ant" };
 
-    private static Case Get(string name) => name == "ant" ? Ant : Small;
+    private static Case Get(string name) => name switch { "ant" => Ant, "acting" => Acting, _ => Small };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -144,7 +146,7 @@ public class GroupKernelTests
     public static TheoryData<string, MlpPath> BackwardCases => new()
     {
         { "small", MlpPath.Group }, { "small", MlpPath.GroupRecompute }, { "ant", MlpPath.Group }, { "ant", MlpPath.GroupRecompute },
-        { "small", MlpPath.Lanes }, { "ant", MlpPath.Lanes },
+        { "small", MlpPath.Lanes }, { "ant", MlpPath.Lanes }, { "acting", MlpPath.Lanes },
     };
 
     [Theory]
