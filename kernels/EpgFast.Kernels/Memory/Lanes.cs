@@ -32,8 +32,6 @@ public interface ILanes<TV> where TV : unmanaged
     /// <summary>Every lane x.</summary>
     TV Splat(float x);
 
-    TV Add(TV a, TV b);
-
     TV Sub(TV a, TV b);
 
     TV Mul(TV a, TV b);
@@ -62,8 +60,6 @@ public readonly struct ScalarLanes : ILanes<float>
 
     public float Splat(float x) => x;
 
-    public float Add(float a, float b) => a + b;
-
     public float Sub(float a, float b) => a - b;
 
     public float Mul(float a, float b) => a * b;
@@ -91,8 +87,6 @@ public readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
         => v.Store(CpuLanes.Address(view, index, 8));
 
     public Vector256<float> Splat(float x) => Vector256.Create(x);
-
-    public Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     public Vector256<float> Sub(Vector256<float> a, Vector256<float> b) => a - b;
 
@@ -141,8 +135,6 @@ public readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
         => v.Store(CpuLanes.Address(view, index, 16));
 
     public Vector512<float> Splat(float x) => Vector512.Create(x);
-
-    public Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 
     public Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
 

@@ -25,8 +25,6 @@ public struct DenseLanesArgs<TF> where TF : struct, IView<float>
     /// <summary>g: (Learners, ParamStride), accumulated into</summary>
     public TF G;
     public DenseShape S;
-    /// <summary>Backward to the input: 1 adds to dx, 0 overwrites it.</summary>
-    public int Accumulate;
 
     /// <summary>Work items of the row-blocked passes (forward, backward to the input): 4 rows each.</summary>
     public readonly int RowItems => S.Learners * ((S.Rows + 3) / 4);
@@ -189,11 +187,11 @@ public struct DenseLanesDotForwardKernel<TF, TV, TL> : IKernel
 
 /// <summary>
 /// Dense backward to the input with the input units in lanes, straight to the layer below's pre-activation:
-/// dx[l, r, i .. i + W) (+)= (sum_o dz[r, o] W[o, i .. i + W)) * act'(x[r, i .. i + W)), where dz (DY) is this layer's
+/// dx[l, r, i .. i + W) = (sum_o dz[r, o] W[o, i .. i + W)) * act'(x[r, i .. i + W)), where dz (DY) is this layer's
 /// gradient at its pre-activation and InputAct is the activation that produced x (Tanh: act' = 1 - x^2; Linear: 1).
 /// So the next pass down reads its dz without recomputing activation derivatives. W is read in its own (Out, In)
 /// layout. One work item per (learner, block of 4 rows); input units past the last whole lane go one at a time.
-/// Sums over o = 0, 1, ... from zero; with Accumulate the result is added to dx.
+/// Sums over o = 0, 1, ... from zero; dx is overwritten.
 /// </summary>
 public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
     where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
@@ -260,11 +258,11 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
                     s = s * (1f - xv * xv);
                 }
                 int at = (row + k) * nIn + i;
-                dx[at] = A.Accumulate != 0 ? dx[at] + s : s;
+                dx[at] = s;
             }
     }
 
-    /// <summary>dx[row, i .. i + W) (+)= s * act'(x[row, i .. i + W)).</summary>
+    /// <summary>dx[row, i .. i + W) = s * act'(x[row, i .. i + W)).</summary>
     private readonly void StoreInput(TF dx, TF x, int row, int i, TV s, TV one, int tanh)
     {
         TL lanes = default;
@@ -274,7 +272,7 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
             s = lanes.Mul(s, lanes.Sub(one, lanes.Mul(xv, xv)));
         }
         int at = row * A.S.In + i;
-        lanes.Store(dx, at, A.Accumulate != 0 ? lanes.Add(lanes.Load(dx, at), s) : s);
+        lanes.Store(dx, at, s);
     }
 }
 
