@@ -41,6 +41,8 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         Loss = device.Allocate<float>(learners);
         if (UsesGroupKernel)
         {
+            // one lane width for the three lanes phases: it divides both conv0's and conv1's channel counts
+            _laneWidth = Math.Min(LaneWidths.Dividing(device, Shape.C0), LaneWidths.Dividing(device, Shape.C1)); // powers of two: the smaller divides both
             _conv0T = device.Allocate<float>(Members * (Shape.TrajDim + Shape.Act) * Shape.K0 * Shape.C0);
             _conv1T = device.Allocate<float>(Members * Shape.K1 * Shape.C0 * Shape.C1);
             _conv1B = device.Allocate<float>(Members * Shape.K1 * Shape.C0 * Shape.C1);
@@ -70,6 +72,7 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
         DeviceBuffer<float> Mem, DeviceBuffer<int> Idx, RowSelection Sel);
 
     private readonly int _groupThreads;
+    private readonly int _laneWidth;                // floats per lane of the group kernel's lanes phases (LaneWidths.Dividing)
     private readonly DeviceBuffer<float>? _conv0T;  // conv0t: (Members, (TrajDim + Act) K0, C0), the group path's conv0 weights
     private readonly DeviceBuffer<float>? _conv1T;  // conv1t: (Members, K1 C0, C1), conv1's weights for its forward
     private readonly DeviceBuffer<float>? _conv1B;  // conv1b: (Members, K1 C1, C0), conv1's weights for its backward
@@ -197,8 +200,7 @@ public sealed class LossNetwork<TF, TI> : IDisposable where TF : struct, IView<f
                 Traj = trajV, Mean = meanV, P = pV, MemV = memV, Phi = phiV, Conv0T = conv0t, Conv1T = conv1t, Conv1B = conv1b, Idx = idxV,
                 Loss = Loss.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), Sel = sel, Scale = scale,
             };
-            // one lane width for all three lanes phases: it must divide both conv0's and conv1's channels
-            switch (LaneWidths.Dividing(_device, (int)System.Numerics.BigInteger.GreatestCommonDivisor(s.C0, s.C1)))
+            switch (_laneWidth)
             {
                 case 16: LaunchGroup<System.Runtime.Intrinsics.Vector512<float>, Lanes16>(k); break;
                 case 8: LaunchGroup<System.Runtime.Intrinsics.Vector256<float>, Lanes8>(k); break;
