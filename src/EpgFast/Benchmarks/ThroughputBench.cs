@@ -421,7 +421,7 @@ public sealed class ThroughputBench
         o["updates_per_s"] = (double)learners * cfg.Updates / t.SecondsPerCall;
         o["adam_steps_per_s"] = (double)learners * cfg.Updates * adamPerUpdate / t.SecondsPerCall;
         o["update_share"] = last is null || last.Seconds <= 0 ? 0 : last.UpdateSeconds / last.Seconds;
-        o["update_path"] = (networks.UpdatePath ?? MlpPaths.Default(_device, new LearnerLayout(networks).Policy, networks.BufferRows)).ToString();
+        o["update_path"] = batch.UpdatePath.ToString();
         o["bytes_per_learner_by_part"] = parts;
         return Memory(o, bytes, learners);
     }

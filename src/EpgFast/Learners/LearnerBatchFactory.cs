@@ -15,6 +15,9 @@ public interface ILearnerBatch : IDisposable
     /// <summary>Device bytes the batch allocated, by part (all learners; the env's own buffers are not included).</summary>
     IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
 
+    /// <summary>How the update's policy pass over the N buffer rows computes (the path its MlpBatch was built with).</summary>
+    MlpPath UpdatePath { get; }
+
     /// <summary>Common random numbers: learners this far apart share their random numbers (0: none).</summary>
     int StreamPeriod { get; set; }
 
