@@ -68,14 +68,7 @@ public class GroupKernelTests
     private const double ForwardTolerance = 3e-4;
 
     private static void Close(float[] expected, float[] actual, double rel)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = expected.Max(v => Math.Abs((double)v));
-        double worst = 0;
-        for (int i = 0; i < expected.Length; i++)
-            worst = Math.Max(worst, Math.Abs(expected[i] - (double)actual[i]) / Math.Max(1e-3, Math.Max(Math.Abs((double)expected[i]), 1e-2 * scale)));
-        Assert.True(worst <= rel, $"worst relative difference {worst:g3} > {rel:g3}");
-    }
+        => VectorAssert.Close("output", expected, actual, rel, floor: 1e-3);
 
     public static TheoryData<string> Cases => new() { "small", "ant" };
 

@@ -104,18 +104,7 @@ public class LossGroupKernelTests
     }
 
     private static void Close(string what, float[] expected, float[] actual, double rel = 1e-5)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double scale = expected.Max(v => Math.Abs((double)v));
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double e = Math.Abs(expected[i] - (double)actual[i]) / Math.Max(1e-6, Math.Max(Math.Abs((double)expected[i]), 1e-2 * scale));
-            if (e > worst) (worst, at) = (e, i);
-        }
-        Assert.True(worst <= rel, $"{what}: worst relative difference {worst:g3} > {rel:g3} at {at} ({(at >= 0 ? expected[at] : 0)} vs {(at >= 0 ? actual[at] : 0)})");
-    }
+        => VectorAssert.Close(what, expected, actual, rel, floor: 1e-6);
 
     private static void Same(Outputs r, Outputs o, double rel = 1e-5)
     {
