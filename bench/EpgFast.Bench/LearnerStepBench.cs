@@ -34,7 +34,7 @@ public class LearnerStepBench
         var cfg = new TrainConfig { Env = "goal-ant", Engine = engine, ActSteps = ActSteps, Updates = Updates, BufferRows = BufferRows };
         var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(cfg), _cpu, Learners);
         env.SampleTargets(1, Enumerable.Range(0, Learners).ToArray());
-        var networks = cfg.Networks(env.ObsDim, env.ActDim) with { UpdatePath = path };
+        var networks = cfg.Networks(env.ObsDim, env.ActDim, ppo: false) with { UpdatePath = path };
         var batch = LearnerBatchFactory.Create(env, networks, Updates, 1, Learners, cfg.FitnessEpisodes);
         var phi = _cpu.Upload<float>(new LossLayout(networks).Initialize(1));
         return (env, batch, phi);
@@ -63,7 +63,7 @@ public class LearnerStepBench
     }
 
     private void Lifetime((IEnvBatch Env, ILearnerBatch Batch, DeviceBuffer<float> Phi) run)
-        => run.Batch.RunLifetime(run.Phi, 0f, 1, _epoch++, 0, trainMemory: false);
+        => run.Batch.RunLifetime(run.Phi, 0f, 1, _epoch++, 0);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = 64 * Updates * ActSteps, Description = "MuJoCo physics, lanes update")]
     public void MuJoCoLanes() => Lifetime(_mujoco);

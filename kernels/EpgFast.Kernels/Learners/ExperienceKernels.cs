@@ -30,7 +30,7 @@ public struct ExperienceShape
 
 /// <summary>
 /// Before an env step: stores the observation the policy acted on and the sampled action in the window row of
-/// step <c>Step</c> (row Step % M), and the action in the window's action copy. One work item per learner.
+/// step <c>Step</c> (row Step % M). One work item per learner.
 /// </summary>
 public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
 {
@@ -40,30 +40,22 @@ public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
     public TF Actions;
     /// <summary>window: (Learners, M, TrajDim), raw rows of the current update window, written at row Step % M</summary>
     public TF Window;
-    /// <summary>window actions: (Learners, M, Act), written at row Step % M</summary>
-    public TF WindowActions;
     public ExperienceShape S;
     public int Step;
 
     public readonly void Execute(int l)
     {
-        TF window = Window, win = WindowActions;
+        TF window = Window;
         int t = Step % S.ActSteps;
         int row = (l * S.ActSteps + t) * S.TrajDim;
         for (int i = 0; i < S.Obs; i++) window[row + i] = Obs[l * S.Obs + i];
-        int w = (l * S.ActSteps + t) * S.Act;
-        for (int a = 0; a < S.Act; a++)
-        {
-            float v = Actions[l * S.Act + a];
-            window[row + S.Obs + a] = v;
-            win[w + a] = v;
-        }
+        for (int a = 0; a < S.Act; a++) window[row + S.Obs + a] = Actions[l * S.Act + a];
     }
 }
 
 /// <summary>
 /// After an env step: stores reward, aux (0), done and the progress features in the window row of
-/// step <c>Step</c> and in the window's reward and done copies; keeps each learner's episode step counter and the
+/// step <c>Step</c>; keeps each learner's episode step counter and the
 /// returns of its last F finished episodes (the fitness). One work item per learner.
 /// </summary>
 public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
@@ -75,9 +67,6 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
     public TF LastReturns;
     /// <summary>window: (Learners, M, TrajDim), raw rows, written at row Step % M</summary>
     public TF Window;
-    /// <summary>window rewards, dones: (Learners, M)</summary>
-    public TF WindowRewards;
-    public TF WindowDones;
     /// <summary>fitness ring: (Learners, F) returns of finished episodes, slot = episode % F</summary>
     public TF EpisodeReturns;
     /// <summary>episodes finished: (Learners); episode step: (Learners), steps into the running episode</summary>
@@ -88,7 +77,7 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
 
     public readonly void Execute(int l)
     {
-        TF window = Window, wr = WindowRewards, wd = WindowDones, er = EpisodeReturns;
+        TF window = Window, er = EpisodeReturns;
         TI finished = Finished, epStep = EpisodeStep;
         float r = Rewards[l], d = Dones[l];
         int row = (l * S.ActSteps + Step % S.ActSteps) * S.TrajDim + S.Obs + S.Act;
@@ -98,9 +87,6 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
         int k = epStep[l];
         if (S.Extra > 0) window[row + 2 + S.Aux] = (float)Step / S.Lifetime;
         if (S.Extra > 1) window[row + 3 + S.Aux] = (float)k / S.EpisodeSteps;
-        int w = l * S.ActSteps + Step % S.ActSteps;
-        wr[w] = r;
-        wd[w] = d;
         if (d != 0f)
         {
             int n = finished[l];

@@ -9,7 +9,7 @@ namespace EpgFast.Kernels.Networks;
 /// from N(0, 1), then every column j (the weights leaving input j) rescaled to Euclidean norm
 /// <c>Scale</c> (1.0 for hidden layers, 0.01 for the last layer and the memory). Biases are left
 /// as they are (the host clears the block first: zero biases, zero log-std).
-/// Weight W[o, j] of learner l draws normal number ParamOffset + o * In + j of the stream
+/// Weight W[o, j] of learner l draws normal number Counter + o * In + j of the stream
 /// Philox.Stream(StreamKind, Epoch, LearnerBase + l). One work item per (learner, column j).
 /// </summary>
 public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<float>
@@ -18,6 +18,8 @@ public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<floa
     public TF P;
     public int ParamStride;
     public int ParamOffset;
+    /// <summary>The weights' first draw counter: their offset in the full learner layout (equal to ParamOffset unless the block is lean).</summary>
+    public int Counter;
     public int In;
     public int Out;
     public float Scale;
@@ -38,7 +40,7 @@ public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<floa
         float sq = 0f;
         for (int o = 0; o < Out; o++)
         {
-            float z = Philox.NormalAt(Seed, stream, (ulong)(ParamOffset + o * In + j));
+            float z = Philox.NormalAt(Seed, stream, (ulong)(Counter + o * In + j));
             p[w + o * In + j] = z;
             sq += z * z;
         }

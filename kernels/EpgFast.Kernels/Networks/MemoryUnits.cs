@@ -1,5 +1,6 @@
 using EpgFast.Kernels.Launch;
 using EpgFast.Kernels.Memory;
+using EpgFast.Kernels.Random;
 
 namespace EpgFast.Kernels.Networks;
 
@@ -64,5 +65,75 @@ public struct MemoryBackwardKernel<TF> : IKernel where TF : struct, IView<float>
         int w = l * S.ParamStride + S.WOffset + j * S.In;
         for (int k = 0; k < S.In; k++) g[w + k] += dz;
         g[l * S.ParamStride + S.BOffset + j] += dz;
+    }
+}
+
+/// <summary>
+/// Untrained memory, step 1 of 2: the column scales of the memory layer's initial W, as
+/// <see cref="ColumnNormalInitKernel{TF}"/> computes them (scale[k] = Scale / |W0[:, k]|, W0 drawn from
+/// N(0, 1) at counters Counter + o * In + k of the learner's PolicyInit stream), without storing W.
+/// One work item per (learner, column k).
+/// </summary>
+public struct MemoryColumnScaleKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>scale: (Learners, In), written</summary>
+    public TF ColumnScale;
+    public int In;
+    public int Out;
+    public float Scale;
+    /// <summary>The memory weights' first counter (their offset in the full learner layout).</summary>
+    public int Counter;
+    public ulong Seed;
+    public uint StreamKind;
+    public uint Epoch;
+    public int LearnerBase;
+    public int StreamPeriod;
+
+    public readonly void Execute(int index)
+    {
+        TF scale = ColumnScale;
+        int l = index / In;
+        int k = index - l * In;
+        ulong stream = Philox.LearnerStream(StreamKind, Epoch, LearnerBase, l, StreamPeriod);
+        float sq = 0f;
+        for (int o = 0; o < Out; o++)
+        {
+            float z = Philox.NormalAt(Seed, stream, (ulong)(Counter + o * In + k));
+            sq += z * z;
+        }
+        scale[index] = Scale / MathF.Sqrt(sq);
+    }
+}
+
+/// <summary>
+/// Untrained memory, step 2 of 2: mem[l, j] = tanh(0 + sum_k W0[j, k] scale[k]), the output of
+/// <see cref="MemoryForwardKernel{TF}"/> on freshly initialized weights (zero bias), bit for bit, from the same
+/// draws; a lean learner computes it once per life instead of keeping W. One work item per (learner, unit).
+/// </summary>
+public struct MemoryConstantKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>scale: (Learners, In), from <see cref="MemoryColumnScaleKernel{TF}"/></summary>
+    public TF ColumnScale;
+    /// <summary>mem: (Learners, Units), written</summary>
+    public TF Mem;
+    public int In;
+    public int Units;
+    public int Counter;
+    public ulong Seed;
+    public uint StreamKind;
+    public uint Epoch;
+    public int LearnerBase;
+    public int StreamPeriod;
+
+    public readonly void Execute(int index)
+    {
+        TF scale = ColumnScale, mem = Mem;
+        int l = index / Units;
+        int j = index - l * Units;
+        ulong stream = Philox.LearnerStream(StreamKind, Epoch, LearnerBase, l, StreamPeriod);
+        float z = 0f;
+        for (int k = 0; k < In; k++)
+            z += Philox.NormalAt(Seed, stream, (ulong)(Counter + j * In + k)) * scale[l * In + k];
+        mem[index] = MathF.Tanh(z);
     }
 }

@@ -30,9 +30,13 @@ public struct PpoShape
 /// </summary>
 public struct GaeKernel<TF> : IKernel where TF : struct, IView<float>
 {
-    /// <summary>rew, done, value: (Learners, Steps)</summary>
-    public TF Rew;
-    public TF Done;
+    /// <summary>window: (Learners, Steps, RowStride), the raw rows of the M newest steps, oldest first: reward at column
+    /// RewardColumn, done flag at DoneColumn</summary>
+    public TF Window;
+    public int RowStride;
+    public int RewardColumn;
+    public int DoneColumn;
+    /// <summary>value: (Learners, Steps)</summary>
     public TF Value;
     /// <summary>adv: (Learners, Steps), written (normalized)</summary>
     public TF Adv;
@@ -42,14 +46,15 @@ public struct GaeKernel<TF> : IKernel where TF : struct, IView<float>
 
     public readonly void Execute(int l)
     {
-        TF rew = Rew, done = Done, value = Value, adv = Adv, vtarg = VTarg;
+        TF window = Window, value = Value, adv = Adv, vtarg = VTarg;
         int b = l * S.Steps;
         float next = 0f, sum = 0f;
         for (int t = S.Steps - 1; t >= 0; t--)
         {
-            float nd = 1f - done[b + t];
+            int row = (b + t) * RowStride;
+            float nd = 1f - window[row + DoneColumn];
             float vNext = t == S.Steps - 1 ? value[b + t] : value[b + t + 1];
-            float delta = rew[b + t] + S.Gamma * nd * vNext - value[b + t];
+            float delta = window[row + RewardColumn] + S.Gamma * nd * vNext - value[b + t];
             next = delta + S.Gamma * S.Lambda * nd * next;
             adv[b + t] = next;
             vtarg[b + t] = next + value[b + t];
@@ -83,8 +88,11 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
     /// <summary>oldMean: (Learners, Steps, Act); oldLogStd: (Learners, Act) (the policy before this update)</summary>
     public TF OldMean;
     public TF OldLogStd;
-    /// <summary>actions: (Learners, Steps, Act), the actions taken (raw)</summary>
-    public TF Actions;
+    /// <summary>window: (Learners, Steps, RowStride), the raw rows of the M newest steps: the actions taken in columns
+    /// [ActionColumn, ActionColumn + Act)</summary>
+    public TF Window;
+    public int RowStride;
+    public int ActionColumn;
     /// <summary>adv, vtarg: (Learners, Steps)</summary>
     public TF Adv;
     public TF VTarg;
@@ -107,7 +115,7 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
 
     public readonly void Execute(int index)
     {
-        TF mean = Mean, p = P, oldMean = OldMean, oldLogStd = OldLogStd, actions = Actions, adv = Adv, vtarg = VTarg, value = Value, terms = Terms, part = Part, dv = DV;
+        TF mean = Mean, p = P, oldMean = OldMean, oldLogStd = OldLogStd, window = Window, adv = Adv, vtarg = VTarg, value = Value, terms = Terms, part = Part, dv = DV;
         TI idx = Idx;
         int l = index / S.Minibatch;
         int j = index - l * S.Minibatch;
@@ -115,12 +123,13 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
         int step = l * S.Steps + m;
         int mrow = l * MeanRows + MeanRowBase + m;
         int ls = l * S.ParamStride + S.LogStdOffset;
+        int act = step * RowStride + ActionColumn;
         float inv = 1f / S.Minibatch;
         float dlogp = 0f, kl = 0f;
         for (int a = 0; a < S.Act; a++)
         {
             float s1 = p[ls + a], s0 = oldLogStd[l * S.Act + a];
-            float x = actions[step * S.Act + a];
+            float x = window[act + a];
             float z1 = (x - mean[mrow * S.Act + a]) * MathF.Exp(-s1);
             float z0 = (x - oldMean[step * S.Act + a]) * MathF.Exp(-s0);
             dlogp += -0.5f * z1 * z1 - s1 + 0.5f * z0 * z0 + s0;
@@ -146,7 +155,7 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
             float s1 = p[ls + a], s0 = oldLogStd[l * S.Act + a];
             float mu1 = mean[mrow * S.Act + a], mu0 = oldMean[step * S.Act + a];
             float invVar1 = MathF.Exp(-2f * s1);
-            float x = actions[step * S.Act + a];
+            float x = window[act + a];
             float z1 = (x - mu1) * MathF.Exp(-s1);
             float d = mu0 - mu1;
             part[index * 2 * S.Act + a] = dLogp * (x - mu1) * invVar1 - klc * d * invVar1;

@@ -35,9 +35,13 @@ public sealed class BenchOptions : ComputeOptions, IVerb
     [Option("update-path", Default = "auto", HelpText = "How the update's policy and value-net passes compute: auto (the device's default), dense, group or recompute (see README).")]
     public string UpdatePath { get; set; } = "auto";
 
+    [Option("alpha", Default = 0f, HelpText = "PPO's weight in the learner suite's loss: 0 = the evolved loss alone on lean learners (no value net); > 0 adds the value net and PPO, as early in meta-training.")]
+    public float Alpha { get; set; }
+
     public int Run()
     {
         if (!(Seconds > 0)) throw new EpgException($"--seconds must be positive (got {Seconds})", 2);
+        if (!(Alpha >= 0 && Alpha <= 1)) throw new EpgException($"--alpha must be in [0, 1] (got {Alpha})", 2);
         if (MemoryLimitMb is { } mb && !(mb > 0)) throw new EpgException($"--memory-limit-mb must be positive (got {mb})", 2);
         var settings = new BenchSettings
         {
@@ -48,6 +52,7 @@ public sealed class BenchOptions : ComputeOptions, IVerb
             Seed = Seed,
             MemoryLimitBytes = MemoryLimitMb is { } m ? (long)(m * 1048576) : null,
             UpdatePath = EpgFast.Networks.MlpPaths.Parse(UpdatePath),
+            Alpha = Alpha,
         };
         // MuJoCo steps on CPU threads: with --backend auto it takes the CPU launcher even where a GPU exists.
         using var device = settings.Engine == EngineKind.MuJoCo && Backend == BackendKind.Auto ? new CpuDevice(Threads) : OpenDevice();

@@ -44,7 +44,7 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         if (beside is not null && File.Exists(beside)) runConfig = TrainConfig.Preset("paper").WithFile(beside);
         var config = BuildConfig(runConfig);
         using var device = OpenDevice();
-        using var evaluator = new Evaluator(device, EpgTrainer.EnvSpecFor(config), config, Learners);
+        using var evaluator = new Evaluator(device, EpgTrainer.EnvSpecFor(config), config, Learners, ppo: method == EvalMethod.Ppo);
         float[] phi = Loss is null ? evaluator.Layout.Initialize(config.Seed) : PhiFile.Read(Loss, evaluator.Layout.PhiSize).Phi;
         string label = $"{Method.ToLowerInvariant()}-{Targets.ToLowerInvariant()}";
         Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()})");

@@ -51,6 +51,12 @@ public sealed record BenchSettings
 
     /// <summary>How the update's MLP passes compute (null: the device's default; see <see cref="MlpPaths.Default"/>).</summary>
     public MlpPath? UpdatePath { get; init; }
+
+    /// <summary>
+    /// PPO's weight in the learner suite's loss. 0: the evolved loss alone, on lean learners without a value net
+    /// (as at test time and after PPO's annealing); &gt; 0: learners with the value net and PPO (early meta-training).
+    /// </summary>
+    public float Alpha { get; init; }
 }
 
 /// <summary>One measurement: wall seconds per call (mean of the timed repetitions after one warm-up call).</summary>
@@ -324,7 +330,7 @@ public sealed class ThroughputBench
         where TF : struct, IView<float> where TI : struct, IView<int>
     {
         var (obsDim, actDim) = TaskDims();
-        var config = LearnerConfig.Networks(obsDim, actDim);
+        var config = LearnerConfig.Networks(obsDim, actDim, ppo: _s.Alpha > 0);
         var layout = new LearnerLayout(config);
         int L = learners, M = config.ActSteps, N = config.BufferRows, A = config.Act;
         var p = Own(owned, _device.Allocate<float>(L * layout.Stride));            // p: (L, Stride)
@@ -399,7 +405,7 @@ public sealed class ThroughputBench
         var env = EnvFactory.Create(LearnerSpec(), _device, learners);
         owned.Add(env);
         long envBytes = allocated() - before;
-        var networks = cfg.Networks(env.ObsDim, env.ActDim) with { UpdatePath = _s.UpdatePath };
+        var networks = cfg.Networks(env.ObsDim, env.ActDim, ppo: _s.Alpha > 0) with { UpdatePath = _s.UpdatePath };
         var batch = LearnerBatchFactory.Create(env, networks, cfg.Updates, cfg.EpochsPerUpdate, learners, cfg.FitnessEpisodes);
         owned.Add(batch);
         var phi = Own(owned, _device.Upload<float>(new LossLayout(networks).Initialize(_s.Seed)));  // phi: (1, PhiSize)
@@ -410,7 +416,7 @@ public sealed class ThroughputBench
         env.SampleTargets(_s.Seed, targets);
         LifetimeResult? last = null;
         uint epoch = 0;
-        var t = Time(() => last = batch.RunLifetime(phi, 0f, _s.Seed, epoch++, 0, trainMemory: false));
+        var t = Time(() => last = batch.RunLifetime(phi, _s.Alpha, _s.Seed, epoch++, 0));
         int adamPerUpdate = networks.ActSteps / networks.Minibatch * cfg.EpochsPerUpdate;
         var o = TimingJson(t);
         o["lifetime_steps"] = batch.Lifetime;
@@ -422,6 +428,7 @@ public sealed class ThroughputBench
         o["adam_steps_per_s"] = (double)learners * cfg.Updates * adamPerUpdate / t.SecondsPerCall;
         o["update_share"] = last is null || last.Seconds <= 0 ? 0 : last.UpdateSeconds / last.Seconds;
         o["update_path"] = batch.UpdatePath.ToString();
+        o["alpha"] = _s.Alpha;
         o["bytes_per_learner_by_part"] = parts;
         return Memory(o, bytes, learners);
     }

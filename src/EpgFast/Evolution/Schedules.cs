@@ -47,6 +47,9 @@ public readonly record struct AlphaSchedule(double Start, double End, double Fra
     /// <summary>Alpha = 0 always (pure evolved loss, as at test time).</summary>
     public static AlphaSchedule Off(int epochs) => new(0.0, 0.0, 0.0, epochs);
 
+    /// <summary>Alpha is above 0 at some epoch: the learners need PPO (<see cref="Networks.NetworkConfig.Ppo"/>).</summary>
+    public bool UsesPpo => Start != 0 || End != 0;
+
     /// <summary>Alpha at (0-based) outer <paramref name="epoch"/>.</summary>
     public double At(int epoch) => new LinearSchedule(Start, End, Fraction, Epochs).At(epoch);
 }

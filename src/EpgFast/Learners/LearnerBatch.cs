@@ -51,9 +51,6 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     private readonly DeviceBuffer<float> _actions;       // actions: (L, Act) sampled
     private readonly DeviceBuffer<float> _window;        // window: (L, M, TrajDim) raw rows of the current window, step s at row s % M
     private readonly DeviceBuffer<float> _traj;          // traj: (L, N, TrajDim) normalized, time-ordered
-    private readonly DeviceBuffer<float> _winActions;    // (L, M, Act) actions of the current window
-    private readonly DeviceBuffer<float> _winRewards;    // (L, M)
-    private readonly DeviceBuffer<float> _winDones;      // (L, M)
     private readonly DeviceBuffer<float> _episodeReturns; // (L, F) fitness ring
     private readonly DeviceBuffer<int> _finished;        // (L)
     private readonly DeviceBuffer<int> _episodeStep;     // (L)
@@ -94,9 +91,6 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         bytes.Mark("buffer (normalized N rows + raw window)");
         _obsNorm = device.Allocate<float>(l * networks.Obs);
         _actions = device.Allocate<float>(l * networks.Act);
-        _winActions = device.Allocate<float>(l * networks.ActSteps * networks.Act);
-        _winRewards = device.Allocate<float>(l * networks.ActSteps);
-        _winDones = device.Allocate<float>(l * networks.ActSteps);
         _episodeReturns = device.Allocate<float>(l * fitnessEpisodes);
         _finished = device.Allocate<int>(l);
         _episodeStep = device.Allocate<int>(l);
@@ -132,11 +126,11 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     /// <param name="seed">run seed</param>
     /// <param name="epoch">the ES epoch (part of every random stream's key)</param>
     /// <param name="learnerBase">global index of learner 0 (keeps streams distinct across batches)</param>
-    /// <param name="trainMemory">train the loss's memory units</param>
     /// <param name="observer">optional per-step observer (copies to the host every step: eval only)</param>
     public LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
-        bool trainMemory, ILifetimeObserver? observer = null)
+        ILifetimeObserver? observer = null)
     {
+        _gradient.CheckAlpha(alpha);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var n = _layout.Config;
         BeginLife(seed, epoch, learnerBase);
@@ -153,14 +147,13 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 _actor.Sample(_p, _actions, seed, epoch, learnerBase, step, StreamPeriod);
                 _device.Launch(Learners, new RecordActionKernel<TF>
                 {
-                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Window = _window.View<TF>(),
-                    WindowActions = _winActions.View<TF>(), S = _shape, Step = step,
+                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Window = _window.View<TF>(), S = _shape, Step = step,
                 });
                 _env.Step(_actions);
                 _device.Launch(Learners, new RecordOutcomeKernel<TF, TI>
                 {
                     Rewards = _env.Rewards.View<TF>(), Dones = _env.Dones.View<TF>(), LastReturns = _env.LastReturns.View<TF>(),
-                    Window = _window.View<TF>(), WindowRewards = _winRewards.View<TF>(), WindowDones = _winDones.View<TF>(),
+                    Window = _window.View<TF>(),
                     EpisodeReturns = _episodeReturns.View<TF>(), Finished = _finished.View<TI>(), EpisodeStep = _episodeStep.View<TI>(),
                     S = _shape, Step = step,
                 });
@@ -171,13 +164,13 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             _device.Synchronize();
             long updateStart = System.Diagnostics.Stopwatch.GetTimestamp();
             _normalizer.Advance(_window, n.ActSteps, _traj, step);
-            _gradient.BeginUpdate(_p, _traj, _winRewards, _winDones);
+            _gradient.BeginUpdate(_p, _traj, _window);
             for (int pass = 0; pass < _passes; pass++)
             {
                 _gradient.Shuffle(seed, epoch, learnerBase, (long)update * _passes + pass, StreamPeriod);
                 for (int k = 0; k < n.ActSteps / n.Minibatch; k++)
                 {
-                    _gradient.Minibatch(k, _p, phi, _traj, _winActions, alpha, trainMemory);
+                    _gradient.Minibatch(k, _p, phi, _traj, _window, alpha);
                     _adam.Step(_p, _gradient.G);
                 }
             }
@@ -193,9 +186,10 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     private void BeginLife(ulong seed, uint epoch, int learnerBase)
     {
         LearnerInit.Initialize<TF>(_device, _layout, Learners, _p, seed, epoch, learnerBase, StreamPeriod);
+        _gradient.Memory.BeginLife(seed, epoch, learnerBase, StreamPeriod);
         _adam.Reset();
         _normalizer.Reset();
-        foreach (var b in new[] { _window, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Clear();
+        foreach (var b in new[] { _window, _traj, _episodeReturns, _fitness }) b.Clear();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Clear();
         // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch); env e of this batch
         // draws from the stream of global learner learnerBase + e (mod StreamPeriod when sharing).
@@ -240,7 +234,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _gradient.Dispose();
         _adam.Dispose();
         _normalizer.Dispose();
-        foreach (var b in new[] { _p, _obsNorm, _actions, _window, _traj, _winActions, _winRewards, _winDones, _episodeReturns, _fitness }) b.Dispose();
+        foreach (var b in new[] { _p, _obsNorm, _actions, _window, _traj, _episodeReturns, _fitness }) b.Dispose();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Dispose();
     }
 }

@@ -21,8 +21,9 @@ public interface ILearnerBatch : IDisposable
     /// <summary>Common random numbers: learners this far apart share their random numbers (0: none).</summary>
     int StreamPeriod { get; set; }
 
+    /// <summary>Trains every learner from scratch for one lifetime (see <see cref="LearnerBatch{TF, TI}.RunLifetime"/>).</summary>
     LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
-        bool trainMemory, ILifetimeObserver? observer = null);
+        ILifetimeObserver? observer = null);
 
     void Poison(int learner);
 }

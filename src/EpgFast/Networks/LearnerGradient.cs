@@ -35,7 +35,7 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         Memory = new MemoryBatch<TF>(device, layout, learners);
         Loss = new LossNetwork<TF, TI>(device, layout, learners, learnersPerMember);
         bytes.Mark("loss network, memory units");
-        Ppo = new PpoLoss<TF, TI>(device, layout, learners);
+        Ppo = layout.HasValue ? new PpoLoss<TF, TI>(device, layout, learners) : null;
         bytes.Mark("ppo + value net");
         DMean = device.Allocate<float>(learners * c.BufferRows * c.Act);
         DMem = device.Allocate<float>(learners * Math.Max(1, c.MemoryUnits));
@@ -53,7 +53,8 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
     public PolicyBatch<TF> Policy { get; }
     public MemoryBatch<TF> Memory { get; }
     public LossNetwork<TF, TI> Loss { get; }
-    public PpoLoss<TF, TI> Ppo { get; }
+    /// <summary>PPO and its value nets; null in a lean learner (<see cref="NetworkConfig.Ppo"/> false).</summary>
+    public PpoLoss<TF, TI>? Ppo { get; }
     /// <summary>dmean: (Learners, N, Act), cleared and filled by each Minibatch call</summary>
     public DeviceBuffer<float> DMean { get; }
     /// <summary>dmem: (Learners, MemoryUnits), cleared and filled by each Minibatch call</summary>
@@ -71,15 +72,16 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
     public int EpgRowBase { get; set; }
 
     /// <summary>
-    /// Start of an update: memory and policy forward over the buffer, then PPO's Prepare.
-    /// traj (L, N, TrajDim) normalized and time-ordered (RunningNormalizer.Advance); rew, done (L, M) raw, oldest first.
+    /// Start of an update: memory and policy forward over the buffer, then PPO's Prepare (when the learner has PPO).
+    /// traj (L, N, TrajDim) normalized and time-ordered (RunningNormalizer.Advance); window (L, M, TrajDim) the raw rows of the
+    /// M newest steps, oldest first (PPO reads their actions, rewards and done flags; unused without PPO).
     /// </summary>
-    public void BeginUpdate(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> rew, DeviceBuffer<float> done)
+    public void BeginUpdate(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> window)
     {
         var c = Layout.Config;
         Memory.Forward(p);
         Policy.Forward(p, traj, c.BufferRows, c.TrajDim, 0);
-        Ppo.Prepare(p, traj, Policy.Mean, rew, done);
+        Ppo?.Prepare(p, traj, Policy.Mean, window);
         _forwardFresh = true;
     }
 
@@ -89,18 +91,19 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
 
     /// <summary>
     /// Adds the gradient of (1 - alpha) L_phi + alpha L_PPO for minibatch k (rows Perm[l, k mb .. (k + 1) mb)) to G.
-    /// Loss values: Loss.Loss (L) and Ppo.Loss (L, 4), both unscaled. With trainMemory false the memory gets no gradient.
+    /// Loss values: Loss.Loss (L) and Ppo.Loss (L, 4), both unscaled. The memory gets its gradient when the layout holds its
+    /// weights (<see cref="NetworkConfig.TrainMemory"/>); alpha &gt; 0 needs a layout with PPO (<see cref="NetworkConfig.Ppo"/>).
     /// </summary>
     /// <param name="k">minibatch index, 0 .. M / Minibatch - 1</param>
     /// <param name="p">(L, Stride) learner parameters</param>
     /// <param name="phi">(Members, PhiSize)</param>
     /// <param name="traj">(L, N, TrajDim), as in BeginUpdate</param>
-    /// <param name="actions">(L, M, Act), the raw actions of the M newest steps, oldest first</param>
+    /// <param name="window">(L, M, TrajDim), as in BeginUpdate</param>
     /// <param name="alpha">PPO's weight (1 early in meta-training, annealed to 0; 0 at test time)</param>
-    /// <param name="trainMemory">whether the memory units get their gradient</param>
-    public void Minibatch(int k, DeviceBuffer<float> p, DeviceBuffer<float> phi, DeviceBuffer<float> traj, DeviceBuffer<float> actions, float alpha, bool trainMemory)
+    public void Minibatch(int k, DeviceBuffer<float> p, DeviceBuffer<float> phi, DeviceBuffer<float> traj, DeviceBuffer<float> window, float alpha)
     {
         var c = Layout.Config;
+        CheckAlpha(alpha);
         if (!_forwardFresh)
         {
             Memory.Forward(p);
@@ -112,9 +115,16 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         var sel = new RowSelection { RowBase = EpgRowBase, IdxStride = c.ActSteps, IdxOffset = k * c.Minibatch };
         Loss.ForwardBackward(phi, traj, Policy.Mean, p, Memory.Mem, Perm, sel, 1f - alpha, DMean, G, DMem);
         if (alpha != 0f)
-            Ppo.ForwardBackward(p, Policy.Mean, actions, Perm, c.ActSteps, k * c.Minibatch, alpha, DMean, G);
+            Ppo!.ForwardBackward(p, Policy.Mean, window, Perm, c.ActSteps, k * c.Minibatch, alpha, DMean, G);
         Policy.Backward(p, traj, c.TrajDim, 0, DMean, G);
-        if (trainMemory && c.MemoryUnits > 0) Memory.Backward(DMem, G);
+        if (Layout.HasMemoryWeights) Memory.Backward(DMem, G);
+    }
+
+    /// <summary>Throws a one-line EpgException when alpha &gt; 0 but the learners were built without PPO.</summary>
+    public void CheckAlpha(float alpha)
+    {
+        if (alpha != 0f && Ppo is null)
+            throw new EpgException($"alpha = {alpha} needs PPO, but these learners were built without it (NetworkConfig.Ppo = false)", 2);
     }
 
     /// <summary>Approximate flops of one Minibatch call over all learners (policy forward + backward on N rows, loss network, PPO with its value net).</summary>
@@ -124,9 +134,13 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         {
             var c = Layout.Config;
             var pol = Layout.Policy;
-            var val = Layout.Value;
             long policy = (long)Learners * c.BufferRows * (pol.ForwardFlopsPerRow + pol.BackwardFlopsPerRow);
-            long value = (long)Learners * c.Minibatch * (val.ForwardFlopsPerRow + val.BackwardFlopsPerRow);
+            long value = 0;
+            if (Layout.HasValue)
+            {
+                var val = Layout.Value;
+                value = (long)Learners * c.Minibatch * (val.ForwardFlopsPerRow + val.BackwardFlopsPerRow);
+            }
             return policy + Loss.Flops + value;
         }
     }
@@ -136,7 +150,7 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         Policy.Dispose();
         Memory.Dispose();
         Loss.Dispose();
-        Ppo.Dispose();
+        Ppo?.Dispose();
         DMean.Dispose();
         DMem.Dispose();
         G.Dispose();

@@ -17,6 +17,9 @@ namespace EpgFast.Networks;
 /// MemoryW, MemoryB     memory layer           (MemoryUnits, MemoryInputs), (MemoryUnits)
 /// [Size, Stride)       zero padding (Stride is a multiple of 32 floats)
 /// </code>
+/// A lean learner leaves tensors out (size 0): the value net without <see cref="NetworkConfig.Ppo"/>, the memory
+/// layer without <see cref="NetworkConfig.TrainMemory"/>. Initial weights are drawn by their offset in the full
+/// layout (<see cref="MemoryCounter"/>), so a lean learner starts from the same numbers as a full one.
 /// The policy part (PolicyW1 .. PolicyB3) is the released code's NN.get_params_1d order (all W, then all b).
 /// All weight matrices are row-major (out, in), as Chainer stores them.
 /// </summary>
@@ -40,14 +43,16 @@ public sealed class LearnerLayout
         PolicyB2 = Take(c.Hidden2);
         PolicyB3 = Take(c.Act);
         LogStd = Take(c.Act);
-        ValueW1 = Take(c.ValueHidden1 * c.Obs);
-        ValueW2 = Take(c.ValueHidden2 * c.ValueHidden1);
-        ValueW3 = Take(c.ValueHidden2);
-        ValueB1 = Take(c.ValueHidden1);
-        ValueB2 = Take(c.ValueHidden2);
-        ValueB3 = Take(1);
-        MemoryW = Take(c.MemoryUnits * c.MemoryInputs);
-        MemoryB = Take(c.MemoryUnits);
+        int v = c.Ppo ? 1 : 0, m = c.TrainMemory ? 1 : 0;
+        MemoryCounter = o + c.ValueHidden1 * c.Obs + c.ValueHidden2 * c.ValueHidden1 + c.ValueHidden2 + c.ValueHidden1 + c.ValueHidden2 + 1;
+        ValueW1 = Take(v * c.ValueHidden1 * c.Obs);
+        ValueW2 = Take(v * c.ValueHidden2 * c.ValueHidden1);
+        ValueW3 = Take(v * c.ValueHidden2);
+        ValueB1 = Take(v * c.ValueHidden1);
+        ValueB2 = Take(v * c.ValueHidden2);
+        ValueB3 = Take(v);
+        MemoryW = Take(m * c.MemoryUnits * c.MemoryInputs);
+        MemoryB = Take(m * c.MemoryUnits);
         Size = o;
         Stride = (o + 31) / 32 * 32;
     }
@@ -68,6 +73,12 @@ public sealed class LearnerLayout
     public int ValueB3 { get; }
     public int MemoryW { get; }
     public int MemoryB { get; }
+    /// <summary>Where MemoryW sits in the full layout: the memory weights' initial draws are counted from here.</summary>
+    public int MemoryCounter { get; }
+    /// <summary>The block holds the value net (<see cref="NetworkConfig.Ppo"/>).</summary>
+    public bool HasValue => Config.Ppo;
+    /// <summary>The block holds the memory layer (<see cref="NetworkConfig.TrainMemory"/> with memory units).</summary>
+    public bool HasMemoryWeights => Config.TrainMemory && Config.MemoryUnits > 0;
     /// <summary>Floats used per learner.</summary>
     public int Size { get; }
     /// <summary>Floats per learner block (Size rounded up to 32).</summary>
@@ -77,8 +88,8 @@ public sealed class LearnerLayout
     public MlpLayout Policy => new(Config.Obs, Config.Hidden1, Config.Hidden2, Config.Act, Stride,
         PolicyW1, PolicyW2, PolicyW3, PolicyB1, PolicyB2, PolicyB3);
 
-    /// <summary>The value MLP (obs -> ValueHidden1 -> ValueHidden2 -> 1).</summary>
-    public MlpLayout Value => new(Config.Obs, Config.ValueHidden1, Config.ValueHidden2, 1, Stride,
+    /// <summary>The value MLP (obs -> ValueHidden1 -> ValueHidden2 -> 1); only in a block with <see cref="HasValue"/>.</summary>
+    public MlpLayout Value => !HasValue ? throw new InvalidOperationException("this learner layout has no value net (NetworkConfig.Ppo is false)") : new(Config.Obs, Config.ValueHidden1, Config.ValueHidden2, 1, Stride,
         ValueW1, ValueW2, ValueW3, ValueB1, ValueB2, ValueB3);
 
     public MemoryShape Memory(int learners) => new()

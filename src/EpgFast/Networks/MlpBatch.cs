@@ -235,7 +235,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
             var s = layout.Layer(i, learners, 1);
             device.Launch(learners * s.In, new ColumnNormalInitKernel<TF>
             {
-                P = p.View<TF>(), ParamStride = s.ParamStride, ParamOffset = s.ParamOffset, In = s.In, Out = s.Out,
+                P = p.View<TF>(), ParamStride = s.ParamStride, ParamOffset = s.ParamOffset, Counter = s.ParamOffset, In = s.In, Out = s.Out,
                 Scale = i == 2 ? 0.01f : 1f, Seed = seed, StreamKind = streamKind, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
             });
         }

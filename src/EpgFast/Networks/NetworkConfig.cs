@@ -14,8 +14,19 @@ public sealed record NetworkConfig(int Obs, int Act)
     /// <summary>Value net hidden sizes (tanh): obs -> ValueHidden1 -> ValueHidden2 -> 1.</summary>
     public int ValueHidden1 { get; init; } = 64;
     public int ValueHidden2 { get; init; } = 64;
-    /// <summary>Memory units fed to the loss (always present in its input; trained only when the run enables memory).</summary>
+    /// <summary>Memory units fed to the loss (always present in its input; trained only with <see cref="TrainMemory"/>).</summary>
     public int MemoryUnits { get; init; } = 32;
+    /// <summary>
+    /// The learners train their memory units: the memory layer's weights sit in the parameter block with their
+    /// gradient and Adam moments. False (a lean learner): the memory is the untrained layer's output, a constant
+    /// per learner computed once at the start of life (the same numbers the untrained weights would give).
+    /// </summary>
+    public bool TrainMemory { get; init; } = true;
+    /// <summary>
+    /// The learners can train with PPO (alpha &gt; 0): the value net (parameters, gradient, Adam moments) and PPO's
+    /// buffers exist. False (a lean learner): the evolved loss alone, alpha = 0, as at test time.
+    /// </summary>
+    public bool Ppo { get; init; } = true;
     /// <summary>The memory layer's constant input of ones.</summary>
     public int MemoryInputs { get; init; } = 64;
     /// <summary>Exploration-bonus columns in a trajectory row (the released code has one, constant).</summary>
@@ -63,6 +74,10 @@ public sealed record NetworkConfig(int Obs, int Act)
 
     /// <summary>Columns of a trajectory row: obs | act | reward | aux | done | extra.</summary>
     public int TrajDim => Obs + Act + 2 + Aux + Extra;
+    /// <summary>Where a trajectory row keeps the action, the reward and the done flag.</summary>
+    public int ActionColumn => Obs;
+    public int RewardColumn => Obs + Act;
+    public int DoneColumn => Obs + Act + 1 + Aux;
 
     /// <summary>Throws a one-line EpgException when the sizes cannot work together.</summary>
     public NetworkConfig Validate()

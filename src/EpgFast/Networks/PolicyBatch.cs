@@ -86,39 +86,84 @@ public sealed class PolicyBatch<TF> : IDisposable where TF : struct, IView<float
     public void Dispose() => Mlp.Dispose();
 }
 
-/// <summary>The memory units (mem = tanh(W 1 + b)) of every learner; Mem: (Learners, MemoryUnits) after Forward.</summary>
+/// <summary>
+/// The memory units (mem = tanh(W 1 + b)) of every learner; Mem: (Learners, MemoryUnits).
+/// With trained memory (<see cref="LearnerLayout.HasMemoryWeights"/>) W and b sit in the parameter block and
+/// <see cref="Forward"/> recomputes Mem from them; otherwise Mem is a constant of the learner's life, computed by
+/// <see cref="BeginLife"/> from the initial weights' draws, and Forward leaves it as it is.
+/// </summary>
 public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float>
 {
     private readonly Device _device;
+    private readonly LearnerLayout _layout;
     private readonly MemoryShape _shape;
+    private readonly DeviceBuffer<float>? _columnScale;  // columnScale: (Learners, MemoryInputs), untrained memory only
 
     public MemoryBatch(Device device, LearnerLayout layout, int learners)
     {
         _device = device;
+        _layout = layout;
         _shape = layout.Memory(learners);
         Mem = device.Allocate<float>(learners * layout.Config.MemoryUnits);
+        if (!layout.HasMemoryWeights && layout.Config.MemoryUnits > 0)
+            _columnScale = device.Allocate<float>(learners * layout.Config.MemoryInputs);
     }
 
     /// <summary>mem: (Learners, MemoryUnits)</summary>
     public DeviceBuffer<float> Mem { get; }
 
+    /// <summary>
+    /// Start of life, after <see cref="LearnerInit.Initialize{TF}"/>: untrained memory is set to the output of the initial
+    /// weights (the same draws, bit for bit, as a block that holds them); trained memory is left to Forward.
+    /// </summary>
+    public void BeginLife(ulong seed, uint epoch, int learnerBase, int streamPeriod = 0)
+    {
+        if (_columnScale is null) return;
+        var c = _layout.Config;
+        _device.Launch(_shape.Learners * c.MemoryInputs, new MemoryColumnScaleKernel<TF>
+        {
+            ColumnScale = _columnScale.View<TF>(), In = c.MemoryInputs, Out = c.MemoryUnits, Scale = LearnerInit.MemoryScale, Counter = _layout.MemoryCounter,
+            Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+        });
+        _device.Launch(_shape.Learners * c.MemoryUnits, new MemoryConstantKernel<TF>
+        {
+            ColumnScale = _columnScale.View<TF>(), Mem = Mem.View<TF>(), In = c.MemoryInputs, Units = c.MemoryUnits, Counter = _layout.MemoryCounter,
+            Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+        });
+    }
+
+    /// <summary>mem = tanh(W 1 + b) from the block p (Learners, Stride); a no-op for untrained memory.</summary>
     public void Forward(DeviceBuffer<float> p)
-        => _device.Launch(_shape.Learners * _shape.Units, new MemoryForwardKernel<TF> { P = p.View<TF>(), Mem = Mem.View<TF>(), S = _shape });
+    {
+        if (!_layout.HasMemoryWeights) return;
+        _device.Launch(_shape.Learners * _shape.Units, new MemoryForwardKernel<TF> { P = p.View<TF>(), Mem = Mem.View<TF>(), S = _shape });
+    }
 
     /// <summary>Adds the memory weights' gradient for dMem (Learners, MemoryUnits) to g; Mem must be the Forward's output.</summary>
     public void Backward(DeviceBuffer<float> dMem, DeviceBuffer<float> g)
-        => _device.Launch(_shape.Learners * _shape.Units, new MemoryBackwardKernel<TF> { Mem = Mem.View<TF>(), DMem = dMem.View<TF>(), G = g.View<TF>(), S = _shape });
+    {
+        if (!_layout.HasMemoryWeights) throw new InvalidOperationException("this learner layout has no memory weights (NetworkConfig.TrainMemory is false)");
+        _device.Launch(_shape.Learners * _shape.Units, new MemoryBackwardKernel<TF> { Mem = Mem.View<TF>(), DMem = dMem.View<TF>(), G = g.View<TF>(), S = _shape });
+    }
 
-    public void Dispose() => Mem.Dispose();
+    public void Dispose()
+    {
+        Mem.Dispose();
+        _columnScale?.Dispose();
+    }
 }
 
 /// <summary>Fresh learner parameters, as the released code initializes them.</summary>
 public static class LearnerInit
 {
+    /// <summary>The memory layer's column norm at initialization (released networks.py).</summary>
+    public const float MemoryScale = 0.01f;
+
     /// <summary>
     /// Clears p (Learners, Stride) (zero biases, zero log-std) and draws the policy, value and memory weights with
     /// the released code's column-normalized Gaussian init from Philox.Stream(PolicyInit, epoch, learnerBase + l):
-    /// every weight's counter is its offset in the block, so learner l's init depends only on (seed, epoch, l).
+    /// every weight's counter is its offset in the full block, so learner l's init depends only on (seed, epoch, l).
+    /// A lean block draws only the tensors it holds (untrained memory: <see cref="MemoryBatch{TF}.BeginLife"/>).
     /// </summary>
     public static void Initialize<TF>(Device device, LearnerLayout layout, int learners, DeviceBuffer<float> p, ulong seed, uint epoch, int learnerBase, int streamPeriod = 0)
         where TF : struct, IView<float>
@@ -126,12 +171,13 @@ public static class LearnerInit
         p.Clear();
         var c = layout.Config;
         MlpBatch<TF>.InitializeWeights(device, layout.Policy, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
-        MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
-        if (c.MemoryUnits > 0)
+        if (layout.HasValue)
+            MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
+        if (layout.HasMemoryWeights)
             device.Launch(learners * c.MemoryInputs, new ColumnNormalInitKernel<TF>
             {
-                P = p.View<TF>(), ParamStride = layout.Stride, ParamOffset = layout.MemoryW, In = c.MemoryInputs, Out = c.MemoryUnits,
-                Scale = 0.01f, Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+                P = p.View<TF>(), ParamStride = layout.Stride, ParamOffset = layout.MemoryW, Counter = layout.MemoryCounter, In = c.MemoryInputs, Out = c.MemoryUnits,
+                Scale = MemoryScale, Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
             });
     }
 }

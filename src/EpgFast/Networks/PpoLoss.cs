@@ -70,16 +70,18 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
     /// <param name="p">(L, Stride) learner parameters (value net and log-std read)</param>
     /// <param name="traj">(L, N, TrajDim), normalized observations in columns [0, Obs)</param>
     /// <param name="policyMean">(L, N, Act): the policy mean at every buffer row, before this update</param>
-    /// <param name="rew">(L, M): raw rewards of the M newest steps, oldest first</param>
-    /// <param name="done">(L, M): 1 where the episode ended at that step</param>
-    public void Prepare(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> policyMean, DeviceBuffer<float> rew, DeviceBuffer<float> done)
+    /// <param name="window">(L, M, TrajDim): raw rows of the M newest steps, oldest first (rewards and done flags read)</param>
+    public void Prepare(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> policyMean, DeviceBuffer<float> window)
     {
         var c = _layout.Config;
         int L = Learners, M = c.ActSteps, N = c.BufferRows, T = c.TrajDim;
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = traj.View<TF>(), Dst = ObsM.View<TF>(), SrcRows = N, SrcRow0 = N - M, SrcStride = T, SrcOffset = 0, Count = M, Cols = c.Obs });
         Value.Forward(p, ObsM, M, c.Obs, 0);
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = Value.Y.View<TF>(), Dst = VPred.View<TF>(), SrcRows = M, SrcRow0 = 0, SrcStride = 1, SrcOffset = 0, Count = M, Cols = 1 });
-        _device.Launch(L, new GaeKernel<TF> { Rew = rew.View<TF>(), Done = done.View<TF>(), Value = VPred.View<TF>(), Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), S = Shape });
+        _device.Launch(L, new GaeKernel<TF>
+        {
+            Window = window.View<TF>(), RowStride = T, RewardColumn = c.RewardColumn, DoneColumn = c.DoneColumn, Value = VPred.View<TF>(), Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), S = Shape,
+        });
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = policyMean.View<TF>(), Dst = OldMean.View<TF>(), SrcRows = N, SrcRow0 = N - M, SrcStride = c.Act, SrcOffset = 0, Count = M, Cols = c.Act });
         _device.Launch(L, new CopyRowsKernel<TF> { Src = p.View<TF>(), Dst = OldLogStd.View<TF>(), SrcRows = 1, SrcRow0 = 0, SrcStride = _layout.Stride, SrcOffset = _layout.LogStd, Count = 1, Cols = c.Act });
     }
@@ -90,14 +92,14 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
     /// </summary>
     /// <param name="p">(L, Stride) current learner parameters</param>
     /// <param name="mean">(L, N, Act): the current policy mean at every buffer row</param>
-    /// <param name="actions">(L, M, Act): the raw actions taken at the M newest steps</param>
+    /// <param name="window">(L, M, TrajDim): raw rows of the M newest steps, oldest first (the actions taken read)</param>
     /// <param name="idx">PPO steps m in [0, M): row j of learner l at idx[l * idxStride + idxOffset + j]</param>
     /// <param name="idxStride">ints per learner in idx</param>
     /// <param name="idxOffset">first index of this minibatch in a learner's idx row</param>
     /// <param name="scale">weight of L_PPO in the total loss (alpha)</param>
     /// <param name="dMean">(L, N, Act), accumulated into</param>
     /// <param name="g">(L, Stride), accumulated into</param>
-    public void ForwardBackward(DeviceBuffer<float> p, DeviceBuffer<float> mean, DeviceBuffer<float> actions, DeviceBuffer<int> idx,
+    public void ForwardBackward(DeviceBuffer<float> p, DeviceBuffer<float> mean, DeviceBuffer<float> window, DeviceBuffer<int> idx,
         int idxStride, int idxOffset, float scale, DeviceBuffer<float> dMean, DeviceBuffer<float> g)
     {
         var c = _layout.Config;
@@ -111,7 +113,8 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
         Value.Forward(p, ObsMb, mb, c.Obs, 0);
         _device.Launch(L * mb, new PpoLossKernel<TF, TI>
         {
-            Mean = mean.View<TF>(), P = p.View<TF>(), OldMean = OldMean.View<TF>(), OldLogStd = OldLogStd.View<TF>(), Actions = actions.View<TF>(),
+            Mean = mean.View<TF>(), P = p.View<TF>(), OldMean = OldMean.View<TF>(), OldLogStd = OldLogStd.View<TF>(),
+            Window = window.View<TF>(), RowStride = c.TrajDim, ActionColumn = c.ActionColumn,
             Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), Value = Value.Y.View<TF>(), Idx = idxV, Terms = Terms.View<TF>(), Part = Part.View<TF>(),
             DV = DV.View<TF>(), S = Shape, MeanRows = N, MeanRowBase = N - M, IdxStride = idxStride, IdxOffset = idxOffset, Scale = scale,
         });

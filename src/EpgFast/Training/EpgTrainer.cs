@@ -44,13 +44,13 @@ public sealed class EpgTrainer
         var spec = EnvSpecFor(config);
         var region = GoalTasks.ParseRegion(config.TrainTargets);
         using var env = EnvFactory.Create(spec, device, config.Learners);
-        var networks = config.Networks(env.ObsDim, env.ActDim);
+        var alpha = config.Alpha();
+        var networks = config.Networks(env.ObsDim, env.ActDim, ppo: alpha.UsesPpo);
         using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, config.TasksPerMember, config.FitnessEpisodes);
         if (config.CommonRandomNumbers) batch.StreamPeriod = config.TasksPerMember;
         var lossLayout = new LossLayout(networks);
         float[] phi0 = lossLayout.Initialize(config.Seed);
         var es = new EvolutionStrategy(config.Es());
-        var alpha = config.Alpha();
         var configJson = JsonNode.Parse(config.ToJson())!;
         using var run = TrainingRun.Start(outDir, es, phi0, configJson, ExtraColumns, resume, message, ["threads"]);
         run.PhiMetadata = s => new JsonObject
@@ -58,7 +58,7 @@ public sealed class EpgTrainer
             ["env"] = config.Env, ["obs"] = networks.Obs, ["act"] = networks.Act, ["buffer_rows"] = networks.BufferRows,
             ["extra"] = networks.Extra, ["best_epoch"] = s.BestEpoch, ["best_fitness"] = double.IsFinite(s.BestFitness) ? s.BestFitness : null,
         };
-        using var tester = config.TestEvery > 0 ? new Evaluator(device, spec, config, config.TestTasks) : null;
+        using var tester = config.TestEvery > 0 ? new Evaluator(device, spec, config, config.TestTasks, ppo: false) : null;
         using var phi = device.Allocate<float>(config.Population * lossLayout.PhiSize);
         var members = new float[config.Population * lossLayout.PhiSize];
         int[] taskIds = new int[config.Learners];
@@ -74,7 +74,7 @@ public sealed class EpgTrainer
             for (int l = 0; l < taskIds.Length; l++) taskIds[l] = epoch * config.TasksPerMember + l % config.TasksPerMember;
             env.SampleTargets(config.Seed, taskIds, region);
             double a = alpha.At(epoch);
-            var life = batch.RunLifetime(phi, (float)a, config.Seed, (uint)epoch, 0, config.Memory);
+            var life = batch.RunLifetime(phi, (float)a, config.Seed, (uint)epoch, 0);
 
             EsState next = es.Tell(s, Array.ConvertAll(life.Fitness, f => (double)f), out var info);
             double? test = null;
@@ -105,7 +105,7 @@ public sealed class EpgTrainer
         var spec = EnvSpecFor(config);
         var region = GoalTasks.ParseRegion(config.TrainTargets);
         var best = PhiFile.Read(Path.Combine(outDir, "best.phi"));
-        using var evaluator = new Evaluator(device, spec, config, tasks);
+        using var evaluator = new Evaluator(device, spec, config, tasks, ppo: true);
         float[] phi0 = evaluator.Layout.Initialize(config.Seed);
         int[] ids = Evaluator.TestTaskIds(tasks, 1 << 14);
         var results = new List<EvalResult>();

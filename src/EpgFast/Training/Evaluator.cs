@@ -57,13 +57,15 @@ public sealed class Evaluator : IDisposable
     private readonly DeviceBuffer<float> _phi;
     private readonly TrainConfig _config;
 
-    public Evaluator(Device device, EnvSpec spec, TrainConfig config, int learners)
+    /// <summary>Fresh learners on <paramref name="learners"/> environments of <paramref name="spec"/>, sized by <paramref name="config"/>;
+    /// <paramref name="ppo"/>: the learners need PPO (to run <see cref="EvalMethod.Ppo"/>); false: lean learners, the evolved loss only.</summary>
+    public Evaluator(Device device, EnvSpec spec, TrainConfig config, int learners, bool ppo)
     {
         _config = config;
         _env = EnvFactory.Create(spec, device, learners);
         try
         {
-            var networks = config.Networks(_env.ObsDim, _env.ActDim);
+            var networks = config.Networks(_env.ObsDim, _env.ActDim, ppo);
             _batch = LearnerBatchFactory.Create(_env, networks, config.Updates, config.EpochsPerUpdate, learners, config.FitnessEpisodes);
             Layout = new LossLayout(networks);
             _phi = device.Allocate<float>(Layout.PhiSize);
@@ -97,7 +99,7 @@ public sealed class Evaluator : IDisposable
         var observer = new CurveObserver(_batch.Learners, _config.ActSteps, Math.Min(recordPaths, _batch.Learners));
         float alpha = method == EvalMethod.Ppo ? 1f : 0f;
         // Evaluation streams: epoch numbers from 2^23 up never occur in training.
-        var result = _batch.RunLifetime(_phi, alpha, seed, (1u << 23) + round, 0, _config.Memory, observer);
+        var result = _batch.RunLifetime(_phi, alpha, seed, (1u << 23) + round, 0, observer);
         var paths = new List<Runs.TorsoPath>();
         for (int l = 0; l < observer.PathCount; l++)
             paths.Add(new Runs.TorsoPath(observer.PathX[l].ToArray(), observer.PathY[l].ToArray(), targets[2 * l], targets[2 * l + 1], label));

@@ -193,9 +193,14 @@ public sealed record TrainConfig
         Seed = Seed,
     };
 
-    /// <summary>The networks' sizes for a task with the given observation and action widths.</summary>
-    public NetworkConfig Networks(int obs, int act) => new NetworkConfig(obs, act)
+    /// <summary>
+    /// The networks' sizes for a task with the given observation and action widths; <paramref name="ppo"/>: the learners
+    /// will train with alpha &gt; 0 (false: lean learners without a value net).
+    /// </summary>
+    public NetworkConfig Networks(int obs, int act, bool ppo) => new NetworkConfig(obs, act)
     {
+        Ppo = ppo,
+        TrainMemory = Memory,
         BufferRows = BufferRows,
         ActSteps = ActSteps,
         Minibatch = Minibatch,

@@ -107,7 +107,7 @@ public class EpgLoopTests
         {
             int learners = members * c.TasksPerMember;
             using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, learners);
-            var net = c.Networks(env.ObsDim, env.ActDim);
+            var net = c.Networks(env.ObsDim, env.ActDim, ppo: false);
             layout ??= new EpgFast.Networks.LossLayout(net);
             using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
             batch.StreamPeriod = c.TasksPerMember;
@@ -115,7 +115,7 @@ public class EpgLoopTests
             var all = es.Ask(es.Initialize(layout.Initialize(c.Seed)));
             using var phi = device.Upload<float>(all.Skip(firstMember).Take(members).SelectMany(x => x).ToArray());
             env.SampleTargets(c.Seed, Enumerable.Range(0, learners).Select(l => l % c.TasksPerMember).ToArray());
-            return batch.RunLifetime(phi, 0f, c.Seed, 0, firstMember * c.TasksPerMember, false).Fitness;
+            return batch.RunLifetime(phi, 0f, c.Seed, 0, firstMember * c.TasksPerMember).Fitness;
         }
         float[] whole = Run(0, 4);
         float[] split = Run(0, 2).Concat(Run(2, 2)).ToArray();
@@ -129,16 +129,16 @@ public class EpgLoopTests
         var c = Small(1);
         using var device = new CpuDevice();
         using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, c.Learners);
-        var net = c.Networks(env.ObsDim, env.ActDim);
+        var net = c.Networks(env.ObsDim, env.ActDim, ppo: false);
         using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
         var layout = new EpgFast.Networks.LossLayout(net);
         using var phi = device.Upload<float>(Enumerable.Range(0, c.Population).SelectMany(_ => layout.Initialize(1)).ToArray());
         env.SampleTargets(1, Enumerable.Range(0, c.Learners).ToArray());
         // Poison learner 3 after initialization: run a lifetime whose first update sees NaN parameters.
-        var clean = batch.RunLifetime(phi, 0f, 1, 0, 0, false);
+        var clean = batch.RunLifetime(phi, 0f, 1, 0, 0);
         Assert.All(clean.Fitness, f => Assert.True(float.IsFinite(f)));
         var poisoned = new PoisoningObserver(batch, 3);
-        var r = batch.RunLifetime(phi, 0f, 1, 0, 0, false, poisoned);
+        var r = batch.RunLifetime(phi, 0f, 1, 0, 0, poisoned);
         Assert.Equal(1, r.Quarantined);
         Assert.True(float.IsNaN(r.Fitness[3]));
         for (int l = 0; l < r.Fitness.Length; l++)

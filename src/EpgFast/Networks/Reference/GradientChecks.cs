@@ -133,6 +133,23 @@ public static class GradientChecks
         return traj;
     }
 
+    /// <summary>
+    /// An update window (L, M, TrajDim) of raw rows holding rewards rew (L, M), done flags done (L, M) and actions acts
+    /// (L, M, Act) in their columns (the rest: noise from <paramref name="seed"/> that PPO must not read).
+    /// </summary>
+    public static float[] Window(NetworkConfig c, int learners, float[] rew, float[] done, float[] acts, int seed)
+    {
+        int M = c.ActSteps, T = c.TrajDim, A = c.Act;
+        var w = new Rng(seed).Normals(learners * M * T);
+        for (int r = 0; r < learners * M; r++)
+        {
+            w[r * T + c.RewardColumn] = rew[r];
+            w[r * T + c.DoneColumn] = done[r];
+            for (int a = 0; a < A; a++) w[r * T + c.ActionColumn + a] = acts[r * A + a];
+        }
+        return w;
+    }
+
     private static double[] Block(float[] p, int l, int stride) => D(p, l * stride, stride);
 
     // ---- policy ----
@@ -337,15 +354,13 @@ public static class GradientChecks
         using var btraj = d.Upload<float>(traj);
         using var bm0 = d.Upload<float>(mean0);
         using var bm1 = d.Upload<float>(mean1);
-        using var brew = d.Upload<float>(rew);
-        using var bdone = d.Upload<float>(done);
-        using var bacts = d.Upload<float>(acts);
+        using var bwin = d.Upload<float>(Window(c, learners, rew, done, acts, seed + 7));
         using var bidx = d.Upload<int>(idx);
         using var bdm = d.Upload<float>(dMean0);
         using var bg = d.Upload<float>(g0);
         using var ppo = new PpoLoss<TF, TI>(d, lay, learners);
-        ppo.Prepare(bp0, btraj, bm0, brew, bdone);
-        ppo.ForwardBackward(bp1, bm1, bacts, bidx, M, off, scale, bdm, bg);
+        ppo.Prepare(bp0, btraj, bm0, bwin);
+        ppo.ForwardBackward(bp1, bm1, bwin, bidx, M, off, scale, bdm, bg);
         d.Synchronize();
         var dm = Sub(bdm.ToArray(), dMean0);
         var gAll = Sub(bg.ToArray(), g0);
@@ -426,20 +441,18 @@ public static class GradientChecks
         using var bp1 = d.Upload<float>(p1);
         using var bphi = d.Upload<float>(phi);
         using var btraj = d.Upload<float>(traj);
-        using var brew = d.Upload<float>(rew);
-        using var bdone = d.Upload<float>(done);
-        using var bacts = d.Upload<float>(acts);
+        using var bwin = d.Upload<float>(Window(c, learners, rew, done, acts, seed + 7));
         using var lg = new LearnerGradient<TF, TI>(d, lay, learners, perMember);
-        lg.BeginUpdate(bp0, btraj, brew, bdone);
+        lg.BeginUpdate(bp0, btraj, bwin);
         lg.Shuffle(5, 1, 0, 0);
-        lg.Minibatch(0, bp0, bphi, btraj, bacts, alpha, trainMemory: true);
+        lg.Minibatch(0, bp0, bphi, btraj, bwin, alpha);
         d.Synchronize();
         var gFirst = lg.G.ToArray();
         var loss0 = lg.Loss.Loss.ToArray();
-        var ppo0 = lg.Ppo.Loss.ToArray();
+        var ppo0 = lg.Ppo!.Loss.ToArray();
         lg.G.Clear();
         int kLast = M / mb - 1;
-        lg.Minibatch(kLast, bp1, bphi, btraj, bacts, alpha, trainMemory: true);
+        lg.Minibatch(kLast, bp1, bphi, btraj, bwin, alpha);
         d.Synchronize();
         var gLast = lg.G.ToArray();
         var perm = lg.Perm.ToArray();
