@@ -18,7 +18,8 @@ public struct ExperienceShape
     public int TrajDim;
     /// <summary>N: rows of the normalized trajectory buffer the update sees.</summary>
     public int BufferRows;
-    /// <summary>M: steps per update window (step s of life sits at window row s % M until the update after it).</summary>
+    /// <summary>M: steps per update window (step s of life is written raw at buffer row N - M + s % M; the update after it
+    /// normalizes it in place, and each later update moves it up by M rows).</summary>
     public int ActSteps;
     /// <summary>U: steps in a lifetime (for the lifetime-progress feature).</summary>
     public int Lifetime;
@@ -26,11 +27,14 @@ public struct ExperienceShape
     public int EpisodeSteps;
     /// <summary>F: finished-episode returns kept per learner for the fitness.</summary>
     public int FitnessEpisodes;
+
+    /// <summary>Where learner l's raw row of life step <paramref name="step"/> sits in traj (Learners, N, TrajDim), in rows.</summary>
+    public readonly int WindowRow(int l, int step) => l * BufferRows + BufferRows - ActSteps + step % ActSteps;
 }
 
 /// <summary>
-/// Before an env step: stores the observation the policy acted on and the sampled action in the window row of
-/// step <c>Step</c> (row Step % M). One work item per learner.
+/// Before an env step: stores the observation the policy acted on and the sampled action, raw, in the buffer row of
+/// step <c>Step</c> (<see cref="ExperienceShape.WindowRow"/>). One work item per learner.
 /// </summary>
 public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
 {
@@ -38,24 +42,23 @@ public struct RecordActionKernel<TF> : IKernel where TF : struct, IView<float>
     public TF Obs;
     /// <summary>actions: (Learners, Act), as sampled (unclamped)</summary>
     public TF Actions;
-    /// <summary>window: (Learners, M, TrajDim), raw rows of the current update window, written at row Step % M</summary>
-    public TF Window;
+    /// <summary>traj: (Learners, N, TrajDim), written at the step's window row</summary>
+    public TF Traj;
     public ExperienceShape S;
     public int Step;
 
     public readonly void Execute(int l)
     {
-        TF window = Window;
-        int t = Step % S.ActSteps;
-        int row = (l * S.ActSteps + t) * S.TrajDim;
+        TF window = Traj;
+        int row = S.WindowRow(l, Step) * S.TrajDim;
         for (int i = 0; i < S.Obs; i++) window[row + i] = Obs[l * S.Obs + i];
         for (int a = 0; a < S.Act; a++) window[row + S.Obs + a] = Actions[l * S.Act + a];
     }
 }
 
 /// <summary>
-/// After an env step: stores reward, aux (0), done and the progress features in the window row of
-/// step <c>Step</c>; keeps each learner's episode step counter and the
+/// After an env step: stores reward, aux (0), done and the progress features in the buffer row of
+/// step <c>Step</c> (<see cref="ExperienceShape.WindowRow"/>); keeps each learner's episode step counter and the
 /// returns of its last F finished episodes (the fitness). One work item per learner.
 /// </summary>
 public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<float> where TI : struct, IView<int>
@@ -65,8 +68,8 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
     public TF Dones;
     /// <summary>lastReturns: (Learners), the env's return of its last finished episode</summary>
     public TF LastReturns;
-    /// <summary>window: (Learners, M, TrajDim), raw rows, written at row Step % M</summary>
-    public TF Window;
+    /// <summary>traj: (Learners, N, TrajDim), written at the step's window row</summary>
+    public TF Traj;
     /// <summary>fitness ring: (Learners, F) returns of finished episodes, slot = episode % F</summary>
     public TF EpisodeReturns;
     /// <summary>episodes finished: (Learners); episode step: (Learners), steps into the running episode</summary>
@@ -77,10 +80,10 @@ public struct RecordOutcomeKernel<TF, TI> : IKernel where TF : struct, IView<flo
 
     public readonly void Execute(int l)
     {
-        TF window = Window, er = EpisodeReturns;
+        TF window = Traj, er = EpisodeReturns;
         TI finished = Finished, epStep = EpisodeStep;
         float r = Rewards[l], d = Dones[l];
-        int row = (l * S.ActSteps + Step % S.ActSteps) * S.TrajDim + S.Obs + S.Act;
+        int row = S.WindowRow(l, Step) * S.TrajDim + S.Obs + S.Act;
         window[row] = r;
         for (int i = 0; i < S.Aux; i++) window[row + 1 + i] = 0f;
         window[row + 1 + S.Aux] = d;

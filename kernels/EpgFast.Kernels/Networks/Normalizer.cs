@@ -142,22 +142,19 @@ public struct NormalizerSnapshotKernel<TF> : IKernel where TF : struct, IView<fl
 }
 
 /// <summary>
-/// Advances the normalized, time-ordered trajectory (Learners, Rows, TrajDim) by one update window of M raw rows,
-/// after the statistics took that window in (<see cref="NormalizerSnapshotKernel{TF}"/> kept the old ones): time row
-/// r &lt; Rows - M takes row r + M's value moved from the old statistics to the new, x' = (x std_old + mean_old -
-/// mean_new) / std_new (that is (raw - mean_new) / std_new, the raw value recovered from the stored one); rows
-/// Rows - M .. Rows - 1 are the window's rows normalized; rows before the start of life (r &lt; Rows - min(Steps, Rows))
-/// stay zero, the released code's zero padding. Raw columns (reward, done, extra) move unchanged.
-/// One work item per (learner, column) walks the rows upwards, so the move can be in place.
-/// So the learner keeps one N-row buffer (normalized) and an M-row raw window instead of a raw N-row ring plus its
-/// normalized copy; renormalizing a stored value costs one rounding per update (about 1e-7 relative; the raw value
-/// is never stored).
+/// Brings the time-ordered trajectory (Learners, Rows, TrajDim) to the new statistics after they took in the update
+/// window (<see cref="NormalizerSnapshotKernel{TF}"/> kept the old ones), in place. Rows r &lt; Rows - M hold the steps
+/// before the window normalized with the old statistics (moved up by the previous update's
+/// <see cref="TrajShiftKernel{TF}"/>) and are moved to the new ones, x' = (x std_old + mean_old - mean_new) / std_new (that is
+/// (raw - mean_new) / std_new, the raw value recovered from the stored one); rows Rows - M .. Rows - 1 hold the
+/// window's raw rows and are normalized; rows before the start of life (r &lt; Rows - min(Steps, Rows)) stay zero, the
+/// released code's zero padding. Raw columns (reward, done, extra) stay as they are. One work item per (learner, column).
+/// So the learner keeps one N-row buffer: no raw N-row ring and normalized copy, no separate window;
+/// renormalizing a stored value costs one rounding per update (about 1e-7 relative; the raw value is never stored).
 /// </summary>
 public struct TrajAdvanceKernel<TF> : IKernel where TF : struct, IView<float>
 {
-    /// <summary>window: (Learners, M, TrajDim), the window's raw rows, oldest first</summary>
-    public TF Window;
-    /// <summary>traj: (Learners, Rows, TrajDim), read and written</summary>
+    /// <summary>traj: (Learners, Rows, TrajDim), read and written; the window's raw rows at Rows - M .. Rows - 1</summary>
     public TF Traj;
     public TF Sum;
     public TF Sum2;
@@ -174,7 +171,7 @@ public struct TrajAdvanceKernel<TF> : IKernel where TF : struct, IView<float>
 
     public readonly void Execute(int index)
     {
-        TF traj = Traj, window = Window, old = Old;
+        TF traj = Traj, old = Old;
         int dim = T.Dim;
         int l = index / dim;
         int c = index - l * dim;
@@ -185,21 +182,34 @@ public struct TrajAdvanceKernel<TF> : IKernel where TF : struct, IView<float>
         NormalizerMath.MeanStd(Sum, Sum2, Count, S, l, c, out float mean, out float std);
         float oldMean = old[2 * index], oldStd = old[2 * index + 1];
         int at = l * Rows * dim + c;
+        if (!normalized) return;
         for (int r = 0; r < keep; r++, at += dim)
-        {
-            float v = 0f;
-            if (r >= pad)
-            {
-                v = traj[at + m * dim];
-                if (normalized) v = (v * oldStd + (oldMean - mean)) / std;
-            }
-            traj[at] = v;
-        }
-        int w = l * m * dim + c;
-        for (int r = 0; r < m; r++, at += dim, w += dim)
-        {
-            float v = window[w];
-            traj[at] = normalized ? (v - mean) / std : v;
-        }
+            traj[at] = r >= pad ? (traj[at] * oldStd + (oldMean - mean)) / std : 0f;
+        for (int r = 0; r < m; r++, at += dim)
+            traj[at] = (traj[at] - mean) / std;
+    }
+}
+
+/// <summary>
+/// After an update: moves every learner's trajectory rows up by M (rows M .. Rows - 1 to 0 .. Rows - M - 1), so the next
+/// window's raw rows can be written at Rows - M .. Rows - 1 and the buffer stays time-ordered. One work item per
+/// (learner, column) walks the rows upwards, so the move is in place.
+/// </summary>
+public struct TrajShiftKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>traj: (Learners, Rows, Dim), read and written</summary>
+    public TF Traj;
+    public int Rows;
+    public int Dim;
+    /// <summary>M: rows of an update window.</summary>
+    public int WindowRows;
+
+    public readonly void Execute(int index)
+    {
+        TF traj = Traj;
+        int l = index / Dim;
+        int at = l * Rows * Dim + index - l * Dim;
+        int shift = WindowRows * Dim;
+        for (int r = 0; r < Rows - WindowRows; r++, at += Dim) traj[at] = traj[at + shift];
     }
 }

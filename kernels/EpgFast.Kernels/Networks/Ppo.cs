@@ -30,9 +30,11 @@ public struct PpoShape
 /// </summary>
 public struct GaeKernel<TF> : IKernel where TF : struct, IView<float>
 {
-    /// <summary>window: (Learners, Steps, RowStride), the raw rows of the M newest steps, oldest first: reward at column
-    /// RewardColumn, done flag at DoneColumn</summary>
-    public TF Window;
+    /// <summary>traj: (Learners, Rows, RowStride); the M newest steps are rows RowBase .. RowBase + M - 1, oldest first,
+    /// reward at column RewardColumn, done flag at DoneColumn (raw columns: the normalizer leaves them as they are)</summary>
+    public TF Traj;
+    public int Rows;
+    public int RowBase;
     public int RowStride;
     public int RewardColumn;
     public int DoneColumn;
@@ -46,15 +48,15 @@ public struct GaeKernel<TF> : IKernel where TF : struct, IView<float>
 
     public readonly void Execute(int l)
     {
-        TF window = Window, value = Value, adv = Adv, vtarg = VTarg;
+        TF traj = Traj, value = Value, adv = Adv, vtarg = VTarg;
         int b = l * S.Steps;
         float next = 0f, sum = 0f;
         for (int t = S.Steps - 1; t >= 0; t--)
         {
-            int row = (b + t) * RowStride;
-            float nd = 1f - window[row + DoneColumn];
+            int row = (l * Rows + RowBase + t) * RowStride;
+            float nd = 1f - traj[row + DoneColumn];
             float vNext = t == S.Steps - 1 ? value[b + t] : value[b + t + 1];
-            float delta = window[row + RewardColumn] + S.Gamma * nd * vNext - value[b + t];
+            float delta = traj[row + RewardColumn] + S.Gamma * nd * vNext - value[b + t];
             next = delta + S.Gamma * S.Lambda * nd * next;
             adv[b + t] = next;
             vtarg[b + t] = next + value[b + t];
@@ -88,11 +90,8 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
     /// <summary>oldMean: (Learners, Steps, Act); oldLogStd: (Learners, Act) (the policy before this update)</summary>
     public TF OldMean;
     public TF OldLogStd;
-    /// <summary>window: (Learners, Steps, RowStride), the raw rows of the M newest steps: the actions taken in columns
-    /// [ActionColumn, ActionColumn + Act)</summary>
-    public TF Window;
-    public int RowStride;
-    public int ActionColumn;
+    /// <summary>actions: (Learners, Steps, Act), the actions taken (raw)</summary>
+    public TF Actions;
     /// <summary>adv, vtarg: (Learners, Steps)</summary>
     public TF Adv;
     public TF VTarg;
@@ -115,7 +114,7 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
 
     public readonly void Execute(int index)
     {
-        TF mean = Mean, p = P, oldMean = OldMean, oldLogStd = OldLogStd, window = Window, adv = Adv, vtarg = VTarg, value = Value, terms = Terms, part = Part, dv = DV;
+        TF mean = Mean, p = P, oldMean = OldMean, oldLogStd = OldLogStd, actions = Actions, adv = Adv, vtarg = VTarg, value = Value, terms = Terms, part = Part, dv = DV;
         TI idx = Idx;
         int l = index / S.Minibatch;
         int j = index - l * S.Minibatch;
@@ -123,13 +122,12 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
         int step = l * S.Steps + m;
         int mrow = l * MeanRows + MeanRowBase + m;
         int ls = l * S.ParamStride + S.LogStdOffset;
-        int act = step * RowStride + ActionColumn;
         float inv = 1f / S.Minibatch;
         float dlogp = 0f, kl = 0f;
         for (int a = 0; a < S.Act; a++)
         {
             float s1 = p[ls + a], s0 = oldLogStd[l * S.Act + a];
-            float x = window[act + a];
+            float x = actions[step * S.Act + a];
             float z1 = (x - mean[mrow * S.Act + a]) * MathF.Exp(-s1);
             float z0 = (x - oldMean[step * S.Act + a]) * MathF.Exp(-s0);
             dlogp += -0.5f * z1 * z1 - s1 + 0.5f * z0 * z0 + s0;
@@ -155,7 +153,7 @@ public struct PpoLossKernel<TF, TI> : IKernel where TF : struct, IView<float> wh
             float s1 = p[ls + a], s0 = oldLogStd[l * S.Act + a];
             float mu1 = mean[mrow * S.Act + a], mu0 = oldMean[step * S.Act + a];
             float invVar1 = MathF.Exp(-2f * s1);
-            float x = window[act + a];
+            float x = actions[step * S.Act + a];
             float z1 = (x - mu1) * MathF.Exp(-s1);
             float d = mu0 - mu1;
             part[index * 2 * S.Act + a] = dLogp * (x - mu1) * invVar1 - klc * d * invVar1;
@@ -211,5 +209,27 @@ public struct PpoReduceKernel<TF, TI> : IKernel where TF : struct, IView<float> 
         loss[l * 4 + 1] = t0;
         loss[l * 4 + 2] = t1;
         loss[l * 4 + 3] = t2;
+    }
+}
+
+/// <summary>
+/// During acting: keeps the sampled action of life step <c>Step</c>, raw, at row Step % Steps of PPO's action window
+/// (the buffer normalizes its copy; PPO's likelihood ratio needs the action as taken). One work item per learner.
+/// </summary>
+public struct PpoRecordActionKernel<TF> : IKernel where TF : struct, IView<float>
+{
+    /// <summary>actions: (Learners, Act), as sampled</summary>
+    public TF Actions;
+    /// <summary>window: (Learners, Steps, Act), written at row Step % Steps</summary>
+    public TF Window;
+    public int Steps;
+    public int Act;
+    public int Step;
+
+    public readonly void Execute(int l)
+    {
+        TF window = Window;
+        int w = (l * Steps + Step % Steps) * Act;
+        for (int a = 0; a < Act; a++) window[w + a] = Actions[l * Act + a];
     }
 }

@@ -28,6 +28,8 @@ public interface ILifetimeObserver
 /// N-step buffer: the EPG inner loop. <see cref="RunLifetime"/> reads top to bottom:
 /// for each of the K update windows, act M steps (normalize, policy, sample, env step, record),
 /// then update on minibatches of the newest M steps against (1 - alpha) L_phi + alpha L_PPO.
+/// The N-row buffer is one array: acting writes raw rows at its last M rows; the update normalizes them in place
+/// (and moves the older rows to the new statistics), then moves every row up by M for the next window.
 /// Learner l belongs to ES member l / learnersPerMember and uses that member's row of phi.
 /// Every random number is keyed by (seed, epoch, learner, step), so a lifetime is a pure
 /// function of its arguments on a given backend.
@@ -49,8 +51,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     private readonly DeviceBuffer<float> _p;             // p: (L, Stride) learner parameters
     private readonly DeviceBuffer<float> _obsNorm;       // obsNorm: (L, Obs) normalized observation to act on
     private readonly DeviceBuffer<float> _actions;       // actions: (L, Act) sampled
-    private readonly DeviceBuffer<float> _window;        // window: (L, M, TrajDim) raw rows of the current window, step s at row s % M
-    private readonly DeviceBuffer<float> _traj;          // traj: (L, N, TrajDim) normalized, time-ordered
+    private readonly DeviceBuffer<float> _traj;          // traj: (L, N, TrajDim) time-ordered, normalized; while acting the last M rows are the window's raw rows
     private readonly DeviceBuffer<float> _episodeReturns; // (L, F) fitness ring
     private readonly DeviceBuffer<int> _finished;        // (L)
     private readonly DeviceBuffer<int> _episodeStep;     // (L)
@@ -87,8 +88,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _p = device.Allocate<float>(l * _layout.Stride);
         bytes.Mark("parameters");
         _traj = device.Allocate<float>(l * networks.BufferRows * c);
-        _window = device.Allocate<float>(l * networks.ActSteps * c);
-        bytes.Mark("buffer (normalized N rows + raw window)");
+        bytes.Mark("buffer (N rows)");
         _obsNorm = device.Allocate<float>(l * networks.Obs);
         _actions = device.Allocate<float>(l * networks.Act);
         _episodeReturns = device.Allocate<float>(l * fitnessEpisodes);
@@ -147,13 +147,14 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 _actor.Sample(_p, _actions, seed, epoch, learnerBase, step, StreamPeriod);
                 _device.Launch(Learners, new RecordActionKernel<TF>
                 {
-                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Window = _window.View<TF>(), S = _shape, Step = step,
+                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Traj = _traj.View<TF>(), S = _shape, Step = step,
                 });
+                _gradient.Ppo?.RecordAction(_actions, step);
                 _env.Step(_actions);
                 _device.Launch(Learners, new RecordOutcomeKernel<TF, TI>
                 {
                     Rewards = _env.Rewards.View<TF>(), Dones = _env.Dones.View<TF>(), LastReturns = _env.LastReturns.View<TF>(),
-                    Window = _window.View<TF>(),
+                    Traj = _traj.View<TF>(),
                     EpisodeReturns = _episodeReturns.View<TF>(), Finished = _finished.View<TI>(), EpisodeStep = _episodeStep.View<TI>(),
                     S = _shape, Step = step,
                 });
@@ -163,17 +164,18 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             // ---- update on the newest M steps ------------------------------------------------
             _device.Synchronize();
             long updateStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            _normalizer.Advance(_window, n.ActSteps, _traj, step);
-            _gradient.BeginUpdate(_p, _traj, _window);
+            _normalizer.Advance(_traj, n.ActSteps, step);
+            _gradient.BeginUpdate(_p, _traj);
             for (int pass = 0; pass < _passes; pass++)
             {
                 _gradient.Shuffle(seed, epoch, learnerBase, (long)update * _passes + pass, StreamPeriod);
                 for (int k = 0; k < n.ActSteps / n.Minibatch; k++)
                 {
-                    _gradient.Minibatch(k, _p, phi, _traj, _window, alpha);
+                    _gradient.Minibatch(k, _p, phi, _traj, alpha);
                     _adam.Step(_p, _gradient.G);
                 }
             }
+            _normalizer.Shift(_traj, n.ActSteps);  // room for the next window's raw rows
             _device.Launch(Learners, new QuarantineKernel<TF, TI> { P = _p.View<TF>(), Quarantined = _quarantined.View<TI>(), Stride = _layout.Stride });
             _device.Synchronize();
             updateSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(updateStart).TotalSeconds;
@@ -189,7 +191,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _gradient.Memory.BeginLife(seed, epoch, learnerBase, StreamPeriod);
         _adam.Reset();
         _normalizer.Reset();
-        foreach (var b in new[] { _window, _traj, _episodeReturns, _fitness }) b.Clear();
+        foreach (var b in new[] { _traj, _episodeReturns, _fitness }) b.Clear();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Clear();
         // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch); env e of this batch
         // draws from the stream of global learner learnerBase + e (mod StreamPeriod when sharing).
@@ -234,7 +236,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _gradient.Dispose();
         _adam.Dispose();
         _normalizer.Dispose();
-        foreach (var b in new[] { _p, _obsNorm, _actions, _window, _traj, _episodeReturns, _fitness }) b.Dispose();
+        foreach (var b in new[] { _p, _obsNorm, _actions, _traj, _episodeReturns, _fitness }) b.Dispose();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Dispose();
     }
 }

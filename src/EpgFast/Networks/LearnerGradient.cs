@@ -73,15 +73,14 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
 
     /// <summary>
     /// Start of an update: memory and policy forward over the buffer, then PPO's Prepare (when the learner has PPO).
-    /// traj (L, N, TrajDim) normalized and time-ordered (RunningNormalizer.Advance); window (L, M, TrajDim) the raw rows of the
-    /// M newest steps, oldest first (PPO reads their actions, rewards and done flags; unused without PPO).
+    /// traj (L, N, TrajDim) normalized and time-ordered (RunningNormalizer.Advance), rewards and done flags raw.
     /// </summary>
-    public void BeginUpdate(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> window)
+    public void BeginUpdate(DeviceBuffer<float> p, DeviceBuffer<float> traj)
     {
         var c = Layout.Config;
         Memory.Forward(p);
         Policy.Forward(p, traj, c.BufferRows, c.TrajDim, 0);
-        Ppo?.Prepare(p, traj, Policy.Mean, window);
+        Ppo?.Prepare(p, traj, Policy.Mean);
         _forwardFresh = true;
     }
 
@@ -98,9 +97,8 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
     /// <param name="p">(L, Stride) learner parameters</param>
     /// <param name="phi">(Members, PhiSize)</param>
     /// <param name="traj">(L, N, TrajDim), as in BeginUpdate</param>
-    /// <param name="window">(L, M, TrajDim), as in BeginUpdate</param>
     /// <param name="alpha">PPO's weight (1 early in meta-training, annealed to 0; 0 at test time)</param>
-    public void Minibatch(int k, DeviceBuffer<float> p, DeviceBuffer<float> phi, DeviceBuffer<float> traj, DeviceBuffer<float> window, float alpha)
+    public void Minibatch(int k, DeviceBuffer<float> p, DeviceBuffer<float> phi, DeviceBuffer<float> traj, float alpha)
     {
         var c = Layout.Config;
         CheckAlpha(alpha);
@@ -115,7 +113,7 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         var sel = new RowSelection { RowBase = EpgRowBase, IdxStride = c.ActSteps, IdxOffset = k * c.Minibatch };
         Loss.ForwardBackward(phi, traj, Policy.Mean, p, Memory.Mem, Perm, sel, 1f - alpha, DMean, G, DMem);
         if (alpha != 0f)
-            Ppo!.ForwardBackward(p, Policy.Mean, window, Perm, c.ActSteps, k * c.Minibatch, alpha, DMean, G);
+            Ppo!.ForwardBackward(p, Policy.Mean, Perm, c.ActSteps, k * c.Minibatch, alpha, DMean, G);
         Policy.Backward(p, traj, c.TrajDim, 0, DMean, G);
         if (Layout.HasMemoryWeights) Memory.Backward(DMem, G);
     }

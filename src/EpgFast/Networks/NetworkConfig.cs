@@ -74,8 +74,7 @@ public sealed record NetworkConfig(int Obs, int Act)
 
     /// <summary>Columns of a trajectory row: obs | act | reward | aux | done | extra.</summary>
     public int TrajDim => Obs + Act + 2 + Aux + Extra;
-    /// <summary>Where a trajectory row keeps the action, the reward and the done flag.</summary>
-    public int ActionColumn => Obs;
+    /// <summary>Where a trajectory row keeps the reward and the done flag (raw columns).</summary>
     public int RewardColumn => Obs + Act;
     public int DoneColumn => Obs + Act + 1 + Aux;
 

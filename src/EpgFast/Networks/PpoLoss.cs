@@ -30,6 +30,7 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
         };
         int M = c.ActSteps, mb = c.Minibatch;
         Value = new MlpBatch<TF>(device, layout.Value, learners, M, c.UpdatePath ?? MlpPaths.Default(device, layout.Value, M));
+        Actions = device.Allocate<float>(learners * M * c.Act);
         ObsM = device.Allocate<float>(learners * M * c.Obs);
         VPred = device.Allocate<float>(learners * M);
         Adv = device.Allocate<float>(learners * M);
@@ -47,6 +48,8 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
     public int Learners => Shape.Learners;
     /// <summary>The value nets (activations of the last forward).</summary>
     public MlpBatch<TF> Value { get; }
+    /// <summary>actions: (L, M, Act), the raw actions of the M newest steps, step s at row s % M (<see cref="RecordAction"/>)</summary>
+    public DeviceBuffer<float> Actions { get; }
     /// <summary>obsM: (L, M, Obs), the M newest normalized observations (from Prepare)</summary>
     public DeviceBuffer<float> ObsM { get; }
     /// <summary>vpred, adv (normalized), vtarg: (L, M), from Prepare</summary>
@@ -64,14 +67,20 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
     /// <summary>loss: (L, 4) = (total, -clipped surrogate, KlCoeff KL, value error), minibatch means, unscaled.</summary>
     public DeviceBuffer<float> Loss { get; }
 
+    /// <summary>During acting, every step: keeps the sampled actions (L, Act) of life step <paramref name="step"/>.</summary>
+    public void RecordAction(DeviceBuffer<float> actions, int step)
+        => _device.Launch(Learners, new PpoRecordActionKernel<TF>
+        {
+            Actions = actions.View<TF>(), Window = Actions.View<TF>(), Steps = Shape.Steps, Act = Shape.Act, Step = step,
+        });
+
     /// <summary>
     /// Once per update. The M newest steps are buffer rows [N - M, N) of traj and policyMean.
     /// </summary>
     /// <param name="p">(L, Stride) learner parameters (value net and log-std read)</param>
-    /// <param name="traj">(L, N, TrajDim), normalized observations in columns [0, Obs)</param>
+    /// <param name="traj">(L, N, TrajDim), normalized observations in columns [0, Obs); raw rewards and done flags</param>
     /// <param name="policyMean">(L, N, Act): the policy mean at every buffer row, before this update</param>
-    /// <param name="window">(L, M, TrajDim): raw rows of the M newest steps, oldest first (rewards and done flags read)</param>
-    public void Prepare(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> policyMean, DeviceBuffer<float> window)
+    public void Prepare(DeviceBuffer<float> p, DeviceBuffer<float> traj, DeviceBuffer<float> policyMean)
     {
         var c = _layout.Config;
         int L = Learners, M = c.ActSteps, N = c.BufferRows, T = c.TrajDim;
@@ -80,7 +89,7 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = Value.Y.View<TF>(), Dst = VPred.View<TF>(), SrcRows = M, SrcRow0 = 0, SrcStride = 1, SrcOffset = 0, Count = M, Cols = 1 });
         _device.Launch(L, new GaeKernel<TF>
         {
-            Window = window.View<TF>(), RowStride = T, RewardColumn = c.RewardColumn, DoneColumn = c.DoneColumn, Value = VPred.View<TF>(), Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), S = Shape,
+            Traj = traj.View<TF>(), Rows = N, RowBase = N - M, RowStride = T, RewardColumn = c.RewardColumn, DoneColumn = c.DoneColumn, Value = VPred.View<TF>(), Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), S = Shape,
         });
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = policyMean.View<TF>(), Dst = OldMean.View<TF>(), SrcRows = N, SrcRow0 = N - M, SrcStride = c.Act, SrcOffset = 0, Count = M, Cols = c.Act });
         _device.Launch(L, new CopyRowsKernel<TF> { Src = p.View<TF>(), Dst = OldLogStd.View<TF>(), SrcRows = 1, SrcRow0 = 0, SrcStride = _layout.Stride, SrcOffset = _layout.LogStd, Count = 1, Cols = c.Act });
@@ -92,14 +101,13 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
     /// </summary>
     /// <param name="p">(L, Stride) current learner parameters</param>
     /// <param name="mean">(L, N, Act): the current policy mean at every buffer row</param>
-    /// <param name="window">(L, M, TrajDim): raw rows of the M newest steps, oldest first (the actions taken read)</param>
     /// <param name="idx">PPO steps m in [0, M): row j of learner l at idx[l * idxStride + idxOffset + j]</param>
     /// <param name="idxStride">ints per learner in idx</param>
     /// <param name="idxOffset">first index of this minibatch in a learner's idx row</param>
     /// <param name="scale">weight of L_PPO in the total loss (alpha)</param>
     /// <param name="dMean">(L, N, Act), accumulated into</param>
     /// <param name="g">(L, Stride), accumulated into</param>
-    public void ForwardBackward(DeviceBuffer<float> p, DeviceBuffer<float> mean, DeviceBuffer<float> window, DeviceBuffer<int> idx,
+    public void ForwardBackward(DeviceBuffer<float> p, DeviceBuffer<float> mean, DeviceBuffer<int> idx,
         int idxStride, int idxOffset, float scale, DeviceBuffer<float> dMean, DeviceBuffer<float> g)
     {
         var c = _layout.Config;
@@ -113,8 +121,7 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
         Value.Forward(p, ObsMb, mb, c.Obs, 0);
         _device.Launch(L * mb, new PpoLossKernel<TF, TI>
         {
-            Mean = mean.View<TF>(), P = p.View<TF>(), OldMean = OldMean.View<TF>(), OldLogStd = OldLogStd.View<TF>(),
-            Window = window.View<TF>(), RowStride = c.TrajDim, ActionColumn = c.ActionColumn,
+            Mean = mean.View<TF>(), P = p.View<TF>(), OldMean = OldMean.View<TF>(), OldLogStd = OldLogStd.View<TF>(), Actions = Actions.View<TF>(),
             Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), Value = Value.Y.View<TF>(), Idx = idxV, Terms = Terms.View<TF>(), Part = Part.View<TF>(),
             DV = DV.View<TF>(), S = Shape, MeanRows = N, MeanRowBase = N - M, IdxStride = idxStride, IdxOffset = idxOffset, Scale = scale,
         });
@@ -129,6 +136,6 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
     public void Dispose()
     {
         Value.Dispose();
-        foreach (var b in new[] { ObsM, VPred, Adv, VTarg, OldMean, OldLogStd, ObsMb, Terms, Part, DV, Loss }) b.Dispose();
+        foreach (var b in new[] { Actions, ObsM, VPred, Adv, VTarg, OldMean, OldLogStd, ObsMb, Terms, Part, DV, Loss }) b.Dispose();
     }
 }

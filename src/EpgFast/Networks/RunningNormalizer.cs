@@ -66,27 +66,34 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
         });
 
     /// <summary>
-    /// One update window: adds the window's M raw rows (L, M, TrajDim) to the statistics and advances the normalized,
-    /// time-ordered trajectory traj (L, N, TrajDim) by them, so that it holds the last min(steps, N) steps of life
+    /// One update window: adds the window's M raw rows, the last M rows of traj (L, N, TrajDim), to the statistics and
+    /// brings the whole time-ordered trajectory to them in place, so that it holds the last min(steps, N) steps of life
     /// normalized with the new statistics, zero rows before (see <see cref="TrajAdvanceKernel{TF}"/>).
     /// </summary>
-    /// <param name="window">(L, M, TrajDim): raw rows of the steps steps - M .. steps - 1</param>
+    /// <param name="traj">(L, N, TrajDim): rows [0, N - M) as the previous update left them (normalized, moved up by
+    /// M; zeros at the start of life), rows [N - M, N) the raw rows of steps steps - M .. steps - 1</param>
     /// <param name="windowRows">M</param>
-    /// <param name="traj">(L, N, TrajDim): as the previous Advance left it (zeros at the start of life)</param>
     /// <param name="steps">steps of life so far, a multiple of M</param>
-    public void Advance(DeviceBuffer<float> window, int windowRows, DeviceBuffer<float> traj, int steps)
+    public void Advance(DeviceBuffer<float> traj, int windowRows, int steps)
     {
         _device.Launch(Shape.Learners * Shape.Dim, new NormalizerSnapshotKernel<TF>
         {
             Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(), Old = Old.View<TF>(), S = Shape,
         });
-        Update(window, windowRows, 0, windowRows);
+        Update(traj, BufferRows, BufferRows - windowRows, windowRows);
         _device.Launch(Shape.Learners * Shape.Dim, new TrajAdvanceKernel<TF>
         {
-            Window = window.View<TF>(), Traj = traj.View<TF>(), Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(),
+            Traj = traj.View<TF>(), Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(),
             Old = Old.View<TF>(), S = Shape, T = Traj, Rows = BufferRows, WindowRows = windowRows, Steps = steps,
         });
     }
+
+    /// <summary>
+    /// After an update: moves traj's rows (L, N, TrajDim) up by <paramref name="windowRows"/> (M), making room for the next
+    /// window's raw rows at [N - M, N) (see <see cref="TrajShiftKernel{TF}"/>).
+    /// </summary>
+    public void Shift(DeviceBuffer<float> traj, int windowRows)
+        => _device.Launch(Shape.Learners * Shape.Dim, new TrajShiftKernel<TF> { Traj = traj.View<TF>(), Rows = BufferRows, Dim = Shape.Dim, WindowRows = windowRows });
 
     public void Dispose()
     {

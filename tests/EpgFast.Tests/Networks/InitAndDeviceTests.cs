@@ -94,19 +94,19 @@ public class InitAndDeviceTests(ITestOutputHelper output)
         var rew = R(L * M);
         var done = R(L * M).Select(x => x > 0.7f ? 1f : 0f).ToArray();
         var acts = R(L * M * c.Act);
-        var window = GradientChecks.Window(c, L, rew, done, acts, 6);
+        GradientChecks.PutRewards(c, L, traj, rew, done);
         (float[] G, float[] P, float[] Loss) Run<TF, TI>(Device d) where TF : struct, IView<float> where TI : struct, IView<int>
         {
             using var p = d.Allocate<float>(L * lay.Stride);
             LearnerInit.Initialize<TF>(d, lay, L, p, 9, 0, 0);
             using var bt = d.Upload<float>(traj);
             using var bphi = d.Upload<float>(phi);
-            using var bwin = d.Upload<float>(window);
             using var lg = new LearnerGradient<TF, TI>(d, lay, L, 2);
             using var adam = new AdamBatch<TF, TI>(d, lay, L);
-            lg.BeginUpdate(p, bt, bwin);
+            lg.Ppo!.Actions.CopyFrom(acts);
+            lg.BeginUpdate(p, bt);
             lg.Shuffle(3, 0, 0, 0);
-            lg.Minibatch(0, p, bphi, bt, bwin, 0.5f);
+            lg.Minibatch(0, p, bphi, bt, 0.5f);
             var g = lg.G.ToArray();
             adam.Step(p, lg.G);
             d.Synchronize();

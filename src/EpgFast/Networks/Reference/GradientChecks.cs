@@ -133,21 +133,17 @@ public static class GradientChecks
         return traj;
     }
 
-    /// <summary>
-    /// An update window (L, M, TrajDim) of raw rows holding rewards rew (L, M), done flags done (L, M) and actions acts
-    /// (L, M, Act) in their columns (the rest: noise from <paramref name="seed"/> that PPO must not read).
-    /// </summary>
-    public static float[] Window(NetworkConfig c, int learners, float[] rew, float[] done, float[] acts, int seed)
+    /// <summary>Writes rewards rew (L, M) and done flags done (L, M) into the raw columns of traj's M newest rows (L, N, TrajDim), where PPO reads them.</summary>
+    public static void PutRewards(NetworkConfig c, int learners, float[] traj, float[] rew, float[] done)
     {
-        int M = c.ActSteps, T = c.TrajDim, A = c.Act;
-        var w = new Rng(seed).Normals(learners * M * T);
-        for (int r = 0; r < learners * M; r++)
-        {
-            w[r * T + c.RewardColumn] = rew[r];
-            w[r * T + c.DoneColumn] = done[r];
-            for (int a = 0; a < A; a++) w[r * T + c.ActionColumn + a] = acts[r * A + a];
-        }
-        return w;
+        int N = c.BufferRows, M = c.ActSteps, T = c.TrajDim;
+        for (int l = 0; l < learners; l++)
+            for (int t = 0; t < M; t++)
+            {
+                int row = (l * N + N - M + t) * T;
+                traj[row + c.RewardColumn] = rew[l * M + t];
+                traj[row + c.DoneColumn] = done[l * M + t];
+            }
     }
 
     private static double[] Block(float[] p, int l, int stride) => D(p, l * stride, stride);
@@ -344,6 +340,7 @@ public static class GradientChecks
         var rew = rng.Normals(learners * M);
         var done = Enumerable.Range(0, learners * M).Select(_ => rng.Uniform() < 0.15 ? 1f : 0f).ToArray();
         var acts = rng.Normals(learners * M * A);
+        PutRewards(c, learners, traj, rew, done);
         var idx = Enumerable.Range(0, learners * M).Select(_ => rng.Int(M)).ToArray();
         int off = M - mb;
         const float scale = 0.4f;
@@ -354,13 +351,13 @@ public static class GradientChecks
         using var btraj = d.Upload<float>(traj);
         using var bm0 = d.Upload<float>(mean0);
         using var bm1 = d.Upload<float>(mean1);
-        using var bwin = d.Upload<float>(Window(c, learners, rew, done, acts, seed + 7));
         using var bidx = d.Upload<int>(idx);
         using var bdm = d.Upload<float>(dMean0);
         using var bg = d.Upload<float>(g0);
         using var ppo = new PpoLoss<TF, TI>(d, lay, learners);
-        ppo.Prepare(bp0, btraj, bm0, bwin);
-        ppo.ForwardBackward(bp1, bm1, bwin, bidx, M, off, scale, bdm, bg);
+        ppo.Actions.CopyFrom(acts);
+        ppo.Prepare(bp0, btraj, bm0);
+        ppo.ForwardBackward(bp1, bm1, bidx, M, off, scale, bdm, bg);
         d.Synchronize();
         var dm = Sub(bdm.ToArray(), dMean0);
         var gAll = Sub(bg.ToArray(), g0);
@@ -436,23 +433,24 @@ public static class GradientChecks
         var rew = rng.Normals(learners * M);
         var done = Enumerable.Range(0, learners * M).Select(_ => rng.Uniform() < 0.15 ? 1f : 0f).ToArray();
         var acts = rng.Normals(learners * M * A);
+        PutRewards(c, learners, traj, rew, done);
         const float alpha = 0.35f;
         using var bp0 = d.Upload<float>(p0);
         using var bp1 = d.Upload<float>(p1);
         using var bphi = d.Upload<float>(phi);
         using var btraj = d.Upload<float>(traj);
-        using var bwin = d.Upload<float>(Window(c, learners, rew, done, acts, seed + 7));
         using var lg = new LearnerGradient<TF, TI>(d, lay, learners, perMember);
-        lg.BeginUpdate(bp0, btraj, bwin);
+        lg.Ppo!.Actions.CopyFrom(acts);
+        lg.BeginUpdate(bp0, btraj);
         lg.Shuffle(5, 1, 0, 0);
-        lg.Minibatch(0, bp0, bphi, btraj, bwin, alpha);
+        lg.Minibatch(0, bp0, bphi, btraj, alpha);
         d.Synchronize();
         var gFirst = lg.G.ToArray();
         var loss0 = lg.Loss.Loss.ToArray();
         var ppo0 = lg.Ppo!.Loss.ToArray();
         lg.G.Clear();
         int kLast = M / mb - 1;
-        lg.Minibatch(kLast, bp1, bphi, btraj, bwin, alpha);
+        lg.Minibatch(kLast, bp1, bphi, btraj, alpha);
         d.Synchronize();
         var gLast = lg.G.ToArray();
         var perm = lg.Perm.ToArray();
@@ -569,7 +567,6 @@ public static class GradientChecks
         var raw = Enumerable.Range(0, windows).Select(_ => Enumerable.Range(0, learners * M * T)
             .Select(i => 3f + 2f * (i % T) * rng.Normal()).ToArray()).ToArray();   // raw[k]: (L, M, T), window k
         var obs = rng.Normals(learners * c.Obs, 4);
-        using var bwin = d.Allocate<float>(learners * M * T);
         using var btraj = d.Allocate<float>(learners * N * T);
         using var bobs = d.Upload<float>(obs);
         using var bnobs = d.Allocate<float>(learners * c.Obs);
@@ -580,9 +577,17 @@ public static class GradientChecks
         if (N / M >= 3) checkAt.Add(2);
         for (int k = 1; k <= windows; k++)
         {
-            bwin.CopyFrom(raw[k - 1]);
-            norm.Advance(bwin, M, btraj, k * M);
-            if (!checkAt.Contains(k)) continue;
+            // What the learner does: the window's raw rows written at the last M rows, Advance at the update, Shift after it.
+            var host = btraj.ToArray();
+            for (int l = 0; l < learners; l++)
+                Array.Copy(raw[k - 1], l * M * T, host, (l * N + N - M) * T, M * T);
+            btraj.CopyFrom(host);
+            norm.Advance(btraj, M, k * M);
+            if (!checkAt.Contains(k))
+            {
+                norm.Shift(btraj, M);
+                continue;
+            }
             norm.Normalize(bobs, c.Obs, 0, bnobs, c.Obs, 0, 1, c.Obs);
             d.Synchronize();
             int steps = k * M, filled = Math.Min(steps, N), pad = N - filled;
@@ -619,6 +624,7 @@ public static class GradientChecks
             }
             errs.Add(Err($"traj(steps={steps})", btraj.ToArray(), trajRef));
             errs.Add(Err($"obs(steps={steps})", bnobs.ToArray(), obsRef));
+            norm.Shift(btraj, M);
         }
         return new CaseResult("normalizer", errs);
     }
