@@ -88,22 +88,26 @@ public static class Constraints
             t1 = t1 * (1f / MathF.Sqrt(V3.Dot(t1, t1)));
             V3 t2 = V3.Cross(n, t1);
             int nrows = condim == 3 ? 3 : 1;
+            // J is nonzero only on the chain of the body's deepest dof (walked from that dof to the root)
+            int deep = mi[d.BodyLastDofI + b];
+            int chain = deep >= 0 ? d.ChainDofI + mi[d.DofChainStartI + deep] : 0;
+            int count = deep >= 0 ? mi[d.DofChainCountI + deep] : 0;
             for (int q = 0; q < nrows; q++)
             {
                 V3 u = q == 0 ? n : q == 1 ? t1 : t2;
                 V3 ru = V3.Cross(rc, u);
                 int y = d.SRowY + (rows + q) * nv;
-                for (int k = 0; k < nv; k++) s[y + k] = 0f;
                 float ufree = 0f;
-                for (int k = mi[d.BodyLastDofI + b]; k >= 0; k = mi[d.DofParentI + k])
+                for (int t = count - 1; t >= 0; t--)
                 {
+                    int k = mi[chain + t];
                     float jk = V3.Dot(u, s.Get3(d.SCdof + 6 * k + 3)) + V3.Dot(ru, s.Get3(d.SCdof + 6 * k));
                     s[y + k] = jk;
                     ufree += jk * s[d.SQvel + k];
                 }
                 // velocity pass: the gap may close within this step but not beyond; no push-out (that is the position pass's)
                 float target = q == 0 && phi >= 0f ? -phi / h : 0f;
-                FinishRow(m, s, rows + q, ufree, target, phi, 3 * sl + q, q == 0 && nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
+                FinishRow(m, s, rows + q, deep, ufree, target, phi, 3 * sl + q, q == 0 && nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
             }
             if (nrows == 1)
             {
@@ -131,21 +135,27 @@ public static class Constraints
             }
             s[lam] = warm > 0f ? warm : 0f;
             int y = d.SRowY + rows * nv;
-            for (int k = 0; k < nv; k++) s[y + k] = 0f;
+            int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+            int count = mi[d.DofChainCountI + dof];
+            for (int t = 0; t < count; t++) s[y + mi[chain + t]] = 0f;
             s[y + dof] = sign;
-            FinishRow(m, s, rows, vq, phi >= 0f ? -phi / h : 0f, phi, 3 * d.NSlots + l, -1f);
+            FinishRow(m, s, rows, dof, vq, phi >= 0f ? -phi / h : 0f, phi, 3 * d.NSlots + l, -1f);
             rows++;
         }
         return rows;
     }
 
-    /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry), free velocity, target, gap, slot and friction of row r.</summary>
-    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, float ufree, float target, float phi, int slot, float mu)
+    /// <summary>
+    /// Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry, on the chain of <paramref name="dof"/>), the
+    /// chain, free velocity, target, gap, slot and friction of row r.
+    /// </summary>
+    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, int dof, float ufree, float target, float phi, int slot, float mu)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
-        TreeLdl.HalfSolve(m, s, d.SRowY + r * d.Nv);
+        TreeLdl.HalfSolveChain(m, s, d.SRowY + r * d.Nv, dof);
+        s[d.SRowDof + r] = dof;
         s[d.SRowU + r] = ufree;
         s[d.SRowB + r] = target;
         s[d.SRowPhi + r] = phi;
@@ -168,12 +178,32 @@ public static class Constraints
         TI mi = m.MI;
         int nv = d.Nv;
         int contactRows = 3 * d.NSlots;
-        // A = Y Y'
+        // A = Y Y': a Y row is nonzero only on its chain (a path from the root), so the product of two rows is
+        // summed over the chains' common prefix, in increasing dof order as a dense dot product would (the
+        // skipped terms are exact zeros; entries off a row's chain are not even written)
         for (int r = 0; r < rows; r++)
         {
             int yr = d.SRowY + r * nv;
             int tr = d.SRowA + r * (r + 1) / 2;
-            for (int c = 0; c <= r; c++) s[tr + c] = Dot(s, yr, d.SRowY + c * nv, nv);
+            int dr = (int)s[d.SRowDof + r];
+            int nr = dr >= 0 ? mi[d.DofChainCountI + dr] : 0;
+            int chr = nr > 0 ? d.ChainDofI + mi[d.DofChainStartI + dr] : 0;
+            for (int c = 0; c <= r; c++)
+            {
+                int dc = (int)s[d.SRowDof + c];
+                int nc = dc >= 0 ? mi[d.DofChainCountI + dc] : 0;
+                int chc = nc > 0 ? d.ChainDofI + mi[d.DofChainStartI + dc] : 0;
+                int count = nc < nr ? nc : nr;
+                int yc = d.SRowY + c * nv;
+                float dot = 0f;
+                for (int t = 0; t < count; t++)
+                {
+                    int k = mi[chr + t];
+                    if (mi[chc + t] != k) break;
+                    dot += s[yr + k] * s[yc + k];
+                }
+                s[tr + c] = dot;
+            }
             float arr = s[tr + r];
             s[d.SRowInvA + r] = arr > 1e-12f ? 1f / arr : 0f;
         }
@@ -255,7 +285,7 @@ public static class Constraints
         {
             int slot = (int)s[d.SRowSlot + r];
             float lam = s[d.SLambda + slot];
-            if (lam != 0f) AddScaled(s, d.STau, d.SRowY + r * nv, lam, nv);
+            if (lam != 0f) AddScaledChain(m, s, d.STau, d.SRowY + r * nv, lam, (int)s[d.SRowDof + r]);
             if (slot >= contactRows)
             {
                 int l = slot - contactRows;
@@ -323,7 +353,7 @@ public static class Constraints
         for (int r = 0; r < rows; r++)
         {
             float lam = s[d.SRowLp + r];
-            if (lam != 0f) AddScaled(s, d.SVpseudo, d.SRowY + r * nv, lam, nv);
+            if (lam != 0f) AddScaledChain(m, s, d.SVpseudo, d.SRowY + r * nv, lam, (int)s[d.SRowDof + r]);
         }
         TreeLdl.HalfSolveT(m, s, d.SVpseudo);
         return 1;
@@ -343,15 +373,20 @@ public static class Constraints
         }
     }
 
-    private static float Dot<TF>(Scratch<TF> s, int a, int b, int n) where TF : struct, IView<float>
+    /// <summary>y += a x over the chain of <paramref name="dof"/> (x, a Y row, is zero elsewhere).</summary>
+    private static void AddScaledChain<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int y, int x, float a, int dof)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
     {
-        float r = 0f;
-        for (int k = 0; k < n; k++) r += s[a + k] * s[b + k];
-        return r;
-    }
-
-    private static void AddScaled<TF>(Scratch<TF> s, int y, int x, float a, int n) where TF : struct, IView<float>
-    {
-        for (int k = 0; k < n; k++) s[y + k] += a * s[x + k];
+        if (dof < 0) return;
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+        int count = mi[d.DofChainCountI + dof];
+        for (int t = 0; t < count; t++)
+        {
+            int k = mi[chain + t];
+            s[y + k] += a * s[x + k];
+        }
     }
 }

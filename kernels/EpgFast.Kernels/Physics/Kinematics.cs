@@ -23,8 +23,11 @@ public static class Kinematics
         ref readonly SimDims d = ref m.D;
         TF mf = m.MF;
         TI mi = m.MI;
-        for (int b = 1; b < d.Nbody; b++)
+        // level order: consecutive bodies are mostly independent (siblings' subtrees), so their dependency
+        // chains (parent frame -> child frame) overlap in the CPU's out-of-order window
+        for (int o = 1; o < d.Nbody; o++)
         {
+            int b = mi[d.BodyOrderI + o];
             int parent = mi[d.BodyParentI + b];
             int js = mi[d.BodyJntStartI + b];
             int jc = mi[d.BodyJntCountI + b];

@@ -21,8 +21,10 @@ public static class RigidBodyDynamics
     {
         ref readonly SimDims d = ref m.D;
         TI mi = m.MI;
-        for (int b = 1; b < d.Nbody; b++)
+        for (int o = 1; o < d.Nbody; o++)
         {
+            // level order (parents first; see Kinematics.Run)
+            int b = mi[d.BodyOrderI + o];
             int parent = mi[d.BodyParentI + b];
             V3 w, v, aw, av;
             if (parent == 0)
@@ -73,8 +75,11 @@ public static class RigidBodyDynamics
             s.Set3(d.SCfrc + 6 * b, fn);
             s.Set3(d.SCfrc + 6 * b + 3, fp);
         }
-        for (int b = d.Nbody - 1; b > 0; b--)
+        // children before parents, reverse level order (each parent receives its children in decreasing
+        // index order, as a reverse index walk would give)
+        for (int o = d.Nbody - 1; o > 0; o--)
         {
+            int b = mi[d.BodyOrderI + o];
             int parent = mi[d.BodyParentI + b];
             if (parent == 0) continue;
             for (int k = 0; k < 6; k++) s[d.SCfrc + 6 * parent + k] += s[d.SCfrc + 6 * b + k];
@@ -96,23 +101,29 @@ public static class RigidBodyDynamics
         TF mf = m.MF;
         for (int b = 1; b < d.Nbody; b++)
             for (int k = 0; k < 10; k++) s[d.SCcomp + 10 * b + k] = s[d.SCinert + 10 * b + k];
-        for (int b = d.Nbody - 1; b > 0; b--)
+        for (int o = d.Nbody - 1; o > 0; o--)
         {
+            int b = mi[d.BodyOrderI + o];
             int parent = mi[d.BodyParentI + b];
             if (parent == 0) continue;
             for (int k = 0; k < 10; k++) s[d.SCcomp + 10 * parent + k] += s[d.SCcomp + 10 * b + k];
         }
-        int nv = d.Nv;
+        int nv = d.Nv, sm = d.SM, cdof = d.SCdof, ccomp = d.SCcomp;
+        int chains = d.ChainDofI, chainStart = d.DofChainStartI, chainCount = d.DofChainCountI;
         for (int i = 0; i < nv; i++)
         {
             int b = mi[d.DofBodyI + i];
-            V3 cw = s.Get3(d.SCdof + 6 * i), cv = s.Get3(d.SCdof + 6 * i + 3);
-            Apply(s, d.SCcomp + 10 * b, cw, cv, out V3 fn, out V3 fp);
-            s[d.SM + i * nv + i] = V3.Dot(cw, fn) + V3.Dot(cv, fp) + mf[d.DofArmatureF + i];
-            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
+            V3 cw = s.Get3(cdof + 6 * i), cv = s.Get3(cdof + 6 * i + 3);
+            Apply(s, ccomp + 10 * b, cw, cv, out V3 fn, out V3 fp);
+            int row = sm + i * nv;
+            s[row + i] = V3.Dot(cw, fn) + V3.Dot(cv, fp) + mf[d.DofArmatureF + i];
+            // the ancestors of i: its chain (root ... i) but i, nearest first
+            int chain = chains + mi[chainStart + i];
+            for (int a = mi[chainCount + i] - 2; a >= 0; a--)
             {
-                int cj = d.SCdof + 6 * j;
-                s[d.SM + i * nv + j] = V3.Dot(s.Get3(cj), fn) + V3.Dot(s.Get3(cj + 3), fp);
+                int j = mi[chain + a];
+                int cj = cdof + 6 * j;
+                s[row + j] = V3.Dot(s.Get3(cj), fn) + V3.Dot(s.Get3(cj + 3), fp);
             }
         }
     }

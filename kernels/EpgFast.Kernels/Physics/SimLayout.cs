@@ -48,8 +48,12 @@ public struct SimDims
 
     // ---- model ints (MI) ----
     public int BodyParentI, BodyRootI, BodyJntStartI, BodyJntCountI, BodyLastDofI, BodyDofStartI, BodyDofCountI;
+    /// <summary>The bodies in level order (breadth first, children in index order; Nbody entries, the world first): parents come before children.</summary>
+    public int BodyOrderI;
     public int JntTypeI, JntQposI, JntDofI;
     public int DofBodyI, DofParentI;
+    /// <summary>Per dof: where its chain (its ancestor dofs and itself, root first; a path in the dof tree) starts in ChainDofI, and its length.</summary>
+    public int DofChainStartI, DofChainCountI, ChainDofI;
     public int SlotBodyI, SlotCondimI;
     public int LimitDofI, LimitQposI;
     public int ActDofI, ActLimitedI;
@@ -88,6 +92,11 @@ public struct SimDims
     public int SBias, STau, SVpseudo;
     /// <summary>Constraint rows: Y = D^-1/2 L^-T J' (MaxRows x Nv), target velocity, 1/A_rr, slot id, friction (-1: none), row velocity.</summary>
     public int SRowY, SRowB, SRowInvA, SRowSlot, SRowMu, SRowU;
+    /// <summary>
+    /// Constraint rows: the deepest dof whose chain holds every dof the row's Jacobian touches (-1: none). Y is
+    /// nonzero only on that chain (L^-T keeps a chain's support), and only those entries of a Y row are written.
+    /// </summary>
+    public int SRowDof;
     /// <summary>Constraint rows: the gap phi (m or rad, negative when violated), the position pass's pseudo impulse.</summary>
     public int SRowPhi, SRowLp;
     /// <summary>Delassus matrix A = Y Y' of the active rows, packed lower triangle (MaxRows (MaxRows + 1) / 2).</summary>
@@ -123,30 +132,41 @@ public struct SimModel<TF, TI>
     public SimDims D;
 }
 
-/// <summary>One environment's slice of the scratch buffer: element k is at Base + (k &lt;&lt; Shift) (see <see cref="SimDims"/>).</summary>
+/// <summary>
+/// The scratch layout each view type uses: log2 of the environments interleaved per block (see
+/// <see cref="SimDims"/>): 0 for <see cref="CpuView{T}"/> (one contiguous block per environment), 5
+/// for device views (a warp's 32 environments read element k from one 128-byte line). A static
+/// readonly value of the view type, so the CPU JIT folds it (k &lt;&lt; 0 is k: no shift per scratch
+/// access) and ILGPU reads it as a constant. SimDims.ScratchShift must equal it (the launchers check).
+/// </summary>
+public static class ScratchLanes<TF> where TF : struct, IView<float>
+{
+    public static readonly int Shift = typeof(TF) == typeof(CpuView<float>) ? 0 : 5;
+}
+
+/// <summary>One environment's slice of the scratch buffer: element k is at Base + (k &lt;&lt; Shift) (see <see cref="SimDims"/>, <see cref="ScratchLanes{TF}"/>).</summary>
 public readonly struct Scratch<TF> where TF : struct, IView<float>
 {
     private readonly TF _buf;
     private readonly int _base;
-    private readonly int _shift;
 
     public Scratch(TF buf, in SimDims d, int env)
     {
         _buf = buf;
-        _shift = d.ScratchShift;
-        int lanes = 1 << _shift;
-        _base = (env >> _shift) * (d.ScratchSize << _shift) + (env & (lanes - 1));
+        int shift = ScratchLanes<TF>.Shift;
+        int lanes = 1 << shift;
+        _base = (env >> shift) * (d.ScratchSize << shift) + (env & (lanes - 1));
     }
 
     public float this[int k]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _buf[_base + (k << _shift)];
+        get => _buf[_base + (k << ScratchLanes<TF>.Shift)];
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         set
         {
             TF b = _buf;
-            b[_base + (k << _shift)] = value;
+            b[_base + (k << ScratchLanes<TF>.Shift)] = value;
         }
     }
 

@@ -17,21 +17,30 @@ public static class TreeLdl
     {
         ref readonly SimDims d = ref m.D;
         TI mi = m.MI;
-        int nv = d.Nv;
+        int nv = d.Nv, sm = d.SM, dinv = d.SDinv, dinvSqrt = d.SDinvSqrt;
+        int chains = d.ChainDofI, chainStart = d.DofChainStartI, chainCount = d.DofChainCountI;
         for (int k = nv - 1; k >= 0; k--)
         {
-            float dk = s[d.SM + k * nv + k];
+            int rowK = sm + k * nv;
+            float dk = s[rowK + k];
             float inv = 1f / dk;
-            s[d.SDinv + k] = inv;
-            s[d.SDinvSqrt + k] = MathF.Sqrt(inv);
-            for (int i = mi[d.DofParentI + k]; i >= 0; i = mi[d.DofParentI + i])
+            s[dinv + k] = inv;
+            s[dinvSqrt + k] = MathF.Sqrt(inv);
+            // k's chain is root ... parent(k), k: its ancestors are chain[n - 2], chain[n - 3], ..., chain[0]
+            int chain = chains + mi[chainStart + k];
+            int n = mi[chainCount + k];
+            for (int a = n - 2; a >= 0; a--)
             {
-                float mki = s[d.SM + k * nv + i];
-                float t = mki * inv;
+                int i = mi[chain + a];
+                int rowI = sm + i * nv;
+                float t = s[rowK + i] * inv;
                 // M(i, j) -= t * M(k, j) for j = i and the ancestors of i
-                for (int j = i; j >= 0; j = mi[d.DofParentI + j])
-                    s[d.SM + i * nv + j] -= t * s[d.SM + k * nv + j];
-                s[d.SM + k * nv + i] = t;
+                for (int b = a; b >= 0; b--)
+                {
+                    int j = mi[chain + b];
+                    s[rowI + j] -= t * s[rowK + j];
+                }
+                s[rowK + i] = t;
             }
         }
     }
@@ -43,43 +52,73 @@ public static class TreeLdl
     {
         ref readonly SimDims d = ref m.D;
         TI mi = m.MI;
-        int nv = d.Nv;
+        int nv = d.Nv, sm = d.SM, dinv = d.SDinv;
+        int chains = d.ChainDofI, chainStart = d.DofChainStartI, chainCount = d.DofChainCountI;
         // x = L'^-1 x
         for (int i = nv - 1; i >= 0; i--)
         {
             float xi = s[x + i];
             if (xi == 0f) continue;
-            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
-                s[x + j] -= s[d.SM + i * nv + j] * xi;
+            int row = sm + i * nv;
+            int chain = chains + mi[chainStart + i];
+            for (int a = mi[chainCount + i] - 2; a >= 0; a--)
+            {
+                int j = mi[chain + a];
+                s[x + j] -= s[row + j] * xi;
+            }
         }
         // x = D^-1 x
-        for (int i = 0; i < nv; i++) s[x + i] *= s[d.SDinv + i];
+        for (int i = 0; i < nv; i++) s[x + i] *= s[dinv + i];
         // x = L^-1 x
         for (int i = 0; i < nv; i++)
         {
             float xi = s[x + i];
-            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
-                xi -= s[d.SM + i * nv + j] * s[x + j];
+            int row = sm + i * nv;
+            int chain = chains + mi[chainStart + i];
+            for (int a = mi[chainCount + i] - 2; a >= 0; a--)
+            {
+                int j = mi[chain + a];
+                xi -= s[row + j] * s[x + j];
+            }
             s[x + i] = xi;
         }
     }
 
-    /// <summary>x = D^-1/2 L^-T x in place (half of <see cref="Solve"/>: M^-1 = B' B with B = D^-1/2 L^-T).</summary>
-    public static void HalfSolve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x)
+    /// <summary>
+    /// x = D^-1/2 L^-T x in place (half of <see cref="Solve"/>: M^-1 = B' B with B = D^-1/2 L^-T) for a vector
+    /// that is zero outside the chain of <paramref name="dof"/> (its ancestors and itself): L^-T keeps that
+    /// support, so only the chain's entries are read and written (the others are not touched, and need not
+    /// hold zeros). dof = -1: an empty chain, nothing to do.
+    /// </summary>
+    public static void HalfSolveChain<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x, int dof)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
+        if (dof < 0) return;
         ref readonly SimDims d = ref m.D;
         TI mi = m.MI;
-        int nv = d.Nv;
-        for (int i = nv - 1; i >= 0; i--)
+        int nv = d.Nv, sm = d.SM;
+        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+        int count = mi[d.DofChainCountI + dof];
+        // the chain is a path: the ancestors of chain[t] are chain[t - 1], ..., chain[0]
+        for (int t = count - 1; t > 0; t--)
         {
+            int i = mi[chain + t];
             float xi = s[x + i];
             if (xi == 0f) continue;
-            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
-                s[x + j] -= s[d.SM + i * nv + j] * xi;
+            int row = sm + i * nv;
+            for (int u = t - 1; u >= 0; u--)
+            {
+                int j = mi[chain + u];
+                s[x + j] -= s[row + j] * xi;
+            }
         }
-        for (int i = 0; i < nv; i++) s[x + i] *= s[d.SDinvSqrt + i];
+        int dinv = d.SDinvSqrt;
+        for (int t = 0; t < count; t++)
+        {
+            int i = mi[chain + t];
+            s[x + i] *= s[dinv + i];
+        }
     }
 
     /// <summary>x = L^-1 D^-1/2 x in place (B' x, the other half of <see cref="Solve"/>).</summary>
@@ -89,12 +128,18 @@ public static class TreeLdl
     {
         ref readonly SimDims d = ref m.D;
         TI mi = m.MI;
-        int nv = d.Nv;
+        int nv = d.Nv, sm = d.SM, dinvSqrt = d.SDinvSqrt;
+        int chains = d.ChainDofI, chainStart = d.DofChainStartI, chainCount = d.DofChainCountI;
         for (int i = 0; i < nv; i++)
         {
-            float xi = s[x + i] * s[d.SDinvSqrt + i];
-            for (int j = mi[d.DofParentI + i]; j >= 0; j = mi[d.DofParentI + j])
-                xi -= s[d.SM + i * nv + j] * s[x + j];
+            float xi = s[x + i] * s[dinvSqrt + i];
+            int row = sm + i * nv;
+            int chain = chains + mi[chainStart + i];
+            for (int a = mi[chainCount + i] - 2; a >= 0; a--)
+            {
+                int j = mi[chain + a];
+                xi -= s[row + j] * s[x + j];
+            }
             s[x + i] = xi;
         }
     }

@@ -117,6 +117,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
+        CheckLanes<TF>(_dims);
         Device.Launch(Envs, new PhysicsStepKernel<TF, TI>
         {
             Model = new SimModel<TF, TI> { MF = _mf.View<TF>(), MI = _mi.View<TI>(), D = _dims },
@@ -158,6 +159,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
+        CheckLanes<TF>(dims);
         Device.Launch(n, new PhysicsInspectKernel<TF, TI>
         {
             Model = new SimModel<TF, TI> { MF = _mf.View<TF>(), MI = _mi.View<TI>(), D = dims },
@@ -167,6 +169,13 @@ public sealed class KernelPhysics : IPhysicsBatch
             Mass = mass.View<TF>(),
             Bias = bias.View<TF>(),
         });
+    }
+
+    /// <summary>The scratch was sized for the interleaving the view type's kernels index with (see <see cref="ScratchLanes{TF}"/>).</summary>
+    private static void CheckLanes<TF>(in SimDims dims) where TF : struct, IView<float>
+    {
+        if (dims.ScratchShift != ScratchLanes<TF>.Shift)
+            throw new InvalidOperationException($"scratch laid out for 2^{dims.ScratchShift} interleaved environments, but {typeof(TF).Name} kernels index 2^{ScratchLanes<TF>.Shift}");
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using EpgFast.Backends;
 using EpgFast.Kernels.Physics;
 using EpgFast.Models;
 
@@ -123,6 +124,13 @@ public sealed class KernelPhysicsModel
         d.BodyLastDofI = I(lastDof);
         d.BodyDofStartI = I(dofStart);
         d.BodyDofCountI = I(dofCount);
+        // level order: breadth first from the world, children in index order
+        var order = new List<int> { 0 };
+        for (int at = 0; at < order.Count; at++)
+            for (int b = 1; b < nb; b++)
+                if (m.Bodies[b].Parent == order[at]) order.Add(b);
+        if (order.Count != nb) throw new EpgException("the model's body tree is not connected to the world");
+        d.BodyOrderI = I(order);
         d.BodyPosF = F(m.Bodies.SelectMany(b => b.Pos));
         d.BodyQuatF = F(m.Bodies.SelectMany(b => b.Quat));
         d.BodyMassF = F(m.Bodies.Select(b => b.Mass));
@@ -137,6 +145,22 @@ public sealed class KernelPhysicsModel
         d.JntAxisF = F(m.Joints.SelectMany(j => j.Axis));
         d.DofBodyI = I(m.DofBody);
         d.DofParentI = I(m.DofParent);
+        // each dof's chain: its ancestors and itself, root first (a path: chain[t]'s parent is chain[t - 1])
+        var chainStart = new int[m.Nv];
+        var chainCount = new int[m.Nv];
+        var chain = new List<int>();
+        for (int k = 0; k < m.Nv; k++)
+        {
+            var path = new List<int>();
+            for (int j = k; j >= 0; j = m.DofParent[j]) path.Add(j);
+            path.Reverse();
+            chainStart[k] = chain.Count;
+            chainCount[k] = path.Count;
+            chain.AddRange(path);
+        }
+        d.DofChainStartI = I(chainStart);
+        d.DofChainCountI = I(chainCount);
+        d.ChainDofI = I(chain);
         d.DofArmatureF = F(m.DofJoint.Select(j => m.Joints[j].Armature));
         d.DofDampingF = F(m.DofJoint.Select(j => m.Joints[j].Damping));
         d.Qpos0F = F(m.Qpos0);
@@ -237,6 +261,7 @@ public sealed class KernelPhysicsModel
         d.SRowB = S(d.MaxRows);
         d.SRowInvA = S(d.MaxRows);
         d.SRowSlot = S(d.MaxRows);
+        d.SRowDof = S(d.MaxRows);
         d.SRowMu = S(d.MaxRows);
         d.SRowU = S(d.MaxRows);
         d.SRowPhi = S(d.MaxRows);
