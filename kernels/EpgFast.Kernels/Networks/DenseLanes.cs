@@ -33,6 +33,24 @@ public struct DenseLanesArgs<TF> where TF : struct, IView<float>
     public readonly int OutputItems => S.Learners * ((S.Out + 3) / 4);
 }
 
+/// <summary>
+/// How the lanes kernels cover a vector dimension of n units with lanes of width w: lanes start at 0, w, 2w, ...,
+/// and where n is not a multiple of w (and n &gt;= w) a last lane ends at n, overlapping the one before it. The
+/// kernels take the lanes two at a time (twice the independent sums in flight: the loops are bound by the latency of
+/// a multiply and an add, not by their throughput); an odd count leaves the first lane alone, so that an overlapping
+/// last lane is always paired with the lane it overlaps. A pair is computed from the same inputs in the same order,
+/// so both of its lanes write the same bits to the overlapped units. With n &lt; w there are no lanes: the kernels
+/// go one unit at a time.
+/// </summary>
+public static class LanePlan
+{
+    /// <summary>Lanes over n units (0 when n &lt; width).</summary>
+    public static int Count(int n, int width) => n < width ? 0 : (n + width - 1) / width;
+
+    /// <summary>The first unit of lane <paramref name="lane"/>.</summary>
+    public static int Start(int lane, int n, int width) => (lane + 1) * width <= n ? lane * width : n - width;
+}
+
 /// <summary>wt[l, i, o] = W_l[o, i] for one dense layer: the forward's layout, in which consecutive outputs are consecutive floats. One work item per (learner, input i).</summary>
 public struct DenseTransposeKernel<TF> : IKernel where TF : struct, IView<float>
 {
@@ -55,9 +73,10 @@ public struct DenseTransposeKernel<TF> : IKernel where TF : struct, IView<float>
 
 /// <summary>
 /// Dense forward with the output units in lanes: y[l, r, o .. o + W) = act(b + sum_i x[l, r, i] WT[l, i, o .. o + W)),
-/// W the lane width. One work item per (learner, block of 4 rows): each weight lane load serves four rows, each
-/// input broadcast one lane of outputs; output units past the last whole lane go one at a time. Activation Tanh or
-/// Linear. Sums in the order b, then i = 0, 1, ... (every lane width gives the same bits).
+/// W the lane width. One work item per (learner, block of 4 rows): each weight lane load serves four rows, each input
+/// broadcast one lane of outputs (two lanes at a time, see <see cref="LanePlan"/>); with fewer than W outputs, one
+/// output at a time. Activation Tanh or Linear. Sums in the order b, then i = 0, 1, ... (every lane width gives the
+/// same bits).
 /// </summary>
 public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
     where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
@@ -66,52 +85,123 @@ public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
 
     public readonly void Execute(int index)
     {
-        TF x = A.X, p = A.P, wt = A.WT, y = A.Y;
         TL lanes = default;
         int width = lanes.Width;
-        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
-        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
+        int nOut = A.S.Out, rows = A.S.Rows;
         int blocks = (rows + 3) / 4;
         int l = index / blocks;
         int r0 = (index - l * blocks) * 4;
         int n = rows - r0 < 4 ? rows - r0 : 4;
         int row = l * rows + r0;
+        int count = LanePlan.Count(nOut, width);
+        int j = count & 1;
+        if (j != 0) Lane(l, row, n, 0);
+        for (; j < count; j += 2) Pair(l, row, n, LanePlan.Start(j, nOut, width), LanePlan.Start(j + 1, nOut, width));
+        if (count == 0) Scalar(l, row, n);
+    }
+
+    /// <summary>Output units [o, o + W) of rows row .. row + n - 1.</summary>
+    private readonly void Lane(int l, int row, int n, int o)
+    {
+        TF x = A.X, p = A.P, wt = A.WT, y = A.Y;
+        TL lanes = default;
+        int nIn = A.S.In, nOut = A.S.Out, xs = A.S.InStride;
+        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
         int xb = row * xs + A.S.InOffset;
-        int bias = l * A.S.ParamStride + A.S.BiasOffset;
-        int wtb = l * nIn * nOut;
-        int o = 0;
-        for (; o + width <= nOut; o += width)
+        int wtb = l * nIn * nOut + o;
+        TV z0 = lanes.Load(p, l * A.S.ParamStride + A.S.BiasOffset + o);
+        if (n == 4)
         {
-            TV z0 = lanes.Load(p, bias + o);
-            if (n == 4)
+            TV z1 = z0, z2 = z0, z3 = z0;
+            for (int i = 0; i < nIn; i++)
             {
-                TV z1 = z0, z2 = z0, z3 = z0;
-                for (int i = 0; i < nIn; i++)
-                {
-                    TV w = lanes.Load(wt, wtb + i * nOut + o);
-                    z0 = lanes.MulAdd(lanes.Splat(x[xb + i]), w, z0);
-                    z1 = lanes.MulAdd(lanes.Splat(x[xb + xs + i]), w, z1);
-                    z2 = lanes.MulAdd(lanes.Splat(x[xb + 2 * xs + i]), w, z2);
-                    z3 = lanes.MulAdd(lanes.Splat(x[xb + 3 * xs + i]), w, z3);
-                }
-                lanes.Store(y, row * nOut + o, tanh != 0 ? lanes.Tanh(z0) : z0);
-                lanes.Store(y, (row + 1) * nOut + o, tanh != 0 ? lanes.Tanh(z1) : z1);
-                lanes.Store(y, (row + 2) * nOut + o, tanh != 0 ? lanes.Tanh(z2) : z2);
-                lanes.Store(y, (row + 3) * nOut + o, tanh != 0 ? lanes.Tanh(z3) : z3);
+                TV w = lanes.Load(wt, wtb + i * nOut);
+                z0 = lanes.MulAdd(lanes.Splat(x[xb + i]), w, z0);
+                z1 = lanes.MulAdd(lanes.Splat(x[xb + xs + i]), w, z1);
+                z2 = lanes.MulAdd(lanes.Splat(x[xb + 2 * xs + i]), w, z2);
+                z3 = lanes.MulAdd(lanes.Splat(x[xb + 3 * xs + i]), w, z3);
             }
-            else
-            {
-                TV b = z0;
-                for (int k = 0; k < n; k++)
-                {
-                    TV z = b;
-                    for (int i = 0; i < nIn; i++)
-                        z = lanes.MulAdd(lanes.Splat(x[xb + k * xs + i]), lanes.Load(wt, wtb + i * nOut + o), z);
-                    lanes.Store(y, (row + k) * nOut + o, tanh != 0 ? lanes.Tanh(z) : z);
-                }
-            }
+            lanes.Store(y, row * nOut + o, tanh != 0 ? lanes.Tanh(z0) : z0);
+            lanes.Store(y, (row + 1) * nOut + o, tanh != 0 ? lanes.Tanh(z1) : z1);
+            lanes.Store(y, (row + 2) * nOut + o, tanh != 0 ? lanes.Tanh(z2) : z2);
+            lanes.Store(y, (row + 3) * nOut + o, tanh != 0 ? lanes.Tanh(z3) : z3);
+            return;
         }
-        for (; o < nOut; o++)
+        for (int k = 0; k < n; k++)
+        {
+            TV z = z0;
+            for (int i = 0; i < nIn; i++) z = lanes.MulAdd(lanes.Splat(x[xb + k * xs + i]), lanes.Load(wt, wtb + i * nOut), z);
+            lanes.Store(y, (row + k) * nOut + o, tanh != 0 ? lanes.Tanh(z) : z);
+        }
+    }
+
+    /// <summary>Output units [oa, oa + W) and [ob, ob + W) of rows row .. row + n - 1 (the lanes may overlap).</summary>
+    private readonly void Pair(int l, int row, int n, int oa, int ob)
+    {
+        TF x = A.X, p = A.P, wt = A.WT, y = A.Y;
+        TL lanes = default;
+        int nIn = A.S.In, nOut = A.S.Out, xs = A.S.InStride;
+        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
+        int xb = row * xs + A.S.InOffset;
+        int wtb = l * nIn * nOut;
+        int bias = l * A.S.ParamStride + A.S.BiasOffset;
+        TV a0 = lanes.Load(p, bias + oa), b0 = lanes.Load(p, bias + ob);
+        if (n == 4)
+        {
+            TV a1 = a0, a2 = a0, a3 = a0, b1 = b0, b2 = b0, b3 = b0;
+            for (int i = 0; i < nIn; i++)
+            {
+                TV wa = lanes.Load(wt, wtb + i * nOut + oa), wb = lanes.Load(wt, wtb + i * nOut + ob);
+                TV x0 = lanes.Splat(x[xb + i]), x1 = lanes.Splat(x[xb + xs + i]);
+                TV x2 = lanes.Splat(x[xb + 2 * xs + i]), x3 = lanes.Splat(x[xb + 3 * xs + i]);
+                a0 = lanes.MulAdd(x0, wa, a0);
+                b0 = lanes.MulAdd(x0, wb, b0);
+                a1 = lanes.MulAdd(x1, wa, a1);
+                b1 = lanes.MulAdd(x1, wb, b1);
+                a2 = lanes.MulAdd(x2, wa, a2);
+                b2 = lanes.MulAdd(x2, wb, b2);
+                a3 = lanes.MulAdd(x3, wa, a3);
+                b3 = lanes.MulAdd(x3, wb, b3);
+            }
+            if (tanh != 0)
+            {
+                a0 = lanes.Tanh(a0); a1 = lanes.Tanh(a1); a2 = lanes.Tanh(a2); a3 = lanes.Tanh(a3);
+                b0 = lanes.Tanh(b0); b1 = lanes.Tanh(b1); b2 = lanes.Tanh(b2); b3 = lanes.Tanh(b3);
+            }
+            lanes.Store(y, row * nOut + oa, a0);
+            lanes.Store(y, row * nOut + ob, b0);
+            lanes.Store(y, (row + 1) * nOut + oa, a1);
+            lanes.Store(y, (row + 1) * nOut + ob, b1);
+            lanes.Store(y, (row + 2) * nOut + oa, a2);
+            lanes.Store(y, (row + 2) * nOut + ob, b2);
+            lanes.Store(y, (row + 3) * nOut + oa, a3);
+            lanes.Store(y, (row + 3) * nOut + ob, b3);
+            return;
+        }
+        for (int k = 0; k < n; k++)
+        {
+            TV za = a0, zb = b0;
+            for (int i = 0; i < nIn; i++)
+            {
+                TV xv = lanes.Splat(x[xb + k * xs + i]);
+                za = lanes.MulAdd(xv, lanes.Load(wt, wtb + i * nOut + oa), za);
+                zb = lanes.MulAdd(xv, lanes.Load(wt, wtb + i * nOut + ob), zb);
+            }
+            lanes.Store(y, (row + k) * nOut + oa, tanh != 0 ? lanes.Tanh(za) : za);
+            lanes.Store(y, (row + k) * nOut + ob, tanh != 0 ? lanes.Tanh(zb) : zb);
+        }
+    }
+
+    /// <summary>Fewer outputs than a lane: one output at a time.</summary>
+    private readonly void Scalar(int l, int row, int n)
+    {
+        TF x = A.X, p = A.P, wt = A.WT, y = A.Y;
+        int nIn = A.S.In, nOut = A.S.Out, xs = A.S.InStride;
+        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
+        int xb = row * xs + A.S.InOffset;
+        int wtb = l * nIn * nOut;
+        int bias = l * A.S.ParamStride + A.S.BiasOffset;
+        for (int o = 0; o < nOut; o++)
             for (int k = 0; k < n; k++)
             {
                 float z = p[bias + o];
@@ -190,8 +280,8 @@ public struct DenseLanesDotForwardKernel<TF, TV, TL> : IKernel
 /// dx[l, r, i .. i + W) = (sum_o dz[r, o] W[o, i .. i + W)) * act'(x[r, i .. i + W)), where dz (DY) is this layer's
 /// gradient at its pre-activation and InputAct is the activation that produced x (Tanh: act' = 1 - x^2; Linear: 1).
 /// So the next pass down reads its dz without recomputing activation derivatives. W is read in its own (Out, In)
-/// layout. One work item per (learner, block of 4 rows); input units past the last whole lane go one at a time.
-/// Sums over o = 0, 1, ... from zero; dx is overwritten.
+/// layout. One work item per (learner, block of 4 rows), two lanes at a time (<see cref="LanePlan"/>); with fewer
+/// than W inputs, one input at a time. Sums over o = 0, 1, ... from zero; dx is overwritten.
 /// </summary>
 public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
     where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
@@ -202,51 +292,117 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
 
     public readonly void Execute(int index)
     {
-        TF p = A.P, x = A.X, dz = A.DY, dx = A.DX;
         TL lanes = default;
         int width = lanes.Width;
-        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
-        int tanh = InputAct == Activation.Tanh ? 1 : 0;
+        int nIn = A.S.In, rows = A.S.Rows;
         int blocks = (rows + 3) / 4;
         int l = index / blocks;
         int r0 = (index - l * blocks) * 4;
         int n = rows - r0 < 4 ? rows - r0 : 4;
         int row = l * rows + r0;
+        int count = LanePlan.Count(nIn, width);
+        int j = count & 1;
+        if (j != 0) Lane(l, row, n, 0);
+        for (; j < count; j += 2) Pair(l, row, n, LanePlan.Start(j, nIn, width), LanePlan.Start(j + 1, nIn, width));
+        if (count == 0) Scalar(l, row, n);
+    }
+
+    /// <summary>Input units [i, i + W) of rows row .. row + n - 1.</summary>
+    private readonly void Lane(int l, int row, int n, int i)
+    {
+        TF p = A.P, x = A.X, dz = A.DY, dx = A.DX;
+        TL lanes = default;
+        int nIn = A.S.In, nOut = A.S.Out;
+        int tanh = InputAct == Activation.Tanh ? 1 : 0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset + i;
+        TV one = lanes.Splat(1f);
+        if (n == 4)
+        {
+            int zi = row * nOut;
+            TV s0 = lanes.Splat(0f), s1 = s0, s2 = s0, s3 = s0;
+            for (int o = 0; o < nOut; o++)
+            {
+                TV w = lanes.Load(p, wb + o * nIn);
+                s0 = lanes.MulAdd(lanes.Splat(dz[zi + o]), w, s0);
+                s1 = lanes.MulAdd(lanes.Splat(dz[zi + nOut + o]), w, s1);
+                s2 = lanes.MulAdd(lanes.Splat(dz[zi + 2 * nOut + o]), w, s2);
+                s3 = lanes.MulAdd(lanes.Splat(dz[zi + 3 * nOut + o]), w, s3);
+            }
+            StoreInput(dx, x, row, i, s0, one, tanh);
+            StoreInput(dx, x, row + 1, i, s1, one, tanh);
+            StoreInput(dx, x, row + 2, i, s2, one, tanh);
+            StoreInput(dx, x, row + 3, i, s3, one, tanh);
+            return;
+        }
+        for (int k = 0; k < n; k++)
+        {
+            int zi = (row + k) * nOut;
+            TV s = lanes.Splat(0f);
+            for (int o = 0; o < nOut; o++) s = lanes.MulAdd(lanes.Splat(dz[zi + o]), lanes.Load(p, wb + o * nIn), s);
+            StoreInput(dx, x, row + k, i, s, one, tanh);
+        }
+    }
+
+    /// <summary>Input units [ia, ia + W) and [ib, ib + W) of rows row .. row + n - 1 (the lanes may overlap).</summary>
+    private readonly void Pair(int l, int row, int n, int ia, int ib)
+    {
+        TF p = A.P, x = A.X, dz = A.DY, dx = A.DX;
+        TL lanes = default;
+        int nIn = A.S.In, nOut = A.S.Out;
+        int tanh = InputAct == Activation.Tanh ? 1 : 0;
         int wb = l * A.S.ParamStride + A.S.ParamOffset;
         TV one = lanes.Splat(1f);
-        int i = 0;
-        for (; i + width <= nIn; i += width)
+        if (n == 4)
         {
-            if (n == 4)
+            int zi = row * nOut;
+            TV a0 = lanes.Splat(0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int o = 0; o < nOut; o++)
             {
-                int zi = row * nOut;
-                TV s0 = lanes.Splat(0f), s1 = s0, s2 = s0, s3 = s0;
-                for (int o = 0; o < nOut; o++)
-                {
-                    TV w = lanes.Load(p, wb + o * nIn + i);
-                    s0 = lanes.MulAdd(lanes.Splat(dz[zi + o]), w, s0);
-                    s1 = lanes.MulAdd(lanes.Splat(dz[zi + nOut + o]), w, s1);
-                    s2 = lanes.MulAdd(lanes.Splat(dz[zi + 2 * nOut + o]), w, s2);
-                    s3 = lanes.MulAdd(lanes.Splat(dz[zi + 3 * nOut + o]), w, s3);
-                }
-                StoreInput(dx, x, row, i, s0, one, tanh);
-                StoreInput(dx, x, row + 1, i, s1, one, tanh);
-                StoreInput(dx, x, row + 2, i, s2, one, tanh);
-                StoreInput(dx, x, row + 3, i, s3, one, tanh);
+                TV wa = lanes.Load(p, wb + o * nIn + ia), wb2 = lanes.Load(p, wb + o * nIn + ib);
+                TV d0 = lanes.Splat(dz[zi + o]), d1 = lanes.Splat(dz[zi + nOut + o]);
+                TV d2 = lanes.Splat(dz[zi + 2 * nOut + o]), d3 = lanes.Splat(dz[zi + 3 * nOut + o]);
+                a0 = lanes.MulAdd(d0, wa, a0);
+                b0 = lanes.MulAdd(d0, wb2, b0);
+                a1 = lanes.MulAdd(d1, wa, a1);
+                b1 = lanes.MulAdd(d1, wb2, b1);
+                a2 = lanes.MulAdd(d2, wa, a2);
+                b2 = lanes.MulAdd(d2, wb2, b2);
+                a3 = lanes.MulAdd(d3, wa, a3);
+                b3 = lanes.MulAdd(d3, wb2, b3);
             }
-            else
-            {
-                for (int k = 0; k < n; k++)
-                {
-                    int zi = (row + k) * nOut;
-                    TV s = lanes.Splat(0f);
-                    for (int o = 0; o < nOut; o++)
-                        s = lanes.MulAdd(lanes.Splat(dz[zi + o]), lanes.Load(p, wb + o * nIn + i), s);
-                    StoreInput(dx, x, row + k, i, s, one, tanh);
-                }
-            }
+            StoreInput(dx, x, row, ia, a0, one, tanh);
+            StoreInput(dx, x, row, ib, b0, one, tanh);
+            StoreInput(dx, x, row + 1, ia, a1, one, tanh);
+            StoreInput(dx, x, row + 1, ib, b1, one, tanh);
+            StoreInput(dx, x, row + 2, ia, a2, one, tanh);
+            StoreInput(dx, x, row + 2, ib, b2, one, tanh);
+            StoreInput(dx, x, row + 3, ia, a3, one, tanh);
+            StoreInput(dx, x, row + 3, ib, b3, one, tanh);
+            return;
         }
-        for (; i < nIn; i++)
+        for (int k = 0; k < n; k++)
+        {
+            int zi = (row + k) * nOut;
+            TV sa = lanes.Splat(0f), sb = sa;
+            for (int o = 0; o < nOut; o++)
+            {
+                TV d = lanes.Splat(dz[zi + o]);
+                sa = lanes.MulAdd(d, lanes.Load(p, wb + o * nIn + ia), sa);
+                sb = lanes.MulAdd(d, lanes.Load(p, wb + o * nIn + ib), sb);
+            }
+            StoreInput(dx, x, row + k, ia, sa, one, tanh);
+            StoreInput(dx, x, row + k, ib, sb, one, tanh);
+        }
+    }
+
+    /// <summary>Fewer inputs than a lane: one input at a time.</summary>
+    private readonly void Scalar(int l, int row, int n)
+    {
+        TF p = A.P, x = A.X, dz = A.DY, dx = A.DX;
+        int nIn = A.S.In, nOut = A.S.Out, xs = A.S.InStride;
+        int tanh = InputAct == Activation.Tanh ? 1 : 0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset;
+        for (int i = 0; i < nIn; i++)
             for (int k = 0; k < n; k++)
             {
                 int zi = (row + k) * nOut;
@@ -257,8 +413,7 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
                     float xv = x[(row + k) * xs + A.S.InOffset + i];
                     s = s * (1f - xv * xv);
                 }
-                int at = (row + k) * nIn + i;
-                dx[at] = s;
+                dx[(row + k) * nIn + i] = s;
             }
     }
 
@@ -280,8 +435,9 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
 /// Dense backward to the parameters with the input units in lanes: g[W (o, i .. i + W)] += sum_r dz[r, o] x[r, i .. i + W),
 /// g[b (o)] += sum_r dz[r, o], where dz (DY) is the gradient at the layer's pre-activation (for a linear layer, the
 /// gradient at y; below it, what <see cref="DenseLanesBackwardInputKernel{TF, TV, TL}"/> wrote). One work item per
-/// (learner, block of 4 output units): each input lane load serves four units; input units past the last whole lane
-/// go one at a time. Sums over r = 0, 1, ... onto g.
+/// (learner, block of 4 output units): each input lane load serves four units, two lanes at a time
+/// (<see cref="LanePlan"/>: a pair loads its g before either lane stores, so overlapping lanes add once); with fewer
+/// than W inputs, one input at a time. Sums over r = 0, 1, ... onto g.
 /// </summary>
 public struct DenseLanesBackwardParamsKernel<TF, TV, TL> : IKernel
     where TF : struct, IView<float> where TV : unmanaged where TL : struct, ILanes<TV>
@@ -290,55 +446,20 @@ public struct DenseLanesBackwardParamsKernel<TF, TV, TL> : IKernel
 
     public readonly void Execute(int index)
     {
-        TF x = A.X, dz = A.DY, g = A.G;
+        TF dz = A.DY, g = A.G;
         TL lanes = default;
         int width = lanes.Width;
-        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows;
         int blocks = (nOut + 3) / 4;
         int l = index / blocks;
         int o0 = (index - l * blocks) * 4;
         int n = nOut - o0 < 4 ? nOut - o0 : 4;
-        int xb = l * rows * xs + A.S.InOffset;
+        int count = LanePlan.Count(nIn, width);
+        int j = count & 1;
+        if (j != 0) Lane(l, o0, n, 0);
+        for (; j < count; j += 2) Pair(l, o0, n, LanePlan.Start(j, nIn, width), LanePlan.Start(j + 1, nIn, width));
+        if (count == 0) Scalar(l, o0, n);
         int zb = l * rows * nOut + o0;
-        int wb = l * A.S.ParamStride + A.S.ParamOffset + o0 * nIn;
-        int i = 0;
-        for (; i + width <= nIn; i += width)
-        {
-            if (n == 4)
-            {
-                TV g0 = lanes.Load(g, wb + i), g1 = lanes.Load(g, wb + nIn + i), g2 = lanes.Load(g, wb + 2 * nIn + i), g3 = lanes.Load(g, wb + 3 * nIn + i);
-                for (int r = 0; r < rows; r++)
-                {
-                    TV xv = lanes.Load(x, xb + r * xs + i);
-                    int zi = zb + r * nOut;
-                    g0 = lanes.MulAdd(lanes.Splat(dz[zi]), xv, g0);
-                    g1 = lanes.MulAdd(lanes.Splat(dz[zi + 1]), xv, g1);
-                    g2 = lanes.MulAdd(lanes.Splat(dz[zi + 2]), xv, g2);
-                    g3 = lanes.MulAdd(lanes.Splat(dz[zi + 3]), xv, g3);
-                }
-                lanes.Store(g, wb + i, g0);
-                lanes.Store(g, wb + nIn + i, g1);
-                lanes.Store(g, wb + 2 * nIn + i, g2);
-                lanes.Store(g, wb + 3 * nIn + i, g3);
-            }
-            else
-            {
-                for (int k = 0; k < n; k++)
-                {
-                    TV s = lanes.Load(g, wb + k * nIn + i);
-                    for (int r = 0; r < rows; r++)
-                        s = lanes.MulAdd(lanes.Splat(dz[zb + r * nOut + k]), lanes.Load(x, xb + r * xs + i), s);
-                    lanes.Store(g, wb + k * nIn + i, s);
-                }
-            }
-        }
-        for (; i < nIn; i++)
-            for (int k = 0; k < n; k++)
-            {
-                float s = g[wb + k * nIn + i];
-                for (int r = 0; r < rows; r++) s = dz[zb + r * nOut + k] * x[xb + r * xs + i] + s;
-                g[wb + k * nIn + i] = s;
-            }
         int bias = l * A.S.ParamStride + A.S.BiasOffset + o0;
         for (int k = 0; k < n; k++)
         {
@@ -346,5 +467,108 @@ public struct DenseLanesBackwardParamsKernel<TF, TV, TL> : IKernel
             for (int r = 0; r < rows; r++) db += dz[zb + r * nOut + k];
             g[bias + k] += db;
         }
+    }
+
+    /// <summary>Weights (o0 .. o0 + n - 1, [i, i + W)).</summary>
+    private readonly void Lane(int l, int o0, int n, int i)
+    {
+        TF x = A.X, dz = A.DY, g = A.G;
+        TL lanes = default;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int xb = l * rows * xs + A.S.InOffset + i;
+        int zb = l * rows * nOut + o0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset + o0 * nIn + i;
+        if (n == 4)
+        {
+            TV g0 = lanes.Load(g, wb), g1 = lanes.Load(g, wb + nIn), g2 = lanes.Load(g, wb + 2 * nIn), g3 = lanes.Load(g, wb + 3 * nIn);
+            for (int r = 0; r < rows; r++)
+            {
+                TV xv = lanes.Load(x, xb + r * xs);
+                int zi = zb + r * nOut;
+                g0 = lanes.MulAdd(lanes.Splat(dz[zi]), xv, g0);
+                g1 = lanes.MulAdd(lanes.Splat(dz[zi + 1]), xv, g1);
+                g2 = lanes.MulAdd(lanes.Splat(dz[zi + 2]), xv, g2);
+                g3 = lanes.MulAdd(lanes.Splat(dz[zi + 3]), xv, g3);
+            }
+            lanes.Store(g, wb, g0);
+            lanes.Store(g, wb + nIn, g1);
+            lanes.Store(g, wb + 2 * nIn, g2);
+            lanes.Store(g, wb + 3 * nIn, g3);
+            return;
+        }
+        for (int k = 0; k < n; k++)
+        {
+            TV s = lanes.Load(g, wb + k * nIn);
+            for (int r = 0; r < rows; r++) s = lanes.MulAdd(lanes.Splat(dz[zb + r * nOut + k]), lanes.Load(x, xb + r * xs), s);
+            lanes.Store(g, wb + k * nIn, s);
+        }
+    }
+
+    /// <summary>Weights (o0 .. o0 + n - 1, [ia, ia + W) and [ib, ib + W)); the lanes may overlap.</summary>
+    private readonly void Pair(int l, int o0, int n, int ia, int ib)
+    {
+        TF x = A.X, dz = A.DY, g = A.G;
+        TL lanes = default;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int xb = l * rows * xs + A.S.InOffset;
+        int zb = l * rows * nOut + o0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset + o0 * nIn;
+        if (n == 4)
+        {
+            TV a0 = lanes.Load(g, wb + ia), a1 = lanes.Load(g, wb + nIn + ia), a2 = lanes.Load(g, wb + 2 * nIn + ia), a3 = lanes.Load(g, wb + 3 * nIn + ia);
+            TV b0 = lanes.Load(g, wb + ib), b1 = lanes.Load(g, wb + nIn + ib), b2 = lanes.Load(g, wb + 2 * nIn + ib), b3 = lanes.Load(g, wb + 3 * nIn + ib);
+            for (int r = 0; r < rows; r++)
+            {
+                TV xa = lanes.Load(x, xb + r * xs + ia), xb2 = lanes.Load(x, xb + r * xs + ib);
+                int zi = zb + r * nOut;
+                TV d0 = lanes.Splat(dz[zi]), d1 = lanes.Splat(dz[zi + 1]), d2 = lanes.Splat(dz[zi + 2]), d3 = lanes.Splat(dz[zi + 3]);
+                a0 = lanes.MulAdd(d0, xa, a0);
+                b0 = lanes.MulAdd(d0, xb2, b0);
+                a1 = lanes.MulAdd(d1, xa, a1);
+                b1 = lanes.MulAdd(d1, xb2, b1);
+                a2 = lanes.MulAdd(d2, xa, a2);
+                b2 = lanes.MulAdd(d2, xb2, b2);
+                a3 = lanes.MulAdd(d3, xa, a3);
+                b3 = lanes.MulAdd(d3, xb2, b3);
+            }
+            lanes.Store(g, wb + ia, a0);
+            lanes.Store(g, wb + nIn + ia, a1);
+            lanes.Store(g, wb + 2 * nIn + ia, a2);
+            lanes.Store(g, wb + 3 * nIn + ia, a3);
+            lanes.Store(g, wb + ib, b0);
+            lanes.Store(g, wb + nIn + ib, b1);
+            lanes.Store(g, wb + 2 * nIn + ib, b2);
+            lanes.Store(g, wb + 3 * nIn + ib, b3);
+            return;
+        }
+        for (int k = 0; k < n; k++)
+        {
+            TV sa = lanes.Load(g, wb + k * nIn + ia), sb = lanes.Load(g, wb + k * nIn + ib);
+            for (int r = 0; r < rows; r++)
+            {
+                TV d = lanes.Splat(dz[zb + r * nOut + k]);
+                sa = lanes.MulAdd(d, lanes.Load(x, xb + r * xs + ia), sa);
+                sb = lanes.MulAdd(d, lanes.Load(x, xb + r * xs + ib), sb);
+            }
+            lanes.Store(g, wb + k * nIn + ia, sa);
+            lanes.Store(g, wb + k * nIn + ib, sb);
+        }
+    }
+
+    /// <summary>Fewer inputs than a lane: one input at a time.</summary>
+    private readonly void Scalar(int l, int o0, int n)
+    {
+        TF x = A.X, dz = A.DY, g = A.G;
+        int nIn = A.S.In, nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int xb = l * rows * xs + A.S.InOffset;
+        int zb = l * rows * nOut + o0;
+        int wb = l * A.S.ParamStride + A.S.ParamOffset + o0 * nIn;
+        for (int i = 0; i < nIn; i++)
+            for (int k = 0; k < n; k++)
+            {
+                float s = g[wb + k * nIn + i];
+                for (int r = 0; r < rows; r++) s = dz[zb + r * nOut + k] * x[xb + r * xs + i] + s;
+                g[wb + k * nIn + i] = s;
+            }
     }
 }

@@ -19,6 +19,17 @@ public static class LaneWidths
         return Vector256.IsHardwareAccelerated && n >= 8 ? 8 : 1;
     }
 
+    /// <summary>
+    /// For a kernel that covers the remainder with one more lane overlapping the last whole one (the dense lanes passes,
+    /// see <c>LanePlan</c>): the widest of 16, 8 and 1 not above <paramref name="n"/> (1 on ILGPU devices).
+    /// </summary>
+    public static int Overlapping(Device device, int n)
+    {
+        if (device is not CpuDevice) return 1;
+        if (Vector512.IsHardwareAccelerated && n >= 16) return 16;
+        return Vector256.IsHardwareAccelerated && n >= 8 ? 8 : 1;
+    }
+
     /// <summary>For a kernel without a remainder loop: the widest of 16, 8 and 1 that divides <paramref name="n"/> (1 on ILGPU devices).</summary>
     public static int Dividing(Device device, int n)
     {

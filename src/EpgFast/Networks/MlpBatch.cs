@@ -205,7 +205,8 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     /// <summary>Launches a lanes pass at the widest lane width that suits its vector dimension of <paramref name="n"/> units.</summary>
     private void LanesPass(LanesKind kind, int n, in DenseLanesArgs<TF> a, Activation inputAct = Activation.Linear)
     {
-        switch (LaneWidths.For(_device, n))
+        int width = kind == LanesKind.DotForward ? LaneWidths.For(_device, n) : LaneWidths.Overlapping(_device, n);
+        switch (width)
         {
             case 16: LanesPass<System.Runtime.Intrinsics.Vector512<float>, Lanes16>(kind, a, inputAct); break;
             case 8: LanesPass<System.Runtime.Intrinsics.Vector256<float>, Lanes8>(kind, a, inputAct); break;

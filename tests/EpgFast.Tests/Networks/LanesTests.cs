@@ -56,5 +56,61 @@ public class LanesTests
         if (Vector256.IsHardwareAccelerated) Assert.Equal(8, LaneWidths.Dividing(cpu, 24));
         Assert.Equal(1, LaneWidths.Dividing(cpu, 12));
         Assert.Equal(1, LaneWidths.Dividing(il, 16));
+        if (Vector512.IsHardwareAccelerated) Assert.Equal(16, LaneWidths.Overlapping(cpu, 29));
+        Assert.Equal(1, LaneWidths.Overlapping(il, 29));
+    }
+
+    /// <summary>
+    /// The dense lanes passes give the same bits at every lane width: the sums run in one order, and where the last lane
+    /// overlaps the one before it (29 inputs in lanes of 8 or 16) both write the same value and g is added to once.
+    /// </summary>
+    [Theory]
+    [InlineData(29, 64, 13)]
+    [InlineData(64, 8, 8)]
+    [InlineData(20, 24, 6)]
+    [InlineData(5, 3, 4)]
+    [InlineData(40, 1, 7)]
+    public void DenseLanesPassesAgreeToTheBitAtEveryWidth(int nIn, int nOut, int rows)
+    {
+        const int L = 3, xStride = 45, xOffset = 2;
+        var s = DenseShape.Create(L, rows, nIn, nOut, Activation.Tanh, 3 * 1024, 100, 100 + nIn * nOut).WithInput(xStride, xOffset);
+        var rng = new System.Random(nIn * 31 + nOut);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] p = R(L * s.ParamStride), x = R(L * rows * xStride), dz = R(L * rows * nOut), g0 = R(L * s.ParamStride);
+        float[] xAct = x.Select(v => MathF.Tanh(v)).ToArray();   // an input made by tanh, for the backward's act'
+        using var cpu = new CpuDevice(1);
+        (float[] Y, float[] Dx, float[] G) Run<TV, TL>() where TV : unmanaged where TL : struct, ILanes<TV>
+        {
+            using var bp = cpu.Upload<float>(p);
+            using var bx = cpu.Upload<float>(xAct);
+            using var bwt = cpu.Allocate<float>(L * nIn * nOut);
+            using var by = cpu.Allocate<float>(L * rows * nOut);
+            using var bdz = cpu.Upload<float>(dz);
+            using var bdx = cpu.Allocate<float>(L * rows * nIn);
+            using var bg = cpu.Upload<float>(g0);
+            var a = new DenseLanesArgs<CpuView<float>>
+            {
+                X = bx.View<CpuView<float>>(), P = bp.View<CpuView<float>>(), WT = bwt.View<CpuView<float>>(), Y = by.View<CpuView<float>>(),
+                DY = bdz.View<CpuView<float>>(), DX = bdx.View<CpuView<float>>(), G = bg.View<CpuView<float>>(), S = s,
+            };
+            cpu.Launch(L * nIn, new DenseTransposeKernel<CpuView<float>> { P = a.P, WT = a.WT, S = s });
+            cpu.Launch(a.RowItems, new DenseLanesForwardKernel<CpuView<float>, TV, TL> { A = a });
+            cpu.Launch(a.RowItems, new DenseLanesBackwardInputKernel<CpuView<float>, TV, TL> { A = a, InputAct = Activation.Tanh });
+            cpu.Launch(a.OutputItems, new DenseLanesBackwardParamsKernel<CpuView<float>, TV, TL> { A = a });
+            return (by.ToArray(), bdx.ToArray(), bg.ToArray());
+        }
+        var scalar = Run<float, ScalarLanes>();
+        var w8 = Run<Vector256<float>, Lanes8>();
+        var w16 = Run<Vector512<float>, Lanes16>();
+        foreach (var w in new[] { w8, w16 })
+        {
+            Assert.Equal(scalar.Y, w.Y);
+            Assert.Equal(scalar.Dx, w.Dx);
+            Assert.Equal(scalar.G, w.G);
+        }
+        // against float64 for one weight gradient, so agreement is not agreement on something wrong
+        double want = g0[100];
+        for (int r = 0; r < rows; r++) want += (double)dz[r * nOut] * xAct[r * xStride + xOffset];
+        Assert.Equal(want, scalar.G[100], 4);
     }
 }
