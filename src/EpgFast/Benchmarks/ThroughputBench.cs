@@ -429,6 +429,16 @@ public sealed class ThroughputBench
         o["update_share"] = last is null || last.Seconds <= 0 ? 0 : last.UpdateSeconds / last.Seconds;
         o["update_path"] = batch.UpdatePath.ToString();
         o["alpha"] = _s.Alpha;
+        // One more lifetime with a wait after every phase: where a learner step's time goes (microseconds per
+        // learner step, all learners together; the waits add a little, so the sum exceeds the timed figure slightly).
+        var profile = new Diagnostics.PhaseTimer(_device);
+        batch.Profile = profile;
+        batch.RunLifetime(phi, _s.Alpha, _s.Seed, epoch++, 0);
+        batch.Profile = null;
+        double steps = (double)learners * batch.Lifetime;
+        var phases = new JsonObject();
+        foreach (var (phase, sec) in profile.Phases) phases[phase] = Math.Round(sec / steps * 1e6, 3);
+        o["us_per_learner_step_by_phase"] = phases;
         o["bytes_per_learner_by_part"] = parts;
         return Memory(o, bytes, learners);
     }

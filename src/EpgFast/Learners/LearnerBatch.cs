@@ -1,4 +1,5 @@
 using EpgFast.Backends;
+using EpgFast.Diagnostics;
 using EpgFast.Kernels.Learners;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Random;
@@ -118,6 +119,13 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
 
     public LearnerLayout Layout => _layout;
 
+    /// <summary>When set, every phase of the lifetime waits for the device and books its time here (profiling only).</summary>
+    public PhaseTimer? Profile
+    {
+        get => _gradient.Profile;
+        set => _gradient.Profile = value;
+    }
+
     /// <summary>
     /// Trains every learner from scratch for one lifetime of K x M steps and returns its fitness.
     /// </summary>
@@ -137,6 +145,8 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
 
         int step = 0;
         double updateSeconds = 0;
+        var prof = Profile;
+        prof?.Restart();
         for (int update = 0; update < _updates; update++)
         {
             // ---- act M steps ------------------------------------------------------------------
@@ -144,13 +154,16 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             {
                 _normalizer.Normalize(_env.Observations, n.Obs, 0, _obsNorm, n.Obs, 0, rows: 1, cols: n.Obs);
                 _actor.Forward(_p, _obsNorm, rows: 1, obsStride: n.Obs);
+                prof?.Mark("act: normalize + policy");
                 _actor.Sample(_p, _actions, seed, epoch, learnerBase, step, StreamPeriod);
                 _device.Launch(Learners, new RecordActionKernel<TF>
                 {
                     Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Traj = _traj.View<TF>(), S = _shape, Step = step,
                 });
                 _gradient.Ppo?.RecordAction(_actions, step);
+                prof?.Mark("act: sample + record");
                 _env.Step(_actions);
+                prof?.Mark("env step (physics, task)");
                 _device.Launch(Learners, new RecordOutcomeKernel<TF, TI>
                 {
                     Rewards = _env.Rewards.View<TF>(), Dones = _env.Dones.View<TF>(), LastReturns = _env.LastReturns.View<TF>(),
@@ -158,6 +171,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                     EpisodeReturns = _episodeReturns.View<TF>(), Finished = _finished.View<TI>(), EpisodeStep = _episodeStep.View<TI>(),
                     S = _shape, Step = step,
                 });
+                prof?.Mark("act: record outcome");
                 if (observer is not null) Observe(observer, step);
             }
 
@@ -165,6 +179,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             _device.Synchronize();
             long updateStart = System.Diagnostics.Stopwatch.GetTimestamp();
             _normalizer.Advance(_traj, n.ActSteps, step);
+            prof?.Mark("update: normalize buffer");
             _gradient.BeginUpdate(_p, _traj);
             for (int pass = 0; pass < _passes; pass++)
             {
@@ -173,11 +188,13 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 {
                     _gradient.Minibatch(k, _p, phi, _traj, alpha);
                     _adam.Step(_p, _gradient.G);
+                    prof?.Mark("update: adam");
                 }
             }
             _normalizer.Shift(_traj, n.ActSteps);  // room for the next window's raw rows
             _device.Launch(Learners, new QuarantineKernel<TF, TI> { P = _p.View<TF>(), Quarantined = _quarantined.View<TI>(), Stride = _layout.Stride });
             _device.Synchronize();
+            prof?.Mark("update: shift buffer, quarantine");
             updateSeconds += System.Diagnostics.Stopwatch.GetElapsedTime(updateStart).TotalSeconds;
         }
 

@@ -18,6 +18,9 @@ public interface ILearnerBatch : IDisposable
     /// <summary>How the update's policy pass over the N buffer rows computes (the path its MlpBatch was built with).</summary>
     MlpPath UpdatePath { get; }
 
+    /// <summary>When set, every phase of a lifetime waits for the device and books its time here (profiling only).</summary>
+    Diagnostics.PhaseTimer? Profile { get; set; }
+
     /// <summary>Common random numbers: learners this far apart share their random numbers (0: none).</summary>
     int StreamPeriod { get; set; }
 

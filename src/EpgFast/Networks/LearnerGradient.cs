@@ -1,4 +1,5 @@
 using EpgFast.Backends;
+using EpgFast.Diagnostics;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 
@@ -47,6 +48,8 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
     }
 
     public LearnerLayout Layout { get; }
+    /// <summary>When set, each step of BeginUpdate and Minibatch books its time here (profiling only).</summary>
+    public PhaseTimer? Profile { get; set; }
     public int Learners { get; }
     /// <summary>Device bytes this object allocated, by part (all learners).</summary>
     public IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
@@ -80,7 +83,9 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         var c = Layout.Config;
         Memory.Forward(p);
         Policy.Forward(p, traj, c.BufferRows, c.TrajDim, 0);
+        Profile?.Mark("update: memory + policy forward (N rows)");
         Ppo?.Prepare(p, traj, Policy.Mean);
+        Profile?.Mark("update: ppo");
         _forwardFresh = true;
     }
 
@@ -106,16 +111,22 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         {
             Memory.Forward(p);
             Policy.Forward(p, traj, c.BufferRows, c.TrajDim, 0);
+            Profile?.Mark("update: memory + policy forward (N rows)");
         }
         _forwardFresh = false;
         DMean.Clear();
         DMem.Clear();
         var sel = new RowSelection { RowBase = EpgRowBase, IdxStride = c.ActSteps, IdxOffset = k * c.Minibatch };
         Loss.ForwardBackward(phi, traj, Policy.Mean, p, Memory.Mem, Perm, sel, 1f - alpha, DMean, G, DMem);
+        Profile?.Mark("update: loss network");
         if (alpha != 0f)
+        {
             Ppo!.ForwardBackward(p, Policy.Mean, Perm, c.ActSteps, k * c.Minibatch, alpha, DMean, G);
+            Profile?.Mark("update: ppo");
+        }
         Policy.Backward(p, traj, c.TrajDim, 0, DMean, G);
         if (Layout.HasMemoryWeights) Memory.Backward(DMem, G);
+        Profile?.Mark("update: policy backward (N rows)");
     }
 
     /// <summary>Throws a one-line EpgException when alpha &gt; 0 but the learners were built without PPO.</summary>
