@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EpgFast.Kernels.Memory;
 
 namespace EpgFast.Kernels.Physics;
@@ -92,22 +93,39 @@ public static class Constraints
             int deep = mi[d.BodyLastDofI + b];
             int chain = deep >= 0 ? d.ChainDofI + mi[d.DofChainStartI + deep] : 0;
             int count = deep >= 0 ? mi[d.DofChainCountI + deep] : 0;
-            for (int q = 0; q < nrows; q++)
+            // the rows' J (normal, then the tangents when condim = 3) in one pass over the chain, from the deep end
+            V3 ru0 = V3.Cross(rc, n), ru1 = V3.Cross(rc, t1), ru2 = V3.Cross(rc, t2);
+            int y0 = d.SRowY + rows * nv, y1 = y0 + nv, y2 = y1 + nv;
+            int cdof = d.SCdof, qvel = d.SQvel;
+            float uf0 = 0f, uf1 = 0f, uf2 = 0f;
+            for (int t = count - 1; t >= 0; t--)
             {
-                V3 u = q == 0 ? n : q == 1 ? t1 : t2;
-                V3 ru = V3.Cross(rc, u);
-                int y = d.SRowY + (rows + q) * nv;
-                float ufree = 0f;
-                for (int t = count - 1; t >= 0; t--)
+                int k = mi[chain + t];
+                V3 lin = s.Get3(cdof + 6 * k + 3), ang = s.Get3(cdof + 6 * k);
+                float vk = s[qvel + k];
+                float j0 = V3.Dot(n, lin) + V3.Dot(ru0, ang);
+                s[y0 + k] = j0;
+                uf0 += j0 * vk;
+                if (nrows == 3)
                 {
-                    int k = mi[chain + t];
-                    float jk = V3.Dot(u, s.Get3(d.SCdof + 6 * k + 3)) + V3.Dot(ru, s.Get3(d.SCdof + 6 * k));
-                    s[y + k] = jk;
-                    ufree += jk * s[d.SQvel + k];
+                    float j1 = V3.Dot(t1, lin) + V3.Dot(ru1, ang);
+                    float j2 = V3.Dot(t2, lin) + V3.Dot(ru2, ang);
+                    s[y1 + k] = j1;
+                    s[y2 + k] = j2;
+                    uf1 += j1 * vk;
+                    uf2 += j2 * vk;
                 }
-                // velocity pass: the gap may close within this step but not beyond; no push-out (that is the position pass's)
-                float target = q == 0 && phi >= 0f ? -phi / h : 0f;
-                FinishRow(m, s, rows + q, deep, ufree, target, phi, 3 * sl + q, q == 0 && nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
+            }
+            if (nrows == 3)
+                TreeLdl.HalfSolveChain3(m, s, y0, deep);
+            else
+                TreeLdl.HalfSolveChain(m, s, y0, deep);
+            // velocity pass: the gap may close within this step but not beyond; no push-out (that is the position pass's)
+            SetRow(s, d, rows, deep, uf0, phi >= 0f ? -phi / h : 0f, phi, 3 * sl, nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
+            if (nrows == 3)
+            {
+                SetRow(s, d, rows + 1, deep, uf1, 0f, phi, 3 * sl + 1, -1f);
+                SetRow(s, d, rows + 2, deep, uf2, 0f, phi, 3 * sl + 2, -1f);
             }
             if (nrows == 1)
             {
@@ -145,16 +163,20 @@ public static class Constraints
         return rows;
     }
 
-    /// <summary>
-    /// Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry, on the chain of <paramref name="dof"/>), the
-    /// chain, free velocity, target, gap, slot and friction of row r.
-    /// </summary>
+    /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry, on the chain of <paramref name="dof"/>), then the row's data (<see cref="SetRow"/>).</summary>
     private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, int dof, float ufree, float target, float phi, int slot, float mu)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
-        ref readonly SimDims d = ref m.D;
-        TreeLdl.HalfSolveChain(m, s, d.SRowY + r * d.Nv, dof);
+        TreeLdl.HalfSolveChain(m, s, m.D.SRowY + r * m.D.Nv, dof);
+        SetRow(s, m.D, r, dof, ufree, target, phi, slot, mu);
+    }
+
+    /// <summary>Row r's chain (the dof whose chain holds its support), free velocity, target, gap, impulse slot and friction (-1: no friction rows follow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetRow<TF>(Scratch<TF> s, in SimDims d, int r, int dof, float ufree, float target, float phi, int slot, float mu)
+        where TF : struct, IView<float>
+    {
         s[d.SRowDof + r] = dof;
         s[d.SRowU + r] = ufree;
         s[d.SRowB + r] = target;
@@ -214,25 +236,28 @@ public static class Constraints
             if (lam != 0f) AddColumn(s, d.SRowA, d.SRowU, rows, c, lam);
         }
         int sweeps = 0;
-        for (int it = 0; it < d.Iterations; it++)
+        int lambda = d.SLambda, rowSlot = d.SRowSlot, rowInvA = d.SRowInvA, rowB = d.SRowB, rowU = d.SRowU, rowMu = d.SRowMu, rowA = d.SRowA;
+        int iterations = d.Iterations;
+        float tolerance = d.Tolerance;
+        for (int it = 0; it < iterations; it++)
         {
             sweeps++;
             float change = 0f;
             int r = 0;
             while (r < rows)
             {
-                int li = d.SLambda + (int)s[d.SRowSlot + r];
+                int li = lambda + (int)s[rowSlot + r];
                 float lamOld = s[li];
-                float inv = s[d.SRowInvA + r];
-                float lamNew = MathF.Max(0f, lamOld + (s[d.SRowB + r] - s[d.SRowU + r]) * inv);
+                float inv = s[rowInvA + r];
+                float lamNew = MathF.Max(0f, lamOld + (s[rowB + r] - s[rowU + r]) * inv);
                 float dl = lamNew - lamOld;
                 if (dl != 0f)
                 {
-                    AddColumn(s, d.SRowA, d.SRowU, rows, r, dl);
+                    AddColumn(s, rowA, rowU, rows, r, dl);
                     s[li] = lamNew;
                     if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) / inv);
                 }
-                float mu = s[d.SRowMu + r];
+                float mu = s[rowMu + r];
                 if (mu >= 0f)
                 {
                     // friction pair: Gauss-Seidel step on each tangent, then project onto the disc |lambda_t| <= mu lambda_n
@@ -244,9 +269,9 @@ public static class Constraints
                         r += 3;
                         continue;
                     }
-                    float inv1 = s[d.SRowInvA + r1], inv2 = s[d.SRowInvA + r2];
-                    float n1 = l1 - s[d.SRowU + r1] * inv1;
-                    float n2 = l2 - s[d.SRowU + r2] * inv2;
+                    float inv1 = s[rowInvA + r1], inv2 = s[rowInvA + r2];
+                    float n1 = l1 - s[rowU + r1] * inv1;
+                    float n2 = l2 - s[rowU + r2] * inv2;
                     float limit = mu * lamNew;
                     float mag2 = n1 * n1 + n2 * n2;
                     if (mag2 > limit * limit)
@@ -256,14 +281,20 @@ public static class Constraints
                         n2 *= scale;
                     }
                     float d1 = n1 - l1, d2 = n2 - l2;
-                    if (d1 != 0f)
+                    if (d1 != 0f && d2 != 0f)
                     {
-                        AddColumn(s, d.SRowA, d.SRowU, rows, r1, d1);
+                        AddColumns(s, rowA, rowU, rows, r1, d1, d2);
+                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) / inv1);
+                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) / inv2);
+                    }
+                    else if (d1 != 0f)
+                    {
+                        AddColumn(s, rowA, rowU, rows, r1, d1);
                         if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) / inv1);
                     }
-                    if (d2 != 0f)
+                    else if (d2 != 0f)
                     {
-                        AddColumn(s, d.SRowA, d.SRowU, rows, r2, d2);
+                        AddColumn(s, rowA, rowU, rows, r2, d2);
                         if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) / inv2);
                     }
                     s[li + 1] = n1;
@@ -275,7 +306,7 @@ public static class Constraints
                     r += 1;
                 }
             }
-            if (change < d.Tolerance) break;
+            if (change < tolerance) break;
         }
         // v = v_free + (M + h D)^-1 J' lambda = v_free + L^-1 D^-1/2 (Y' lambda); STau is free by now
         normalImpulse = 0f;
@@ -360,6 +391,7 @@ public static class Constraints
     }
 
     /// <summary>u += A[:, c] * a for the symmetric A stored as a packed lower triangle (row r at r (r + 1) / 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddColumn<TF>(Scratch<TF> s, int a, int u, int rows, int c, float x) where TF : struct, IView<float>
     {
         int idx = a + c * (c + 1) / 2;
@@ -369,6 +401,27 @@ public static class Constraints
         for (int k = c; k < rows; k++)
         {
             s[u + k] += s[idx] * x;
+            idx += k + 1;
+        }
+    }
+
+    /// <summary>
+    /// u += A[:, c] x, then u += A[:, c + 1] y (c + 1 &lt; rows), in one pass: each element gets the same two
+    /// additions in the same order as AddColumn(c, x) followed by AddColumn(c + 1, y).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddColumns<TF>(Scratch<TF> s, int a, int u, int rows, int c, float x, float y) where TF : struct, IView<float>
+    {
+        int ic = a + c * (c + 1) / 2; // row c of the packed triangle
+        int id = ic + c + 1;          // row c + 1
+        for (int k = 0; k < c; k++) s[u + k] = s[u + k] + s[ic + k] * x + s[id + k] * y;
+        s[u + c] = s[u + c] + s[ic + c] * x + s[id + c] * y;
+        s[u + c + 1] = s[u + c + 1] + s[id + c] * x + s[id + c + 1] * y;
+        // below: elements (k, c) and (k, c + 1) are adjacent in row k
+        int idx = a + (c + 2) * (c + 3) / 2 + c;
+        for (int k = c + 2; k < rows; k++)
+        {
+            s[u + k] = s[u + k] + s[idx] * x + s[idx + 1] * y;
             idx += k + 1;
         }
     }

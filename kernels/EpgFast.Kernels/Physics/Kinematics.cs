@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EpgFast.Kernels.Memory;
 
 namespace EpgFast.Kernels.Physics;
@@ -110,6 +111,7 @@ public static class Kinematics
     }
 
     /// <summary>cinert of body b at its tree's reference point: m, h = m r, I_com (world) + m (|r|^2 1 - r r').</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreInertia<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int b, V3 pos, M33 r)
         where TF : struct, IView<float>
         where TI : struct, IView<int>

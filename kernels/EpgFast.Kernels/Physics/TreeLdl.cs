@@ -121,6 +121,47 @@ public static class TreeLdl
         }
     }
 
+    /// <summary>
+    /// <see cref="HalfSolveChain"/> of three consecutive vectors (x, x + Nv, x + 2 Nv) on one chain: each
+    /// factor entry is read once for the three. Each vector gets the same operations in the same order as
+    /// its own HalfSolveChain (a zero entry is skipped there; here it subtracts an exact zero product).
+    /// </summary>
+    public static void HalfSolveChain3<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x, int dof)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        if (dof < 0) return;
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int nv = d.Nv, sm = d.SM;
+        int x1 = x + nv, x2 = x1 + nv;
+        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+        int count = mi[d.DofChainCountI + dof];
+        for (int t = count - 1; t > 0; t--)
+        {
+            int i = mi[chain + t];
+            float a0 = s[x + i], a1 = s[x1 + i], a2 = s[x2 + i];
+            int row = sm + i * nv;
+            for (int u = t - 1; u >= 0; u--)
+            {
+                int j = mi[chain + u];
+                float l = s[row + j];
+                s[x + j] -= l * a0;
+                s[x1 + j] -= l * a1;
+                s[x2 + j] -= l * a2;
+            }
+        }
+        int dinv = d.SDinvSqrt;
+        for (int t = 0; t < count; t++)
+        {
+            int i = mi[chain + t];
+            float di = s[dinv + i];
+            s[x + i] *= di;
+            s[x1 + i] *= di;
+            s[x2 + i] *= di;
+        }
+    }
+
     /// <summary>x = L^-1 D^-1/2 x in place (B' x, the other half of <see cref="Solve"/>).</summary>
     public static void HalfSolveT<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x)
         where TF : struct, IView<float>
