@@ -58,18 +58,24 @@ public readonly struct ScalarLanes : ILanes<float>
 
     public void Store<TF>(TF view, int index, float v) where TF : struct, IView<float> => view[index] = v;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Splat(float x) => x;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Sub(float a, float b) => a - b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Mul(float a, float b) => a * b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float MulAdd(float a, float b, float c) => a * b + c;
 
     public float Tanh(float z) => Networks.Act.Tanh(z);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Lane(float v, int i) => v;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Sum(float v) => v;
 }
 
@@ -86,16 +92,22 @@ public readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
     public void Store<TF>(TF view, int index, Vector256<float> v) where TF : struct, IView<float>
         => v.Store(CpuLanes.Address(view, index, 8));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Splat(float x) => Vector256.Create(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Sub(Vector256<float> a, Vector256<float> b) => a - b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => a * b + c;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Lane(Vector256<float> v, int i) => v.GetElement(i);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Sum(Vector256<float> v) => Vector256.Sum(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -134,16 +146,22 @@ public readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
     public void Store<TF>(TF view, int index, Vector512<float> v) where TF : struct, IView<float>
         => v.Store(CpuLanes.Address(view, index, 16));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Splat(float x) => Vector512.Create(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Sub(Vector512<float> a, Vector512<float> b) => a - b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> MulAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => a * b + c;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Lane(Vector512<float> v, int i) => v.GetElement(i);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Sum(Vector512<float> v) => Vector512.Sum(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

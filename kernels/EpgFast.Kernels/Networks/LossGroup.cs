@@ -40,13 +40,16 @@ public static class LossGroup
 /// <para>Phases, separated by barriers, each a loop over its work items strided by the group size:
 /// (0) conv0's bias + time-constant channels per output channel, the sampled rows;
 /// (1) conv0 (items: time x 4 channels); (2) conv1 (time x 4 channels); (3) mean over time; (4) dense ctx;
-/// (5) the head's row-constant part per hidden unit; (6) head hidden per (row, unit); (7) head output and
-/// its gradient per row; (8) sums over the minibatch: loss, dctx, log-std and memory gradients, the mean
-/// gradient per sampled row; (9) dpool; (10) dz1; (11) conv1 backward to dz0 (time x 4 channels);
-/// (12) DMean per buffer row (head part at sampled rows, then the context part), and sum_t dz0 per channel;
+/// (5) the head's row-constant part per hidden unit; (6) head hidden per (row, 4 units); (7) head output and
+/// its gradient per row; (8) sums over the minibatch: loss, dctx, log-std and memory gradients (4 columns per item),
+/// the mean gradient per sampled row; (9) dpool; (10) dz1; (11) conv1 backward to dz0 (time x 4 channels);
+/// (12) DMean per buffer row (head part at sampled rows, then the context part, 4 action channels at a time), and
+/// sum_t dz0 per channel;
 /// (13) the time-constant channels' gradients (log-std; memory with MemoryThroughContext).</para>
 /// Summation orders follow the launches except that the time-constant inputs of conv0 and the row-constant
-/// inputs of the head are summed once per learner (float32 results agree to rounding).
+/// inputs of the head are summed once per learner (float32 results agree to rounding). Where an item computes
+/// several outputs (4 units, columns or channels) it keeps each output's order and only interleaves their sums, so
+/// the CPU's out-of-order core has independent chains to overlap.
 /// </summary>
 public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
     where TF : struct, IView<float> where TI : struct, IView<int> where TV : unmanaged where TL : struct, ILanes<TV>
@@ -211,17 +214,47 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
         }
         g.Barrier();
 
-        // ---- 6: head hidden activations per (sampled row, unit) ----
-        for (int i = lane; i < mb * Hd; i += gs)
+        // ---- 6: head hidden activations per (sampled row, block of 4 units: four independent sums) ----
+        int hq = (Hd + 3) / 4;
+        for (int i = lane; i < mb * hq; i += gs)
         {
-            int j = i / Hd;
-            int h = i - j * Hd;
+            int j = i / hq;
+            int h0 = (i - j * hq) * 4;
             int n = l * N + (int)g.Shared(sRows + j);
-            int w = pb + S.HeadW0 + h * headIn;
-            float z = g.Shared(sHc + h);
-            for (int c = 0; c < T; c++) z += phi[w + c] * traj[n * T + c];
-            for (int a = 0; a < A; a++) z += phi[w + cMean + a] * mean[n * A + a];
-            g.SetShared(sAct + i, Act.Apply(Activation.LeakyRelu, z));
+            int w = pb + S.HeadW0 + h0 * headIn;
+            if (h0 + 4 <= Hd)
+            {
+                float z0 = g.Shared(sHc + h0), z1 = g.Shared(sHc + h0 + 1), z2 = g.Shared(sHc + h0 + 2), z3 = g.Shared(sHc + h0 + 3);
+                for (int c = 0; c < T; c++)
+                {
+                    float x = traj[n * T + c];
+                    z0 += phi[w + c] * x;
+                    z1 += phi[w + headIn + c] * x;
+                    z2 += phi[w + 2 * headIn + c] * x;
+                    z3 += phi[w + 3 * headIn + c] * x;
+                }
+                for (int a = 0; a < A; a++)
+                {
+                    float x = mean[n * A + a];
+                    z0 += phi[w + cMean + a] * x;
+                    z1 += phi[w + headIn + cMean + a] * x;
+                    z2 += phi[w + 2 * headIn + cMean + a] * x;
+                    z3 += phi[w + 3 * headIn + cMean + a] * x;
+                }
+                int at = sAct + j * Hd + h0;
+                g.SetShared(at, Act.Apply(Activation.LeakyRelu, z0));
+                g.SetShared(at + 1, Act.Apply(Activation.LeakyRelu, z1));
+                g.SetShared(at + 2, Act.Apply(Activation.LeakyRelu, z2));
+                g.SetShared(at + 3, Act.Apply(Activation.LeakyRelu, z3));
+                continue;
+            }
+            for (int h = h0; h < Hd; h++, w += headIn)
+            {
+                float z = g.Shared(sHc + h);
+                for (int c = 0; c < T; c++) z += phi[w + c] * traj[n * T + c];
+                for (int a = 0; a < A; a++) z += phi[w + cMean + a] * mean[n * A + a];
+                g.SetShared(sAct + j * Hd + h, Act.Apply(Activation.LeakyRelu, z));
+            }
         }
         g.Barrier();
 
@@ -240,9 +273,11 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
         g.Barrier();
 
         // ---- 8: sums over the minibatch. part(j, col) = sum_h W0[h, T + col] dz[j, h], col over [ctx | mean | logstd | mem] ----
-        // items: [loss (1) | dctx (Ctx) | log-std (Act) | memory (Mem) | mean per (row, a) (mb * Act)]
+        // items: [loss (1) | blocks of 4 row-constant columns: dctx (Ctx), log-std (Act), memory (Mem) | mean per (row, a) (mb * Act)];
+        // a block sums its four columns side by side (four independent sums, each in the order j, then h)
         int wHead = pb + S.HeadW0 + T;
-        for (int i = lane; i < 1 + nCtx + A + Mu + mb * A; i += gs)
+        int nCols = nCtx + A + Mu, colBlocks = (nCols + 3) / 4;
+        for (int i = lane; i < 1 + colBlocks + mb * A; i += gs)
         {
             if (i == 0)
             {
@@ -250,19 +285,44 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
                 for (int j = 0; j < mb; j++) sum += g.Shared(sRow + j);
                 loss[l] = sum;
             }
-            else if (i < 1 + nCtx + A + Mu)
+            else if (i < 1 + colBlocks)
             {
-                int col = i - 1; // ctx, then logstd (col Ctx + Act + a), then memory
-                if (col >= nCtx) col += A;
-                float s = 0f;
-                for (int j = 0; j < mb; j++) s += Part(ref g, wHead + col, sAct + j * Hd, Hd, headIn);
-                if (col < nCtx) g.SetShared(sCtx + col, s); // dctx (ctx itself is no longer needed)
-                else if (col < nCtx + 2 * A) gr[ls + col - nCtx - A] += Scale * s;
-                else dMem[l * Mu + col - nCtx - 2 * A] += Scale * s;
+                int e0 = (i - 1) * 4;
+                int ne = nCols - e0 < 4 ? nCols - e0 : 4;
+                // column of item e: ctx, then log-std (col Ctx + Act + a), then memory; past the last: the last again
+                int c0 = HeadCol(e0, nCtx, A), c1 = HeadCol(e0 + (ne > 1 ? 1 : 0), nCtx, A);
+                int c2 = HeadCol(e0 + (ne > 2 ? 2 : 0), nCtx, A), c3 = HeadCol(e0 + (ne > 3 ? 3 : 0), nCtx, A);
+                float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+                for (int j = 0; j < mb; j++)
+                {
+                    int dz = sAct + j * Hd;
+                    float p0 = 0f, p1 = 0f, p2 = 0f, p3 = 0f;
+                    for (int h = 0; h < Hd; h++)
+                    {
+                        float d = g.Shared(dz + h);
+                        int w = wHead + h * headIn;
+                        p0 += phi[w + c0] * d;
+                        p1 += phi[w + c1] * d;
+                        p2 += phi[w + c2] * d;
+                        p3 += phi[w + c3] * d;
+                    }
+                    s0 += p0;
+                    s1 += p1;
+                    s2 += p2;
+                    s3 += p3;
+                }
+                for (int e = 0; e < ne; e++)
+                {
+                    int col = e == 0 ? c0 : (e == 1 ? c1 : (e == 2 ? c2 : c3));
+                    float s = e == 0 ? s0 : (e == 1 ? s1 : (e == 2 ? s2 : s3));
+                    if (col < nCtx) g.SetShared(sCtx + col, s); // dctx (ctx itself is no longer needed)
+                    else if (col < nCtx + 2 * A) gr[ls + col - nCtx - A] += Scale * s;
+                    else dMem[l * Mu + col - nCtx - 2 * A] += Scale * s;
+                }
             }
             else
             {
-                int k = i - (1 + nCtx + A + Mu);
+                int k = i - (1 + colBlocks);
                 int j = k / A;
                 int a = k - j * A;
                 g.SetShared(sHM + k, Part(ref g, wHead + nCtx + a, sAct + j * Hd, Hd, headIn));
@@ -322,25 +382,50 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
                 int sampled = 0;
                 for (int j = 0; j < mb; j++)
                     if ((int)g.Shared(sRows + j) == n) sampled = 1;
-                for (int a = 0; a < A; a++)
+                // the context part of four action channels at a time (four independent sums), then the head part
+                for (int a0 = 0; a0 < A; a0 += 4)
                 {
-                    int at = (l * N + n) * A + a;
-                    float v = dMean[at];
-                    if (sampled != 0)
-                        for (int j = 0; j < mb; j++)
-                            if ((int)g.Shared(sRows + j) == n) v += Scale * g.Shared(sHM + j * A + a);
-                    float s = 0f;
+                    int na = A - a0 < 4 ? A - a0 : 4;
+                    float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
                     for (int k = 0; k < K0; k++)
                     {
                         int d = n - k;
                         if (d < 0) break;
                         int t0 = d / S0;
                         if (t0 * S0 != d || t0 >= Len0) continue;
-                        int w = pb + S.Conv0W + (T + a) * K0 + k;
+                        int w = pb + S.Conv0W + (T + a0) * K0 + k;
                         int zb = sH0 + t0 * C0;
-                        for (int o = 0; o < C0; o++) s += phi[w + o * ws0] * g.Shared(zb + o);
+                        if (na == 4)
+                            for (int o = 0; o < C0; o++)
+                            {
+                                float dz = g.Shared(zb + o);
+                                int wo = w + o * ws0;
+                                s0 += phi[wo] * dz;
+                                s1 += phi[wo + K0] * dz;
+                                s2 += phi[wo + 2 * K0] * dz;
+                                s3 += phi[wo + 3 * K0] * dz;
+                            }
+                        else
+                            for (int o = 0; o < C0; o++)
+                            {
+                                float dz = g.Shared(zb + o);
+                                int wo = w + o * ws0;
+                                s0 += phi[wo] * dz;
+                                if (na > 1) s1 += phi[wo + K0] * dz;
+                                if (na > 2) s2 += phi[wo + 2 * K0] * dz;
+                            }
                     }
-                    dMean[at] = v + Scale * s;
+                    for (int e = 0; e < na; e++)
+                    {
+                        int a = a0 + e;
+                        int at = (l * N + n) * A + a;
+                        float v = dMean[at];
+                        if (sampled != 0)
+                            for (int j = 0; j < mb; j++)
+                                if ((int)g.Shared(sRows + j) == n) v += Scale * g.Shared(sHM + j * A + a);
+                        float s = e == 0 ? s0 : (e == 1 ? s1 : (e == 2 ? s2 : s3));
+                        dMean[at] = v + Scale * s;
+                    }
                 }
             }
             else
@@ -365,6 +450,9 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
             else dMem[at] = v;
         }
     }
+
+    /// <summary>The head input column (after the traj columns) of row-constant item e: ctx (e &lt; nCtx), then log-std, then memory (the mean columns skipped).</summary>
+    private static int HeadCol(int e, int nCtx, int act) => e < nCtx ? e : e + act;
 
     /// <summary>part(j, col) = sum_h phi[w + h * headIn] dz[j, h] with dz at shared[dz + h]: the head's gradient to one input column at one row.</summary>
     private readonly float Part<TG>(ref TG g, int w, int dz, int hidden, int headIn) where TG : struct, IGroupContext
