@@ -203,25 +203,23 @@ public static class Constraints
         // A = Y Y': a Y row is nonzero only on its chain (a path from the root), so the product of two rows is
         // summed over the chains' common prefix, in increasing dof order as a dense dot product would (the
         // skipped terms are exact zeros; entries off a row's chain are not even written)
+        int rowY = d.SRowY, rowDof = d.SRowDof, common = d.DofCommonI, chains = d.ChainDofI, chainStart = d.DofChainStartI;
         for (int r = 0; r < rows; r++)
         {
-            int yr = d.SRowY + r * nv;
+            int yr = rowY + r * nv;
             int tr = d.SRowA + r * (r + 1) / 2;
-            int dr = (int)s[d.SRowDof + r];
-            int nr = dr >= 0 ? mi[d.DofChainCountI + dr] : 0;
-            int chr = nr > 0 ? d.ChainDofI + mi[d.DofChainStartI + dr] : 0;
+            int dr = (int)s[rowDof + r];
+            int chr = dr >= 0 ? chains + mi[chainStart + dr] : 0;
+            int commonR = common + (dr >= 0 ? dr : 0) * nv;
             for (int c = 0; c <= r; c++)
             {
-                int dc = (int)s[d.SRowDof + c];
-                int nc = dc >= 0 ? mi[d.DofChainCountI + dc] : 0;
-                int chc = nc > 0 ? d.ChainDofI + mi[d.DofChainStartI + dc] : 0;
-                int count = nc < nr ? nc : nr;
-                int yc = d.SRowY + c * nv;
+                int dc = (int)s[rowDof + c];
+                int count = dr >= 0 && dc >= 0 ? mi[commonR + dc] : 0;
+                int yc = rowY + c * nv;
                 float dot = 0f;
                 for (int t = 0; t < count; t++)
                 {
                     int k = mi[chr + t];
-                    if (mi[chc + t] != k) break;
                     dot += s[yr + k] * s[yc + k];
                 }
                 s[tr + c] = dot;

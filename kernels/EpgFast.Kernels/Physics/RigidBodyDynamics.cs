@@ -68,8 +68,7 @@ public static class RigidBodyDynamics
             s.Set3(d.SCacc + 6 * b + 3, av);
             // cfrc = I a + v x* (I v)
             int ci = d.SCinert + 10 * b;
-            Apply(s, ci, aw, av, out V3 fn, out V3 fp);
-            Apply(s, ci, w, v, out V3 ln, out V3 lp);
+            ApplyTwice(s, ci, aw, av, w, v, out V3 fn, out V3 fp, out V3 ln, out V3 lp);
             fn += V3.Cross(w, ln) + V3.Cross(v, lp);
             fp += V3.Cross(w, lp);
             s.Set3(d.SCfrc + 6 * b, fn);
@@ -157,6 +156,19 @@ public static class RigidBodyDynamics
         float ixx = s[ci + 4], iyy = s[ci + 5], izz = s[ci + 6], ixy = s[ci + 7], ixz = s[ci + 8], iyz = s[ci + 9];
         p = v * mass + V3.Cross(w, h);
         n = new V3(ixx * w.X + ixy * w.Y + ixz * w.Z, ixy * w.X + iyy * w.Y + iyz * w.Z, ixz * w.X + iyz * w.Y + izz * w.Z) + V3.Cross(h, v);
+    }
+
+    /// <summary><see cref="Apply"/> of one spatial inertia to two motions (the inertia read once): (n1, p1) = I (w1, v1), (n2, p2) = I (w2, v2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ApplyTwice<TF>(Scratch<TF> s, int ci, V3 w1, V3 v1, V3 w2, V3 v2, out V3 n1, out V3 p1, out V3 n2, out V3 p2) where TF : struct, IView<float>
+    {
+        float mass = s[ci];
+        V3 h = s.Get3(ci + 1);
+        float ixx = s[ci + 4], iyy = s[ci + 5], izz = s[ci + 6], ixy = s[ci + 7], ixz = s[ci + 8], iyz = s[ci + 9];
+        p1 = v1 * mass + V3.Cross(w1, h);
+        n1 = new V3(ixx * w1.X + ixy * w1.Y + ixz * w1.Z, ixy * w1.X + iyy * w1.Y + iyz * w1.Z, ixz * w1.X + iyz * w1.Y + izz * w1.Z) + V3.Cross(h, v1);
+        p2 = v2 * mass + V3.Cross(w2, h);
+        n2 = new V3(ixx * w2.X + ixy * w2.Y + ixz * w2.Z, ixy * w2.X + iyy * w2.Y + iyz * w2.Z, ixz * w2.X + iyz * w2.Y + izz * w2.Z) + V3.Cross(h, v2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -54,6 +54,8 @@ public struct SimDims
     public int DofBodyI, DofParentI;
     /// <summary>Per dof: where its chain (its ancestor dofs and itself, root first; a path in the dof tree) starts in ChainDofI, and its length.</summary>
     public int DofChainStartI, DofChainCountI, ChainDofI;
+    /// <summary>Per pair of dofs (Nv x Nv): the length of their chains' common prefix (their common ancestors, either included).</summary>
+    public int DofCommonI;
     public int SlotBodyI, SlotCondimI;
     public int LimitDofI, LimitQposI;
     public int ActDofI, ActLimitedI;

@@ -158,6 +158,16 @@ public sealed class KernelPhysicsModel
             chainCount[k] = path.Count;
             chain.AddRange(path);
         }
+        // common[a * nv + b]: the length of the chains' common prefix (the shared ancestors, a or b included)
+        var common = new int[m.Nv * m.Nv];
+        for (int a = 0; a < m.Nv; a++)
+            for (int b = 0; b < m.Nv; b++)
+            {
+                int n = 0;
+                while (n < chainCount[a] && n < chainCount[b] && chain[chainStart[a] + n] == chain[chainStart[b] + n]) n++;
+                common[a * m.Nv + b] = n;
+            }
+        d.DofCommonI = I(common);
         d.DofChainStartI = I(chainStart);
         d.DofChainCountI = I(chainCount);
         d.ChainDofI = I(chain);
