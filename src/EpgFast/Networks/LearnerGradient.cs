@@ -84,8 +84,11 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         Memory.Forward(p);
         Policy.Forward(p, traj, c.BufferRows, c.TrajDim, 0);
         Profile?.Mark("update: memory + policy forward (N rows)");
-        Ppo?.Prepare(p, traj, Policy.Mean);
-        Profile?.Mark("update: ppo");
+        if (Ppo is not null)
+        {
+            Ppo.Prepare(p, traj, Policy.Mean);
+            Profile?.Mark("update: ppo");
+        }
         _forwardFresh = true;
     }
 

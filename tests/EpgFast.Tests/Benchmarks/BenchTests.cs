@@ -55,9 +55,15 @@ public class BenchTests
             Assert.True((double)learner["bytes_per_learner"]! > 512 * 4 * 8, "learner bytes per learner");
             // The parts account for every byte the learner suite counted (phi, one member's, comes on top).
             var parts = learner["bytes_per_learner_by_part"]!.AsObject();
-            Assert.Contains("buffer (normalized N rows + raw window)", parts.Select(kv => kv.Key));
+            Assert.Contains("buffer (N rows)", parts.Select(kv => kv.Key));
+            Assert.Equal(0.0, (double)parts["ppo + value net"]!);   // alpha 0: lean learners, no value net
             double booked = parts.Sum(kv => (double)kv.Value!);
             Assert.InRange((double)learner["bytes_per_learner"]! - booked, 0, 64 * 1024.0 / l);
+            // The profile: every phase of a learner step, positive, and together about the timed step.
+            var phases = learner["us_per_learner_step_by_phase"]!.AsObject();
+            foreach (var phase in new[] { "act: normalize + policy", "env step (physics, task)", "update: loss network", "update: policy backward (N rows)", "update: adam" })
+                Assert.True((double)phases[phase]! > 0, phase);
+            Assert.DoesNotContain("update: ppo", phases.Select(kv => kv.Key));
             Assert.True((double)b["networks"]!["policy_update"]!["gflops_per_s"]! > 0);
         }
         foreach (var f in new[] { "results.json", "throughput.png", "gflops.png" })

@@ -72,7 +72,8 @@ public class LanesTests
     [InlineData(40, 1, 7)]
     public void DenseLanesPassesAgreeToTheBitAtEveryWidth(int nIn, int nOut, int rows)
     {
-        const int L = 3, xStride = 45, xOffset = 2;
+        const int L = 3, xOffset = 2;
+        int xStride = nIn + 7;   // inputs are columns [2, 2 + nIn) of wider rows, as the policy reads the buffer
         var s = DenseShape.Create(L, rows, nIn, nOut, Activation.Tanh, 3 * 1024, 100, 100 + nIn * nOut).WithInput(xStride, xOffset);
         var rng = new System.Random(nIn * 31 + nOut);
         float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
