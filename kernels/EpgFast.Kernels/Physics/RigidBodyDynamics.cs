@@ -108,7 +108,7 @@ public static class RigidBodyDynamics
             for (int k = 0; k < 10; k++) s[d.SCcomp + 10 * parent + k] += s[d.SCcomp + 10 * b + k];
         }
         int nv = d.Nv, sm = d.SM, cdof = d.SCdof, ccomp = d.SCcomp;
-        int chains = d.ChainDofI, chainStart = d.DofChainStartI, chainCount = d.DofChainCountI;
+        int chains = d.ChainDofI, chainStart = d.DofChainStartI, chainCount = d.DofChainCountI, dofFree = d.DofFreeI;
         for (int i = 0; i < nv; i++)
         {
             int b = mi[d.DofBodyI + i];
@@ -122,7 +122,16 @@ public static class RigidBodyDynamics
             {
                 int j = mi[chain + a];
                 int cj = cdof + 6 * j;
-                s[row + j] = V3.Dot(s.Get3(cj), fn) + V3.Dot(s.Get3(cj + 3), fp);
+                // a free joint's cdof is (0, e_k) for translation k and (axis, 0) for rotation: the dot product's
+                // other terms are exact zeros, so the value is the same
+                int kind = mi[dofFree + j];
+                float mij;
+                if (kind == 0) mij = fp.X;
+                else if (kind == 1) mij = fp.Y;
+                else if (kind == 2) mij = fp.Z;
+                else if (kind == 3) mij = V3.Dot(s.Get3(cj), fn);
+                else mij = V3.Dot(s.Get3(cj), fn) + V3.Dot(s.Get3(cj + 3), fp);
+                s[row + j] = mij;
             }
         }
     }

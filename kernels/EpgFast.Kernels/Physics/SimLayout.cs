@@ -54,6 +54,8 @@ public struct SimDims
     public int DofBodyI, DofParentI;
     /// <summary>Per dof: where its chain (its ancestor dofs and itself, root first; a path in the dof tree) starts in ChainDofI, and its length.</summary>
     public int DofChainStartI, DofChainCountI, ChainDofI;
+    /// <summary>Per dof: 0, 1, 2 for a free joint's translation along world x, y, z (cdof = (0, e_k)); 3 for its rotations (cdof = (axis, 0)); -1 otherwise.</summary>
+    public int DofFreeI;
     /// <summary>Per pair of dofs (Nv x Nv): the length of their chains' common prefix (their common ancestors, either included).</summary>
     public int DofCommonI;
     public int SlotBodyI, SlotCondimI;

@@ -168,6 +168,13 @@ public sealed class KernelPhysicsModel
                 common[a * m.Nv + b] = n;
             }
         d.DofCommonI = I(common);
+        d.DofFreeI = I(Enumerable.Range(0, m.Nv).Select(k =>
+        {
+            var joint = m.Joints[m.DofJoint[k]];
+            if (joint.Type != JointType.Free) return -1;
+            int local = k - joint.DofAdr;
+            return local < 3 ? local : 3;
+        }));
         d.DofChainStartI = I(chainStart);
         d.DofChainCountI = I(chainCount);
         d.ChainDofI = I(chain);
