@@ -214,7 +214,7 @@ public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
 /// <summary>
 /// Dense forward for few rows (acting: one row per learner) with the input units in lanes, reading W in its own
 /// (Out, In) layout, so nothing is transposed: y[l, r, o] = act(b[o] + sum of the lanes of sum_i W[o, i .. i + W) x[r, i .. i + W)
-/// + the inputs past the last whole lane). Four output units at a time (four independent sums). One work item per
+/// + the inputs past the last whole lane). Four output units at a time (four independent sums), then tanh over the row a lane at a time. One work item per
 /// (learner, row). Activation Tanh or Linear.
 /// </summary>
 public struct DenseLanesDotForwardKernel<TF, TV, TL> : IKernel
@@ -258,10 +258,10 @@ public struct DenseLanesDotForwardKernel<TF, TV, TL> : IKernel
                 z3 += p[w3 + i] * xi;
             }
             int yb = index * nOut + o;
-            y[yb] = tanh != 0 ? Act.Tanh(z0) : z0;
-            y[yb + 1] = tanh != 0 ? Act.Tanh(z1) : z1;
-            y[yb + 2] = tanh != 0 ? Act.Tanh(z2) : z2;
-            y[yb + 3] = tanh != 0 ? Act.Tanh(z3) : z3;
+            y[yb] = z0;
+            y[yb + 1] = z1;
+            y[yb + 2] = z2;
+            y[yb + 3] = z3;
         }
         for (; o < nOut; o++)
         {
@@ -270,8 +270,13 @@ public struct DenseLanesDotForwardKernel<TF, TV, TL> : IKernel
             for (int i = 0; i < whole; i += width) s0 = lanes.MulAdd(lanes.Load(p, w0 + i), lanes.Load(x, xb + i), s0);
             float z = p[bias + o] + lanes.Sum(s0);
             for (int i = whole; i < nIn; i++) z += p[w0 + i] * x[xb + i];
-            y[index * nOut + o] = tanh != 0 ? Act.Tanh(z) : z;
+            y[index * nOut + o] = z;
         }
+        if (tanh == 0) return;
+        // the activation over the row's outputs, a lane at a time (the lanes tanh equals Act.Tanh to the bit)
+        int row = index * nOut, u = 0;
+        for (; u + width <= nOut; u += width) lanes.Store(y, row + u, lanes.Tanh(lanes.Load(y, row + u)));
+        for (; u < nOut; u++) y[row + u] = Act.Tanh(y[row + u]);
     }
 }
 
