@@ -31,6 +31,16 @@ public struct DenseLanesArgs<TF> where TF : struct, IView<float>
 
     /// <summary>Work items of the backward to the parameters: 4 output units each.</summary>
     public readonly int OutputItems => S.Learners * ((S.Out + 3) / 4);
+
+    /// <summary>Work item <paramref name="index"/> of a row-blocked pass: learner l, its block's first row (counted over all learners) and rows in the block (4; fewer at a learner's end).</summary>
+    public readonly void RowBlock(int index, out int l, out int row, out int n)
+    {
+        int blocks = (S.Rows + 3) / 4;
+        l = index / blocks;
+        int r0 = (index - l * blocks) * 4;
+        n = S.Rows - r0 < 4 ? S.Rows - r0 : 4;
+        row = l * S.Rows + r0;
+    }
 }
 
 /// <summary>
@@ -87,12 +97,8 @@ public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
     {
         TL lanes = default;
         int width = lanes.Width;
-        int nOut = A.S.Out, rows = A.S.Rows;
-        int blocks = (rows + 3) / 4;
-        int l = index / blocks;
-        int r0 = (index - l * blocks) * 4;
-        int n = rows - r0 < 4 ? rows - r0 : 4;
-        int row = l * rows + r0;
+        int nOut = A.S.Out;
+        A.RowBlock(index, out int l, out int row, out int n);
         int count = LanePlan.Count(nOut, width);
         int j = count & 1;
         if (j != 0) Lane(l, row, n, 0);
@@ -299,12 +305,8 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
     {
         TL lanes = default;
         int width = lanes.Width;
-        int nIn = A.S.In, rows = A.S.Rows;
-        int blocks = (rows + 3) / 4;
-        int l = index / blocks;
-        int r0 = (index - l * blocks) * 4;
-        int n = rows - r0 < 4 ? rows - r0 : 4;
-        int row = l * rows + r0;
+        int nIn = A.S.In;
+        A.RowBlock(index, out int l, out int row, out int n);
         int count = LanePlan.Count(nIn, width);
         int j = count & 1;
         if (j != 0) Lane(l, row, n, 0);

@@ -4,13 +4,43 @@ using EpgFast.Kernels.Random;
 
 namespace EpgFast.Kernels.Networks;
 
+/// <summary>The random stream a learner's initial weights come from: Philox.LearnerStream(Kind, Epoch, LearnerBase, l, StreamPeriod) under Seed.</summary>
+public struct InitStream
+{
+    public ulong Seed;
+    public uint Kind;
+    public uint Epoch;
+    public int LearnerBase;
+    /// <summary>&gt; 0: learners this far apart get the same weights (see Philox.LearnerStream).</summary>
+    public int StreamPeriod;
+
+    /// <summary>Normal number <paramref name="counter"/> of learner <paramref name="l"/>'s stream.</summary>
+    public readonly float Normal(int l, int counter) => Philox.NormalAt(Seed, Philox.LearnerStream(Kind, Epoch, LearnerBase, l, StreamPeriod), (ulong)counter);
+
+    /// <summary>
+    /// The factor that brings column j of an (outputs x inputs) Gaussian matrix drawn at counters counter + o * inputs + j
+    /// to Euclidean norm <paramref name="scale"/>: scale / sqrt(sum_o z_o^2), the squares summed in the order o = 0, 1, ...
+    /// </summary>
+    public readonly float ColumnScale(int l, int counter, int inputs, int outputs, int j, float scale)
+    {
+        ulong stream = Philox.LearnerStream(Kind, Epoch, LearnerBase, l, StreamPeriod);
+        float sq = 0f;
+        for (int o = 0; o < outputs; o++)
+        {
+            float z = Philox.NormalAt(Seed, stream, (ulong)(counter + o * inputs + j));
+            sq += z * z;
+        }
+        return scale / MathF.Sqrt(sq);
+    }
+}
+
 /// <summary>
 /// The released EPG code's weight initialization (networks.py, NN and Memory): W (Out x In) drawn
 /// from N(0, 1), then every column j (the weights leaving input j) rescaled to Euclidean norm
 /// <c>Scale</c> (1.0 for hidden layers, 0.01 for the last layer and the memory). Biases are left
 /// as they are (the host clears the block first: zero biases, zero log-std).
-/// Weight W[o, j] of learner l draws normal number Counter + o * In + j of the stream
-/// Philox.Stream(StreamKind, Epoch, LearnerBase + l). One work item per (learner, column j).
+/// Weight W[o, j] of learner l draws normal number Counter + o * In + j of its <see cref="InitStream"/>.
+/// One work item per (learner, column j).
 /// </summary>
 public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<float>
 {
@@ -23,28 +53,15 @@ public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<floa
     public int In;
     public int Out;
     public float Scale;
-    public ulong Seed;
-    public uint StreamKind;
-    public uint Epoch;
-    public int LearnerBase;
-    /// <summary>&gt; 0: learners this far apart get the same weights (see Philox.LearnerStream).</summary>
-    public int StreamPeriod;
+    public InitStream Stream;
 
     public readonly void Execute(int index)
     {
         TF p = P;
         int l = index / In;
         int j = index - l * In;
-        ulong stream = Philox.LearnerStream(StreamKind, Epoch, LearnerBase, l, StreamPeriod);
+        float k = Stream.ColumnScale(l, Counter, In, Out, j, Scale);
         int w = l * ParamStride + ParamOffset;
-        float sq = 0f;
-        for (int o = 0; o < Out; o++)
-        {
-            float z = Philox.NormalAt(Seed, stream, (ulong)(Counter + o * In + j));
-            p[w + o * In + j] = z;
-            sq += z * z;
-        }
-        float k = Scale / MathF.Sqrt(sq);
-        for (int o = 0; o < Out; o++) p[w + o * In + j] *= k;
+        for (int o = 0; o < Out; o++) p[w + o * In + j] = Stream.Normal(l, Counter + o * In + j) * k;
     }
 }

@@ -1,6 +1,5 @@
 using EpgFast.Kernels.Launch;
 using EpgFast.Kernels.Memory;
-using EpgFast.Kernels.Random;
 
 namespace EpgFast.Kernels.Networks;
 
@@ -70,8 +69,7 @@ public struct MemoryBackwardKernel<TF> : IKernel where TF : struct, IView<float>
 
 /// <summary>
 /// Untrained memory, step 1 of 2: the column scales of the memory layer's initial W, as
-/// <see cref="ColumnNormalInitKernel{TF}"/> computes them (scale[k] = Scale / |W0[:, k]|, W0 drawn from
-/// N(0, 1) at counters Counter + o * In + k of the learner's PolicyInit stream), without storing W.
+/// <see cref="ColumnNormalInitKernel{TF}"/> computes them (<see cref="InitStream.ColumnScale"/>), without storing W.
 /// One work item per (learner, column k).
 /// </summary>
 public struct MemoryColumnScaleKernel<TF> : IKernel where TF : struct, IView<float>
@@ -83,25 +81,13 @@ public struct MemoryColumnScaleKernel<TF> : IKernel where TF : struct, IView<flo
     public float Scale;
     /// <summary>The memory weights' first counter (their offset in the full learner layout).</summary>
     public int Counter;
-    public ulong Seed;
-    public uint StreamKind;
-    public uint Epoch;
-    public int LearnerBase;
-    public int StreamPeriod;
+    public InitStream Stream;
 
     public readonly void Execute(int index)
     {
         TF scale = ColumnScale;
         int l = index / In;
-        int k = index - l * In;
-        ulong stream = Philox.LearnerStream(StreamKind, Epoch, LearnerBase, l, StreamPeriod);
-        float sq = 0f;
-        for (int o = 0; o < Out; o++)
-        {
-            float z = Philox.NormalAt(Seed, stream, (ulong)(Counter + o * In + k));
-            sq += z * z;
-        }
-        scale[index] = Scale / MathF.Sqrt(sq);
+        scale[index] = Stream.ColumnScale(l, Counter, In, Out, index - l * In, Scale);
     }
 }
 
@@ -119,21 +105,15 @@ public struct MemoryConstantKernel<TF> : IKernel where TF : struct, IView<float>
     public int In;
     public int Units;
     public int Counter;
-    public ulong Seed;
-    public uint StreamKind;
-    public uint Epoch;
-    public int LearnerBase;
-    public int StreamPeriod;
+    public InitStream Stream;
 
     public readonly void Execute(int index)
     {
         TF scale = ColumnScale, mem = Mem;
         int l = index / Units;
         int j = index - l * Units;
-        ulong stream = Philox.LearnerStream(StreamKind, Epoch, LearnerBase, l, StreamPeriod);
         float z = 0f;
-        for (int k = 0; k < In; k++)
-            z += Philox.NormalAt(Seed, stream, (ulong)(Counter + j * In + k)) * scale[l * In + k];
+        for (int k = 0; k < In; k++) z += Stream.Normal(l, Counter + j * In + k) * scale[l * In + k];
         mem[index] = MathF.Tanh(z);
     }
 }

@@ -229,7 +229,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     /// The released code's init for the three weight matrices (columns normalized to 1, 1, 0.01; see
     /// <see cref="ColumnNormalInitKernel{TF}"/>). Biases are not touched: clear the block first.
     /// </summary>
-    public static void InitializeWeights(Device device, MlpLayout layout, int learners, DeviceBuffer<float> p, ulong seed, uint streamKind, uint epoch, int learnerBase, int streamPeriod = 0)
+    public static void InitializeWeights(Device device, MlpLayout layout, int learners, DeviceBuffer<float> p, InitStream stream)
     {
         for (int i = 0; i < 3; i++)
         {
@@ -237,7 +237,7 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
             device.Launch(learners * s.In, new ColumnNormalInitKernel<TF>
             {
                 P = p.View<TF>(), ParamStride = s.ParamStride, ParamOffset = s.ParamOffset, Counter = s.ParamOffset, In = s.In, Out = s.Out,
-                Scale = i == 2 ? 0.01f : 1f, Seed = seed, StreamKind = streamKind, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+                Scale = i == 2 ? 0.01f : 1f, Stream = stream,
             });
         }
     }

@@ -120,15 +120,14 @@ public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float
     {
         if (_columnScale is null) return;
         var c = _layout.Config;
+        var stream = LearnerInit.Stream(seed, epoch, learnerBase, streamPeriod);
         _device.Launch(_shape.Learners * c.MemoryInputs, new MemoryColumnScaleKernel<TF>
         {
-            ColumnScale = _columnScale.View<TF>(), In = c.MemoryInputs, Out = c.MemoryUnits, Scale = LearnerInit.MemoryScale, Counter = _layout.MemoryCounter,
-            Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+            ColumnScale = _columnScale.View<TF>(), In = c.MemoryInputs, Out = c.MemoryUnits, Scale = LearnerInit.MemoryScale, Counter = _layout.MemoryCounter, Stream = stream,
         });
         _device.Launch(_shape.Learners * c.MemoryUnits, new MemoryConstantKernel<TF>
         {
-            ColumnScale = _columnScale.View<TF>(), Mem = Mem.View<TF>(), In = c.MemoryInputs, Units = c.MemoryUnits, Counter = _layout.MemoryCounter,
-            Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+            ColumnScale = _columnScale.View<TF>(), Mem = Mem.View<TF>(), In = c.MemoryInputs, Units = c.MemoryUnits, Counter = _layout.MemoryCounter, Stream = stream,
         });
     }
 
@@ -159,6 +158,10 @@ public static class LearnerInit
     /// <summary>The memory layer's column norm at initialization (released networks.py).</summary>
     public const float MemoryScale = 0.01f;
 
+    /// <summary>Learner l's initial weights come from Philox.Stream(PolicyInit, epoch, learnerBase + l) (mod streamPeriod when &gt; 0).</summary>
+    public static InitStream Stream(ulong seed, uint epoch, int learnerBase, int streamPeriod = 0)
+        => new() { Seed = seed, Kind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod };
+
     /// <summary>
     /// Clears p (Learners, Stride) (zero biases, zero log-std) and draws the policy, value and memory weights with
     /// the released code's column-normalized Gaussian init from Philox.Stream(PolicyInit, epoch, learnerBase + l):
@@ -170,14 +173,15 @@ public static class LearnerInit
     {
         p.Clear();
         var c = layout.Config;
-        MlpBatch<TF>.InitializeWeights(device, layout.Policy, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
+        var stream = Stream(seed, epoch, learnerBase, streamPeriod);
+        MlpBatch<TF>.InitializeWeights(device, layout.Policy, learners, p, stream);
         if (layout.HasValue)
-            MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, seed, RandomStreams.PolicyInit, epoch, learnerBase, streamPeriod);
+            MlpBatch<TF>.InitializeWeights(device, layout.Value, learners, p, stream);
         if (layout.HasMemoryWeights)
             device.Launch(learners * c.MemoryInputs, new ColumnNormalInitKernel<TF>
             {
                 P = p.View<TF>(), ParamStride = layout.Stride, ParamOffset = layout.MemoryW, Counter = layout.MemoryCounter, In = c.MemoryInputs, Out = c.MemoryUnits,
-                Scale = MemoryScale, Seed = seed, StreamKind = RandomStreams.PolicyInit, Epoch = epoch, LearnerBase = learnerBase, StreamPeriod = streamPeriod,
+                Scale = MemoryScale, Stream = stream,
             });
     }
 }
