@@ -84,7 +84,8 @@ public struct DenseTransposeKernel<TF> : IKernel where TF : struct, IView<float>
 /// <summary>
 /// Dense forward with the output units in lanes: y[l, r, o .. o + W) = act(b + sum_i x[l, r, i] WT[l, i, o .. o + W)),
 /// W the lane width. One work item per (learner, block of 4 rows): each weight lane load serves four rows, each input
-/// broadcast one lane of outputs (two lanes at a time, see <see cref="LanePlan"/>); with fewer than W outputs, one
+/// broadcast four lanes of outputs where the lane count is a multiple of 4 (the policy's 64 outputs), else two
+/// (see <see cref="LanePlan"/>); with fewer than W outputs, one
 /// output at a time. Activation Tanh or Linear. Sums in the order b, then i = 0, 1, ... (every lane width gives the
 /// same bits).
 /// </summary>
@@ -100,10 +101,59 @@ public struct DenseLanesForwardKernel<TF, TV, TL> : IKernel
         int nOut = A.S.Out;
         A.RowBlock(index, out int l, out int row, out int n);
         int count = LanePlan.Count(nOut, width);
+        if (n == 4 && count > 0 && (count & 3) == 0)
+        {
+            for (int q = 0; q < count; q += 4) Quad(l, row, q, nOut, width);
+            return;
+        }
         int j = count & 1;
         if (j != 0) Lane(l, row, n, 0);
         for (; j < count; j += 2) Pair(l, row, n, LanePlan.Start(j, nOut, width), LanePlan.Start(j + 1, nOut, width));
         if (count == 0) Scalar(l, row, n);
+    }
+
+    /// <summary>Lanes q .. q + 3 of four rows: 16 sums, each input broadcast serving four lanes.</summary>
+    private readonly void Quad(int l, int row, int q, int nOut, int width)
+    {
+        TF x = A.X, p = A.P, wt = A.WT, y = A.Y;
+        TL lanes = default;
+        int nIn = A.S.In, xs = A.S.InStride;
+        int o0 = LanePlan.Start(q, nOut, width), o1 = LanePlan.Start(q + 1, nOut, width);
+        int o2 = LanePlan.Start(q + 2, nOut, width), o3 = LanePlan.Start(q + 3, nOut, width);
+        int xb = row * xs + A.S.InOffset;
+        int wtb = l * nIn * nOut;
+        int bias = l * A.S.ParamStride + A.S.BiasOffset;
+        TV b0 = lanes.Load(p, bias + o0), b1 = lanes.Load(p, bias + o1), b2 = lanes.Load(p, bias + o2), b3 = lanes.Load(p, bias + o3);
+        TV a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
+        TV a20 = b0, a21 = b1, a22 = b2, a23 = b3, a30 = b0, a31 = b1, a32 = b2, a33 = b3;
+        for (int i = 0; i < nIn; i++)
+        {
+            int w = wtb + i * nOut;
+            TV w0 = lanes.Load(wt, w + o0), w1 = lanes.Load(wt, w + o1), w2 = lanes.Load(wt, w + o2), w3 = lanes.Load(wt, w + o3);
+            TV x0 = lanes.Splat(x[xb + i]);
+            a00 = lanes.MulAdd(x0, w0, a00); a01 = lanes.MulAdd(x0, w1, a01); a02 = lanes.MulAdd(x0, w2, a02); a03 = lanes.MulAdd(x0, w3, a03);
+            TV x1 = lanes.Splat(x[xb + xs + i]);
+            a10 = lanes.MulAdd(x1, w0, a10); a11 = lanes.MulAdd(x1, w1, a11); a12 = lanes.MulAdd(x1, w2, a12); a13 = lanes.MulAdd(x1, w3, a13);
+            TV x2 = lanes.Splat(x[xb + 2 * xs + i]);
+            a20 = lanes.MulAdd(x2, w0, a20); a21 = lanes.MulAdd(x2, w1, a21); a22 = lanes.MulAdd(x2, w2, a22); a23 = lanes.MulAdd(x2, w3, a23);
+            TV x3 = lanes.Splat(x[xb + 3 * xs + i]);
+            a30 = lanes.MulAdd(x3, w0, a30); a31 = lanes.MulAdd(x3, w1, a31); a32 = lanes.MulAdd(x3, w2, a32); a33 = lanes.MulAdd(x3, w3, a33);
+        }
+        int tanh = A.S.Act == Activation.Tanh ? 1 : 0;
+        StoreRow(y, row, nOut, o0, o1, o2, o3, a00, a01, a02, a03, tanh);
+        StoreRow(y, row + 1, nOut, o0, o1, o2, o3, a10, a11, a12, a13, tanh);
+        StoreRow(y, row + 2, nOut, o0, o1, o2, o3, a20, a21, a22, a23, tanh);
+        StoreRow(y, row + 3, nOut, o0, o1, o2, o3, a30, a31, a32, a33, tanh);
+    }
+
+    private static void StoreRow(TF y, int row, int nOut, int o0, int o1, int o2, int o3, TV z0, TV z1, TV z2, TV z3, int tanh)
+    {
+        TL lanes = default;
+        int at = row * nOut;
+        lanes.Store(y, at + o0, tanh != 0 ? lanes.Tanh(z0) : z0);
+        lanes.Store(y, at + o1, tanh != 0 ? lanes.Tanh(z1) : z1);
+        lanes.Store(y, at + o2, tanh != 0 ? lanes.Tanh(z2) : z2);
+        lanes.Store(y, at + o3, tanh != 0 ? lanes.Tanh(z3) : z3);
     }
 
     /// <summary>Output units [o, o + W) of rows row .. row + n - 1.</summary>

@@ -14,20 +14,20 @@ public struct InitStream
     /// <summary>&gt; 0: learners this far apart get the same weights (see Philox.LearnerStream).</summary>
     public int StreamPeriod;
 
-    /// <summary>Normal number <paramref name="counter"/> of learner <paramref name="l"/>'s stream.</summary>
-    public readonly float Normal(int l, int counter) => Philox.NormalAt(Seed, Philox.LearnerStream(Kind, Epoch, LearnerBase, l, StreamPeriod), (ulong)counter);
-
     /// <summary>
-    /// The factor that brings column j of an (outputs x inputs) Gaussian matrix drawn at counters counter + o * inputs + j
-    /// to Euclidean norm <paramref name="scale"/>: scale / sqrt(sum_o z_o^2), the squares summed in the order o = 0, 1, ...
+    /// Draws column j of an (outputs x inputs) Gaussian matrix, z_o at counter + o * inputs + j of learner l's stream, into
+    /// dst[at + o * stride], and returns the factor that brings it to Euclidean norm <paramref name="scale"/>:
+    /// scale / sqrt(sum_o z_o^2), the squares summed in the order o = 0, 1, ...
     /// </summary>
-    public readonly float ColumnScale(int l, int counter, int inputs, int outputs, int j, float scale)
+    public readonly float DrawColumn<TF>(TF dst, int at, int stride, int l, int counter, int inputs, int outputs, int j, float scale)
+        where TF : struct, IView<float>
     {
         ulong stream = Philox.LearnerStream(Kind, Epoch, LearnerBase, l, StreamPeriod);
         float sq = 0f;
         for (int o = 0; o < outputs; o++)
         {
             float z = Philox.NormalAt(Seed, stream, (ulong)(counter + o * inputs + j));
+            dst[at + o * stride] = z;
             sq += z * z;
         }
         return scale / MathF.Sqrt(sq);
@@ -60,8 +60,8 @@ public struct ColumnNormalInitKernel<TF> : IKernel where TF : struct, IView<floa
         TF p = P;
         int l = index / In;
         int j = index - l * In;
-        float k = Stream.ColumnScale(l, Counter, In, Out, j, Scale);
-        int w = l * ParamStride + ParamOffset;
-        for (int o = 0; o < Out; o++) p[w + o * In + j] = Stream.Normal(l, Counter + o * In + j) * k;
+        int w = l * ParamStride + ParamOffset + j;
+        float k = Stream.DrawColumn(p, w, In, l, Counter, In, Out, j, Scale);
+        for (int o = 0; o < Out; o++) p[w + o * In] *= k;
     }
 }

@@ -68,52 +68,34 @@ public struct MemoryBackwardKernel<TF> : IKernel where TF : struct, IView<float>
 }
 
 /// <summary>
-/// Untrained memory, step 1 of 2: the column scales of the memory layer's initial W, as
-/// <see cref="ColumnNormalInitKernel{TF}"/> computes them (<see cref="InitStream.ColumnScale"/>), without storing W.
-/// One work item per (learner, column k).
+/// Untrained memory: mem[l, j] = tanh(0 + sum_k W0[j, k]), the output of <see cref="MemoryForwardKernel{TF}"/> on freshly
+/// initialized weights (zero bias, W0 as <see cref="ColumnNormalInitKernel{TF}"/> draws it: column k scaled to norm
+/// Scale), bit for bit, from the same draws; a lean learner computes it once per life instead of keeping W. Column k's
+/// draws go to a scratch row, then each unit adds its weight in the order k = 0, 1, ... One work item per learner.
 /// </summary>
-public struct MemoryColumnScaleKernel<TF> : IKernel where TF : struct, IView<float>
+public struct MemoryConstantKernel<TF> : IKernel where TF : struct, IView<float>
 {
-    /// <summary>scale: (Learners, In), written</summary>
-    public TF ColumnScale;
+    /// <summary>column: (Learners, Units), scratch for one column of W0</summary>
+    public TF Column;
+    /// <summary>mem: (Learners, Units), written</summary>
+    public TF Mem;
     public int In;
-    public int Out;
+    public int Units;
     public float Scale;
     /// <summary>The memory weights' first counter (their offset in the full learner layout).</summary>
     public int Counter;
     public InitStream Stream;
 
-    public readonly void Execute(int index)
+    public readonly void Execute(int l)
     {
-        TF scale = ColumnScale;
-        int l = index / In;
-        scale[index] = Stream.ColumnScale(l, Counter, In, Out, index - l * In, Scale);
-    }
-}
-
-/// <summary>
-/// Untrained memory, step 2 of 2: mem[l, j] = tanh(0 + sum_k W0[j, k] scale[k]), the output of
-/// <see cref="MemoryForwardKernel{TF}"/> on freshly initialized weights (zero bias), bit for bit, from the same
-/// draws; a lean learner computes it once per life instead of keeping W. One work item per (learner, unit).
-/// </summary>
-public struct MemoryConstantKernel<TF> : IKernel where TF : struct, IView<float>
-{
-    /// <summary>scale: (Learners, In), from <see cref="MemoryColumnScaleKernel{TF}"/></summary>
-    public TF ColumnScale;
-    /// <summary>mem: (Learners, Units), written</summary>
-    public TF Mem;
-    public int In;
-    public int Units;
-    public int Counter;
-    public InitStream Stream;
-
-    public readonly void Execute(int index)
-    {
-        TF scale = ColumnScale, mem = Mem;
-        int l = index / Units;
-        int j = index - l * Units;
-        float z = 0f;
-        for (int k = 0; k < In; k++) z += Stream.Normal(l, Counter + j * In + k) * scale[l * In + k];
-        mem[index] = MathF.Tanh(z);
+        TF column = Column, mem = Mem;
+        int cb = l * Units, mb = l * Units;
+        for (int j = 0; j < Units; j++) mem[mb + j] = 0f;
+        for (int k = 0; k < In; k++)
+        {
+            float s = Stream.DrawColumn(column, cb, 1, l, Counter, In, Units, k, Scale);
+            for (int j = 0; j < Units; j++) mem[mb + j] += column[cb + j] * s;
+        }
+        for (int j = 0; j < Units; j++) mem[mb + j] = MathF.Tanh(mem[mb + j]);
     }
 }

@@ -97,7 +97,7 @@ public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float
     private readonly Device _device;
     private readonly LearnerLayout _layout;
     private readonly MemoryShape _shape;
-    private readonly DeviceBuffer<float>? _columnScale;  // columnScale: (Learners, MemoryInputs), untrained memory only
+    private readonly DeviceBuffer<float>? _column;       // column: (Learners, MemoryUnits), scratch of the untrained memory's one-time computation
 
     public MemoryBatch(Device device, LearnerLayout layout, int learners)
     {
@@ -106,7 +106,7 @@ public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float
         _shape = layout.Memory(learners);
         Mem = device.Allocate<float>(learners * layout.Config.MemoryUnits);
         if (!layout.HasMemoryWeights && layout.Config.MemoryUnits > 0)
-            _columnScale = device.Allocate<float>(learners * layout.Config.MemoryInputs);
+            _column = device.Allocate<float>(learners * layout.Config.MemoryUnits);
     }
 
     /// <summary>mem: (Learners, MemoryUnits)</summary>
@@ -118,16 +118,12 @@ public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float
     /// </summary>
     public void BeginLife(ulong seed, uint epoch, int learnerBase, int streamPeriod = 0)
     {
-        if (_columnScale is null) return;
+        if (_column is null) return;
         var c = _layout.Config;
-        var stream = LearnerInit.Stream(seed, epoch, learnerBase, streamPeriod);
-        _device.Launch(_shape.Learners * c.MemoryInputs, new MemoryColumnScaleKernel<TF>
+        _device.Launch(_shape.Learners, new MemoryConstantKernel<TF>
         {
-            ColumnScale = _columnScale.View<TF>(), In = c.MemoryInputs, Out = c.MemoryUnits, Scale = LearnerInit.MemoryScale, Counter = _layout.MemoryCounter, Stream = stream,
-        });
-        _device.Launch(_shape.Learners * c.MemoryUnits, new MemoryConstantKernel<TF>
-        {
-            ColumnScale = _columnScale.View<TF>(), Mem = Mem.View<TF>(), In = c.MemoryInputs, Units = c.MemoryUnits, Counter = _layout.MemoryCounter, Stream = stream,
+            Column = _column.View<TF>(), Mem = Mem.View<TF>(), In = c.MemoryInputs, Units = c.MemoryUnits, Scale = LearnerInit.MemoryScale,
+            Counter = _layout.MemoryCounter, Stream = LearnerInit.Stream(seed, epoch, learnerBase, streamPeriod),
         });
     }
 
@@ -148,7 +144,7 @@ public sealed class MemoryBatch<TF> : IDisposable where TF : struct, IView<float
     public void Dispose()
     {
         Mem.Dispose();
-        _columnScale?.Dispose();
+        _column?.Dispose();
     }
 }
 
