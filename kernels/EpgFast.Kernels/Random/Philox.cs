@@ -85,9 +85,11 @@ public static class Philox
     {
         UInt4 b = Draw(seed, stream, index >> 2);
         int lane = (int)(index & 3);
-        float n0 = Normal(b.X, b.Y, out float n1);
-        float n2 = Normal(b.Z, b.W, out float n3);
-        return lane switch { 0 => n0, 1 => n1, 2 => n2, _ => n3 };
+        // only the branch asked for: the same operations as Normal's for that value, so the same bits
+        uint u = lane < 2 ? b.X : b.Z, v = lane < 2 ? b.Y : b.W;
+        float r = MathF.Sqrt(-2.0f * MathF.Log(UniformOpenZero(u)));
+        float theta = 6.28318530717958647692f * Uniform(v);
+        return r * ((lane & 1) == 0 ? MathF.Cos(theta) : MathF.Sin(theta));
     }
 
     /// <summary>Uniform number <paramref name="index"/> in [0, 1) of the sequence (seed, stream).</summary>
