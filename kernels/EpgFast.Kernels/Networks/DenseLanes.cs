@@ -358,10 +358,52 @@ public struct DenseLanesBackwardInputKernel<TF, TV, TL> : IKernel
         int nIn = A.S.In;
         A.RowBlock(index, out int l, out int row, out int n);
         int count = LanePlan.Count(nIn, width);
+        if (n == 4 && count > 0 && (count & 3) == 0)
+        {
+            for (int q = 0; q < count; q += 4) Quad(l, row, q, nIn, width);
+            return;
+        }
         int j = count & 1;
         if (j != 0) Lane(l, row, n, 0);
         for (; j < count; j += 2) Pair(l, row, n, LanePlan.Start(j, nIn, width), LanePlan.Start(j + 1, nIn, width));
         if (count == 0) Scalar(l, row, n);
+    }
+
+    /// <summary>Lanes q .. q + 3 of the inputs, four rows: 16 sums, each dz broadcast serving four lanes.</summary>
+    private readonly void Quad(int l, int row, int q, int nIn, int width)
+    {
+        TF p = A.P, x = A.X, dz = A.DY, dx = A.DX;
+        TL lanes = default;
+        int nOut = A.S.Out;
+        int tanh = InputAct == Activation.Tanh ? 1 : 0;
+        int i0 = LanePlan.Start(q, nIn, width), i1 = LanePlan.Start(q + 1, nIn, width);
+        int i2 = LanePlan.Start(q + 2, nIn, width), i3 = LanePlan.Start(q + 3, nIn, width);
+        int wb = l * A.S.ParamStride + A.S.ParamOffset;
+        int zi = row * nOut;
+        TV a00 = lanes.Splat(0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        TV a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int o = 0; o < nOut; o++)
+        {
+            int w = wb + o * nIn;
+            TV w0 = lanes.Load(p, w + i0), w1 = lanes.Load(p, w + i1), w2 = lanes.Load(p, w + i2), w3 = lanes.Load(p, w + i3);
+            TV d0 = lanes.Splat(dz[zi + o]);
+            a00 = lanes.MulAdd(d0, w0, a00); a01 = lanes.MulAdd(d0, w1, a01); a02 = lanes.MulAdd(d0, w2, a02); a03 = lanes.MulAdd(d0, w3, a03);
+            TV d1 = lanes.Splat(dz[zi + nOut + o]);
+            a10 = lanes.MulAdd(d1, w0, a10); a11 = lanes.MulAdd(d1, w1, a11); a12 = lanes.MulAdd(d1, w2, a12); a13 = lanes.MulAdd(d1, w3, a13);
+            TV d2 = lanes.Splat(dz[zi + 2 * nOut + o]);
+            a20 = lanes.MulAdd(d2, w0, a20); a21 = lanes.MulAdd(d2, w1, a21); a22 = lanes.MulAdd(d2, w2, a22); a23 = lanes.MulAdd(d2, w3, a23);
+            TV d3 = lanes.Splat(dz[zi + 3 * nOut + o]);
+            a30 = lanes.MulAdd(d3, w0, a30); a31 = lanes.MulAdd(d3, w1, a31); a32 = lanes.MulAdd(d3, w2, a32); a33 = lanes.MulAdd(d3, w3, a33);
+        }
+        TV one = lanes.Splat(1f);
+        StoreInput(dx, x, row, i0, a00, one, tanh); StoreInput(dx, x, row, i1, a01, one, tanh);
+        StoreInput(dx, x, row, i2, a02, one, tanh); StoreInput(dx, x, row, i3, a03, one, tanh);
+        StoreInput(dx, x, row + 1, i0, a10, one, tanh); StoreInput(dx, x, row + 1, i1, a11, one, tanh);
+        StoreInput(dx, x, row + 1, i2, a12, one, tanh); StoreInput(dx, x, row + 1, i3, a13, one, tanh);
+        StoreInput(dx, x, row + 2, i0, a20, one, tanh); StoreInput(dx, x, row + 2, i1, a21, one, tanh);
+        StoreInput(dx, x, row + 2, i2, a22, one, tanh); StoreInput(dx, x, row + 2, i3, a23, one, tanh);
+        StoreInput(dx, x, row + 3, i0, a30, one, tanh); StoreInput(dx, x, row + 3, i1, a31, one, tanh);
+        StoreInput(dx, x, row + 3, i2, a32, one, tanh); StoreInput(dx, x, row + 3, i3, a33, one, tanh);
     }
 
     /// <summary>Input units [i, i + W) of rows row .. row + n - 1.</summary>
@@ -512,10 +554,17 @@ public struct DenseLanesBackwardParamsKernel<TF, TV, TL> : IKernel
         int o0 = (index - l * blocks) * 4;
         int n = nOut - o0 < 4 ? nOut - o0 : 4;
         int count = LanePlan.Count(nIn, width);
-        int j = count & 1;
-        if (j != 0) Lane(l, o0, n, 0);
-        for (; j < count; j += 2) Pair(l, o0, n, LanePlan.Start(j, nIn, width), LanePlan.Start(j + 1, nIn, width));
-        if (count == 0) Scalar(l, o0, n);
+        if (n == 4 && count > 0 && (count & 3) == 0)
+        {
+            for (int q = 0; q < count; q += 4) Quad(l, o0, q, nIn, width);
+        }
+        else
+        {
+            int j = count & 1;
+            if (j != 0) Lane(l, o0, n, 0);
+            for (; j < count; j += 2) Pair(l, o0, n, LanePlan.Start(j, nIn, width), LanePlan.Start(j + 1, nIn, width));
+            if (count == 0) Scalar(l, o0, n);
+        }
         int zb = l * rows * nOut + o0;
         int bias = l * A.S.ParamStride + A.S.BiasOffset + o0;
         for (int k = 0; k < n; k++)
@@ -524,6 +573,41 @@ public struct DenseLanesBackwardParamsKernel<TF, TV, TL> : IKernel
             for (int r = 0; r < rows; r++) db += dz[zb + r * nOut + k];
             g[bias + k] += db;
         }
+    }
+
+    /// <summary>Weights (o0 .. o0 + 3, lanes q .. q + 3 of the inputs): 16 sums, each input lane load serving four units;
+    /// every g lane is loaded before any is stored (overlapping lanes add once).</summary>
+    private readonly void Quad(int l, int o0, int q, int nIn, int width)
+    {
+        TF x = A.X, dz = A.DY, g = A.G;
+        TL lanes = default;
+        int nOut = A.S.Out, rows = A.S.Rows, xs = A.S.InStride;
+        int i0 = LanePlan.Start(q, nIn, width), i1 = LanePlan.Start(q + 1, nIn, width);
+        int i2 = LanePlan.Start(q + 2, nIn, width), i3 = LanePlan.Start(q + 3, nIn, width);
+        int xb = l * rows * xs + A.S.InOffset;
+        int zb = l * rows * nOut + o0;
+        int w0 = l * A.S.ParamStride + A.S.ParamOffset + o0 * nIn, w1 = w0 + nIn, w2 = w1 + nIn, w3 = w2 + nIn;
+        TV a00 = lanes.Load(g, w0 + i0), a01 = lanes.Load(g, w0 + i1), a02 = lanes.Load(g, w0 + i2), a03 = lanes.Load(g, w0 + i3);
+        TV a10 = lanes.Load(g, w1 + i0), a11 = lanes.Load(g, w1 + i1), a12 = lanes.Load(g, w1 + i2), a13 = lanes.Load(g, w1 + i3);
+        TV a20 = lanes.Load(g, w2 + i0), a21 = lanes.Load(g, w2 + i1), a22 = lanes.Load(g, w2 + i2), a23 = lanes.Load(g, w2 + i3);
+        TV a30 = lanes.Load(g, w3 + i0), a31 = lanes.Load(g, w3 + i1), a32 = lanes.Load(g, w3 + i2), a33 = lanes.Load(g, w3 + i3);
+        for (int r = 0; r < rows; r++)
+        {
+            int xr = xb + r * xs, zi = zb + r * nOut;
+            TV x0 = lanes.Load(x, xr + i0), x1 = lanes.Load(x, xr + i1), x2 = lanes.Load(x, xr + i2), x3 = lanes.Load(x, xr + i3);
+            TV d0 = lanes.Splat(dz[zi]);
+            a00 = lanes.MulAdd(d0, x0, a00); a01 = lanes.MulAdd(d0, x1, a01); a02 = lanes.MulAdd(d0, x2, a02); a03 = lanes.MulAdd(d0, x3, a03);
+            TV d1 = lanes.Splat(dz[zi + 1]);
+            a10 = lanes.MulAdd(d1, x0, a10); a11 = lanes.MulAdd(d1, x1, a11); a12 = lanes.MulAdd(d1, x2, a12); a13 = lanes.MulAdd(d1, x3, a13);
+            TV d2 = lanes.Splat(dz[zi + 2]);
+            a20 = lanes.MulAdd(d2, x0, a20); a21 = lanes.MulAdd(d2, x1, a21); a22 = lanes.MulAdd(d2, x2, a22); a23 = lanes.MulAdd(d2, x3, a23);
+            TV d3 = lanes.Splat(dz[zi + 3]);
+            a30 = lanes.MulAdd(d3, x0, a30); a31 = lanes.MulAdd(d3, x1, a31); a32 = lanes.MulAdd(d3, x2, a32); a33 = lanes.MulAdd(d3, x3, a33);
+        }
+        lanes.Store(g, w0 + i0, a00); lanes.Store(g, w0 + i1, a01); lanes.Store(g, w0 + i2, a02); lanes.Store(g, w0 + i3, a03);
+        lanes.Store(g, w1 + i0, a10); lanes.Store(g, w1 + i1, a11); lanes.Store(g, w1 + i2, a12); lanes.Store(g, w1 + i3, a13);
+        lanes.Store(g, w2 + i0, a20); lanes.Store(g, w2 + i1, a21); lanes.Store(g, w2 + i2, a22); lanes.Store(g, w2 + i3, a23);
+        lanes.Store(g, w3 + i0, a30); lanes.Store(g, w3 + i1, a31); lanes.Store(g, w3 + i2, a32); lanes.Store(g, w3 + i3, a33);
     }
 
     /// <summary>Weights (o0 .. o0 + n - 1, [i, i + W)).</summary>
