@@ -39,7 +39,7 @@ public static class LossGroup
 /// Scale * gradients added to DMean (all buffer rows), to G at the log-std and to DMem.
 /// <para>Phases, separated by barriers, each a loop over its work items strided by the group size:
 /// (0) conv0's bias + time-constant channels per output channel, the sampled rows;
-/// (1) conv0 (items: time x 4 channels); (2) conv1 (time x 4 channels); (3) mean over time; (4) dense ctx;
+/// (1) conv0 (items: 4 time steps x a lane of channels); (2) conv1 (time x 4 channels); (3) mean over time; (4) dense ctx;
 /// (5) the head's row-constant part per hidden unit; (6) head hidden per (row, 4 units); (7) head output and
 /// its gradient per row; (8) sums over the minibatch: loss, dctx, log-std and memory gradients (4 columns per item),
 /// the mean gradient per sampled row; (9) dpool; (10) dz1; (11) conv1 backward to dz0 (time x 4 channels);
@@ -136,30 +136,65 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
         }
         g.Barrier();
 
-        // ---- 1: conv0 over the traj and mean channels, one lane of output channels per item ----
+        // ---- 1: conv0 over the traj and mean channels, one lane of output channels for 4 time steps per item ----
         // h0[t, o .. o + W) = leaky(cst[o ..] + sum_{c, k} x[S0 t + k, c] conv0t[c, k, o .. o + W)); W = 1 on the GPU (an item
-        // per (t, o): consecutive threads read consecutive weights), 16 on the CPU (one Vector512 for C0 = 16)
+        // per (4 t, o): consecutive threads read consecutive weights), 16 on the CPU (one Vector512 for C0 = 16); each
+        // weight lane serves four time steps (four independent sums, each in the order c, k)
         TL lanes = default;
         TF conv0t = Conv0T;
         int width = lanes.Width;
         int q0 = C0 / width;
         int wt0 = l / S.LearnersPerMember * (T + A) * K0 * C0;
-        for (int i = lane; i < Len0 * q0; i += gs)
+        int tq = (Len0 + 3) / 4;
+        for (int i = lane; i < tq * q0; i += gs)
         {
-            int t = i / q0;
-            int o0 = (i - t * q0) * width;
-            int n0 = l * N + t * S0;
-            TV z = lanes.Splat(0f);
+            int tb = i / q0;
+            int o0 = (i - tb * q0) * width;
+            int t0 = tb * 4;
+            int nt = Len0 - t0 < 4 ? Len0 - t0 : 4;
+            int n0 = l * N + t0 * S0;
             int w = wt0 + o0;
-            for (int c = 0; c < T; c++)
-                for (int k = 0; k < K0; k++, w += C0)
-                    z = lanes.MulAdd(lanes.Splat(traj[(n0 + k) * T + c]), lanes.Load(conv0t, w), z);
-            for (int a = 0; a < A; a++)
-                for (int k = 0; k < K0; k++, w += C0)
-                    z = lanes.MulAdd(lanes.Splat(mean[(n0 + k) * A + a]), lanes.Load(conv0t, w), z);
-            int h = sH0 + t * C0 + o0;
-            for (int j = 0; j < width; j++)
-                g.SetShared(h + j, Act.Apply(Activation.LeakyRelu, g.Shared(sCst + o0 + j) + lanes.Lane(z, j)));
+            if (nt == 4)
+            {
+                TV z0 = lanes.Splat(0f), z1 = z0, z2 = z0, z3 = z0;
+                int r1 = n0 + S0, r2 = r1 + S0, r3 = r2 + S0;
+                for (int c = 0; c < T; c++)
+                    for (int k = 0; k < K0; k++, w += C0)
+                    {
+                        TV wv = lanes.Load(conv0t, w);
+                        z0 = lanes.MulAdd(lanes.Splat(traj[(n0 + k) * T + c]), wv, z0);
+                        z1 = lanes.MulAdd(lanes.Splat(traj[(r1 + k) * T + c]), wv, z1);
+                        z2 = lanes.MulAdd(lanes.Splat(traj[(r2 + k) * T + c]), wv, z2);
+                        z3 = lanes.MulAdd(lanes.Splat(traj[(r3 + k) * T + c]), wv, z3);
+                    }
+                for (int a = 0; a < A; a++)
+                    for (int k = 0; k < K0; k++, w += C0)
+                    {
+                        TV wv = lanes.Load(conv0t, w);
+                        z0 = lanes.MulAdd(lanes.Splat(mean[(n0 + k) * A + a]), wv, z0);
+                        z1 = lanes.MulAdd(lanes.Splat(mean[(r1 + k) * A + a]), wv, z1);
+                        z2 = lanes.MulAdd(lanes.Splat(mean[(r2 + k) * A + a]), wv, z2);
+                        z3 = lanes.MulAdd(lanes.Splat(mean[(r3 + k) * A + a]), wv, z3);
+                    }
+                Conv0Store(ref g, sH0 + t0 * C0 + o0, sCst + o0, z0);
+                Conv0Store(ref g, sH0 + (t0 + 1) * C0 + o0, sCst + o0, z1);
+                Conv0Store(ref g, sH0 + (t0 + 2) * C0 + o0, sCst + o0, z2);
+                Conv0Store(ref g, sH0 + (t0 + 3) * C0 + o0, sCst + o0, z3);
+                continue;
+            }
+            for (int t = t0; t < t0 + nt; t++)
+            {
+                int nt0 = l * N + t * S0;
+                TV z = lanes.Splat(0f);
+                w = wt0 + o0;
+                for (int c = 0; c < T; c++)
+                    for (int k = 0; k < K0; k++, w += C0)
+                        z = lanes.MulAdd(lanes.Splat(traj[(nt0 + k) * T + c]), lanes.Load(conv0t, w), z);
+                for (int a = 0; a < A; a++)
+                    for (int k = 0; k < K0; k++, w += C0)
+                        z = lanes.MulAdd(lanes.Splat(mean[(nt0 + k) * A + a]), lanes.Load(conv0t, w), z);
+                Conv0Store(ref g, sH0 + t * C0 + o0, sCst + o0, z);
+            }
         }
         g.Barrier();
 
@@ -449,6 +484,13 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
             if (j < A) gr[at] = v;
             else dMem[at] = v;
         }
+    }
+
+    /// <summary>h0[h .. h + W) = leaky(cst[c .. c + W) + z): a lane of conv0's outputs into shared memory.</summary>
+    private static void Conv0Store<TG>(ref TG g, int h, int c, TV z) where TG : struct, IGroupContext
+    {
+        TL lanes = default;
+        for (int j = 0; j < lanes.Width; j++) g.SetShared(h + j, Act.Apply(Activation.LeakyRelu, g.Shared(c + j) + lanes.Lane(z, j)));
     }
 
     /// <summary>The head input column (after the traj columns) of row-constant item e: ctx (e &lt; nCtx), then log-std, then memory (the mean columns skipped).</summary>
