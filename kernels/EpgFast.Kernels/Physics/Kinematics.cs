@@ -68,7 +68,7 @@ public static class Kinematics
                     Q4 parentQuat = new(s[pq], s[pq + 1], s[pq + 2], s[pq + 3]);
                     M33 pr = LoadMat(s, d.SXmat + 9 * parent);
                     pos = s.Get3(d.SXpos + 3 * parent) + pr.Mul(bodyPos);
-                    q = Q4.Normalize(Q4.Mul(parentQuat, bodyQuat));
+                    q = Q4.Renormalize(Q4.Mul(parentQuat, bodyQuat)); // unit times unit
                 }
                 rot = M33.FromQuat(q);
                 for (int j = js; j < js + jc; j++)
@@ -82,7 +82,7 @@ public static class Kinematics
                     s.Set3(cd, rot.Mul(axis));
                     s.Set3(cd + 3, anchor);
                     float angle = s[d.SQpos + qa] - mf[d.Qpos0F + qa];
-                    q = Q4.Normalize(Q4.Mul(q, Q4.AxisAngle(axis, angle)));
+                    q = Q4.Renormalize(Q4.Mul(q, Q4.AxisAngle(axis, angle)));
                     rot = M33.FromQuat(q);
                     pos = anchor - rot.Mul(jpos);
                 }

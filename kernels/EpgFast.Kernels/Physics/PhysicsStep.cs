@@ -101,7 +101,7 @@ public static class PhysicsStep
                 float speed = MathF.Sqrt(V3.Dot(w, w));
                 Q4 q = Q4.Normalize(new Q4(s[qa + 3], s[qa + 4], s[qa + 5], s[qa + 6]));
                 if (speed > 0f)
-                    q = Q4.Normalize(Q4.Mul(q, Q4.AxisAngle(w * (1f / speed), speed * h)));
+                    q = Q4.Renormalize(Q4.Mul(q, Q4.AxisAngle(w * (1f / speed), speed * h))); // unit times unit
                 s[qa + 3] = q.W;
                 s[qa + 4] = q.X;
                 s[qa + 5] = q.Y;

@@ -67,13 +67,26 @@ public struct Q4
         return new Q4(q.W * s, q.X * s, q.Y * s, q.Z * s);
     }
 
+    /// <summary>
+    /// q / |q| for a q already within a few ulps of unit length (a product of unit quaternions): one Newton
+    /// step for 1 / sqrt(|q|^2), s = (3 - |q|^2) / 2, whose error 3 e^2 / 8 (|q|^2 = 1 + e) is far below float
+    /// rounding for such q; no square root or division on the kinematic chain's critical path. Not for
+    /// arbitrary quaternions (use <see cref="Normalize"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Q4 Renormalize(Q4 q)
+    {
+        float n2 = q.W * q.W + q.X * q.X + q.Y * q.Y + q.Z * q.Z;
+        float s = 1.5f - 0.5f * n2;
+        return new Q4(q.W * s, q.X * s, q.Y * s, q.Z * s);
+    }
+
     /// <summary>Rotation by <paramref name="angle"/> about the unit <paramref name="axis"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Q4 AxisAngle(V3 axis, float angle)
     {
-        float h = 0.5f * angle;
-        float s = MathF.Sin(h);
-        return new Q4(MathF.Cos(h), axis.X * s, axis.Y * s, axis.Z * s);
+        SimMath.SinCos(0.5f * angle, out float s, out float c);
+        return new Q4(c, axis.X * s, axis.Y * s, axis.Z * s);
     }
 }
 
@@ -109,4 +122,30 @@ public struct M33
     /// <summary>Column c (the body frame's axis c in world coordinates).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly V3 Col(int c) => c == 0 ? new V3(M00, M10, M20) : c == 1 ? new V3(M01, M11, M21) : new V3(M02, M12, M22);
+}
+
+/// <summary>Scalar helpers for kernel code.</summary>
+public static class SimMath
+{
+    /// <summary>
+    /// sin x and cos x: for |x| &lt;= 1 (a hinge's half angle up to 2 rad, a free joint's half rotation per step)
+    /// their Taylor polynomials through x^11 and x^12 in Horner form (truncation below 2e-10, so within float
+    /// rounding: about an ulp from MathF's), inlined, two libm calls saved; larger |x| goes to MathF.Sin/Cos.
+    /// (MathF.SinCos would also do, but ILGPU 1.5.3 cannot compile it.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SinCos(float x, out float sin, out float cos)
+    {
+        if (MathF.Abs(x) <= 1f)
+        {
+            float x2 = x * x;
+            sin = x * (1f + x2 * (-1f / 6f + x2 * (1f / 120f + x2 * (-1f / 5040f + x2 * (1f / 362880f + x2 * (-1f / 39916800f))))));
+            cos = 1f + x2 * (-0.5f + x2 * (1f / 24f + x2 * (-1f / 720f + x2 * (1f / 40320f + x2 * (-1f / 3628800f + x2 * (1f / 479001600f))))));
+        }
+        else
+        {
+            sin = MathF.Sin(x);
+            cos = MathF.Cos(x);
+        }
+    }
 }
