@@ -38,9 +38,13 @@ public sealed class BenchOptions : ComputeOptions, IVerb
     [Option("alpha", Default = 0f, HelpText = "PPO's weight in the learner suite's loss: 0 = the evolved loss alone on lean learners (no value net); > 0 adds the value net and PPO, as early in meta-training.")]
     public float Alpha { get; set; }
 
+    [Option("updates", Default = 2, HelpText = "K: updates per lifetime in the learner suite (M = 64 steps each); longer lifetimes spread the start of life (fresh weights, env resets) thinner, as in training (K = 128 in the paper).")]
+    public int Updates { get; set; } = 2;
+
     public int Run()
     {
         if (!(Seconds > 0)) throw new EpgException($"--seconds must be positive (got {Seconds})", 2);
+        if (Updates < 1) throw new EpgException($"--updates must be at least 1 (got {Updates})", 2);
         if (!(Alpha >= 0 && Alpha <= 1)) throw new EpgException($"--alpha must be in [0, 1] (got {Alpha})", 2);
         if (MemoryLimitMb is { } mb && !(mb > 0)) throw new EpgException($"--memory-limit-mb must be positive (got {mb})", 2);
         var settings = new BenchSettings
@@ -53,6 +57,7 @@ public sealed class BenchOptions : ComputeOptions, IVerb
             MemoryLimitBytes = MemoryLimitMb is { } m ? (long)(m * 1048576) : null,
             UpdatePath = EpgFast.Networks.MlpPaths.Parse(UpdatePath),
             Alpha = Alpha,
+            Updates = Updates,
         };
         // MuJoCo steps on CPU threads: with --backend auto it takes the CPU launcher even where a GPU exists.
         using var device = settings.Engine == EngineKind.MuJoCo && Backend == BackendKind.Auto ? new CpuDevice(Threads) : OpenDevice();

@@ -104,6 +104,8 @@ public class BenchTests
     [InlineData("--learners", "0")]
     [InlineData("--seconds", "0")]
     [InlineData("--engine", "bullet")]
+    [InlineData("--alpha", "1.5")]
+    [InlineData("--updates", "0")]
     public void BadArgumentsExitTwoWithOneLine(string option, string value)
     {
         var args = new List<string> { "bench", "--backend", "cpu", "--seconds", "0.05", "--out", Path.GetTempPath() };
