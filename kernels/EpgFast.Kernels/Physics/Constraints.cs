@@ -104,14 +104,14 @@ public static class Constraints
                 V3 lin = s.Get3(cdof + 6 * k + 3), ang = s.Get3(cdof + 6 * k);
                 float vk = s[qvel + k];
                 float j0 = V3.Dot(n, lin) + V3.Dot(ru0, ang);
-                s[y0 + k] = j0;
+                s[y0 + t] = j0;
                 uf0 += j0 * vk;
                 if (nrows == 3)
                 {
                     float j1 = V3.Dot(t1, lin) + V3.Dot(ru1, ang);
                     float j2 = V3.Dot(t2, lin) + V3.Dot(ru2, ang);
-                    s[y1 + k] = j1;
-                    s[y2 + k] = j2;
+                    s[y1 + t] = j1;
+                    s[y2 + t] = j2;
                     uf1 += j1 * vk;
                     uf2 += j2 * vk;
                 }
@@ -155,8 +155,9 @@ public static class Constraints
             int y = d.SRowY + rows * nv;
             int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
             int count = mi[d.DofChainCountI + dof];
-            for (int t = 0; t < count; t++) s[y + mi[chain + t]] = 0f;
-            s[y + dof] = sign;
+            // by chain position: the dof is its chain's last entry
+            for (int t = 0; t < count - 1; t++) s[y + t] = 0f;
+            s[y + count - 1] = sign;
             FinishRow(m, s, rows, dof, vq, phi >= 0f ? -phi / h : 0f, phi, 3 * d.NSlots + l, -1f);
             rows++;
         }
@@ -200,16 +201,15 @@ public static class Constraints
         TI mi = m.MI;
         int nv = d.Nv;
         int contactRows = 3 * d.NSlots;
-        // A = Y Y': a Y row is nonzero only on its chain (a path from the root), so the product of two rows is
-        // summed over the chains' common prefix, in increasing dof order as a dense dot product would (the
-        // skipped terms are exact zeros; entries off a row's chain are not even written)
-        int rowY = d.SRowY, rowDof = d.SRowDof, common = d.DofCommonI, chains = d.ChainDofI, chainStart = d.DofChainStartI;
+        // A = Y Y': a Y row is nonzero only on its chain (a path from the root) and stored by chain position, so
+        // the product of two rows is summed over the chains' common prefix (the same positions in both), in
+        // increasing dof order as a dense dot product would (the skipped terms are exact zeros)
+        int rowY = d.SRowY, rowDof = d.SRowDof, common = d.DofCommonI;
         for (int r = 0; r < rows; r++)
         {
             int yr = rowY + r * nv;
             int tr = d.SRowA + r * (r + 1) / 2;
             int dr = (int)s[rowDof + r];
-            int chr = dr >= 0 ? chains + mi[chainStart + dr] : 0;
             int commonR = common + (dr >= 0 ? dr : 0) * nv;
             for (int c = 0; c <= r; c++)
             {
@@ -217,11 +217,7 @@ public static class Constraints
                 int count = dr >= 0 && dc >= 0 ? mi[commonR + dc] : 0;
                 int yc = rowY + c * nv;
                 float dot = 0f;
-                for (int t = 0; t < count; t++)
-                {
-                    int k = mi[chr + t];
-                    dot += s[yr + k] * s[yc + k];
-                }
+                for (int t = 0; t < count; t++) dot += s[yr + t] * s[yc + t];
                 s[tr + c] = dot;
             }
             float arr = s[tr + r];
@@ -424,7 +420,7 @@ public static class Constraints
         }
     }
 
-    /// <summary>y += a x over the chain of <paramref name="dof"/> (x, a Y row, is zero elsewhere).</summary>
+    /// <summary>y += a x over the chain of <paramref name="dof"/> (x, a Y row stored by chain position, is zero elsewhere).</summary>
     private static void AddScaledChain<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int y, int x, float a, int dof)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
@@ -436,8 +432,7 @@ public static class Constraints
         int count = mi[d.DofChainCountI + dof];
         for (int t = 0; t < count; t++)
         {
-            int k = mi[chain + t];
-            s[y + k] += a * s[x + k];
+            s[y + mi[chain + t]] += a * s[x + t];
         }
     }
 }

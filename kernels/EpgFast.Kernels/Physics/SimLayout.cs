@@ -98,7 +98,8 @@ public struct SimDims
     public int SRowY, SRowB, SRowInvA, SRowSlot, SRowMu, SRowU;
     /// <summary>
     /// Constraint rows: the deepest dof whose chain holds every dof the row's Jacobian touches (-1: none). Y is
-    /// nonzero only on that chain (L^-T keeps a chain's support), and only those entries of a Y row are written.
+    /// nonzero only on that chain (L^-T keeps a chain's support), so a Y row holds only those entries, by chain
+    /// position (element t is the entry of the chain's t-th dof, root first).
     /// </summary>
     public int SRowDof;
     /// <summary>Constraint rows: the gap phi (m or rad, negative when violated), the position pass's pseudo impulse.</summary>

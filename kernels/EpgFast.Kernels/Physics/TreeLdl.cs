@@ -87,8 +87,8 @@ public static class TreeLdl
     /// <summary>
     /// x = D^-1/2 L^-T x in place (half of <see cref="Solve"/>: M^-1 = B' B with B = D^-1/2 L^-T) for a vector
     /// that is zero outside the chain of <paramref name="dof"/> (its ancestors and itself): L^-T keeps that
-    /// support, so only the chain's entries are read and written (the others are not touched, and need not
-    /// hold zeros). dof = -1: an empty chain, nothing to do.
+    /// support, so the vector is stored by chain position (x + t holds the entry of dof chain[t], root
+    /// first; Count(dof) floats). dof = -1: an empty chain, nothing to do.
     /// </summary>
     public static void HalfSolveChain<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x, int dof)
         where TF : struct, IView<float>
@@ -103,28 +103,20 @@ public static class TreeLdl
         // the chain is a path: the ancestors of chain[t] are chain[t - 1], ..., chain[0]
         for (int t = count - 1; t > 0; t--)
         {
-            int i = mi[chain + t];
-            float xi = s[x + i];
+            float xi = s[x + t];
             if (xi == 0f) continue;
-            int row = sm + i * nv;
+            int row = sm + mi[chain + t] * nv;
             for (int u = t - 1; u >= 0; u--)
-            {
-                int j = mi[chain + u];
-                s[x + j] -= s[row + j] * xi;
-            }
+                s[x + u] -= s[row + mi[chain + u]] * xi;
         }
         int dinv = d.SDinvSqrt;
-        for (int t = 0; t < count; t++)
-        {
-            int i = mi[chain + t];
-            s[x + i] *= s[dinv + i];
-        }
+        for (int t = 0; t < count; t++) s[x + t] *= s[dinv + mi[chain + t]];
     }
 
     /// <summary>
-    /// <see cref="HalfSolveChain"/> of three consecutive vectors (x, x + Nv, x + 2 Nv) on one chain: each
-    /// factor entry is read once for the three. Each vector gets the same operations in the same order as
-    /// its own HalfSolveChain (a zero entry is skipped there; here it subtracts an exact zero product).
+    /// <see cref="HalfSolveChain"/> of three consecutive chain-position vectors (x, x + Nv, x + 2 Nv) on one
+    /// chain: each factor entry is read once for the three. Each vector gets the same operations in the same
+    /// order as its own HalfSolveChain (a zero entry is skipped there; here it subtracts an exact zero product).
     /// </summary>
     public static void HalfSolveChain3<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int x, int dof)
         where TF : struct, IView<float>
@@ -139,26 +131,23 @@ public static class TreeLdl
         int count = mi[d.DofChainCountI + dof];
         for (int t = count - 1; t > 0; t--)
         {
-            int i = mi[chain + t];
-            float a0 = s[x + i], a1 = s[x1 + i], a2 = s[x2 + i];
-            int row = sm + i * nv;
+            float a0 = s[x + t], a1 = s[x1 + t], a2 = s[x2 + t];
+            int row = sm + mi[chain + t] * nv;
             for (int u = t - 1; u >= 0; u--)
             {
-                int j = mi[chain + u];
-                float l = s[row + j];
-                s[x + j] -= l * a0;
-                s[x1 + j] -= l * a1;
-                s[x2 + j] -= l * a2;
+                float l = s[row + mi[chain + u]];
+                s[x + u] -= l * a0;
+                s[x1 + u] -= l * a1;
+                s[x2 + u] -= l * a2;
             }
         }
         int dinv = d.SDinvSqrt;
         for (int t = 0; t < count; t++)
         {
-            int i = mi[chain + t];
-            float di = s[dinv + i];
-            s[x + i] *= di;
-            s[x1 + i] *= di;
-            s[x2 + i] *= di;
+            float di = s[dinv + mi[chain + t]];
+            s[x + t] *= di;
+            s[x1 + t] *= di;
+            s[x2 + t] *= di;
         }
     }
 
