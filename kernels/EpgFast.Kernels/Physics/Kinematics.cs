@@ -61,6 +61,7 @@ public static class Kinematics
                 {
                     pos = bodyPos;
                     q = bodyQuat;
+                    rot = M33.FromQuat(q);
                 }
                 else
                 {
@@ -68,9 +69,18 @@ public static class Kinematics
                     Q4 parentQuat = new(s[pq], s[pq + 1], s[pq + 2], s[pq + 3]);
                     M33 pr = LoadMat(s, d.SXmat + 9 * parent);
                     pos = s.Get3(d.SXpos + 3 * parent) + pr.Mul(bodyPos);
-                    q = Q4.Renormalize(Q4.Mul(parentQuat, bodyQuat)); // unit times unit
+                    if (bodyQuat.W == 1f && bodyQuat.X == 0f && bodyQuat.Y == 0f && bodyQuat.Z == 0f)
+                    {
+                        // the body frame is aligned with its parent's (every Ant body): the parent's rotation as is
+                        q = parentQuat;
+                        rot = pr;
+                    }
+                    else
+                    {
+                        q = Q4.Renormalize(Q4.Mul(parentQuat, bodyQuat)); // unit times unit
+                        rot = M33.FromQuat(q);
+                    }
                 }
-                rot = M33.FromQuat(q);
                 for (int j = js; j < js + jc; j++)
                 {
                     // hinge: rotate about the axis through the anchor; cdof keeps (world axis, anchor) until c is known
