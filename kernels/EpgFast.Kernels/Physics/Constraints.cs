@@ -46,42 +46,21 @@ public static class Constraints
         int nv = d.Nv;
         float h = d.Timestep;
         int rows = 0;
-        int lastBody = -1;
-        M33 r = default;
-        V3 xb = default, c = default, w = default, v = default;
-        for (int sl = 0; sl < d.NSlots; sl++)
+        int active = ScreenSlots(m, s);
+        for (int a = 0; a < active; a++)
         {
+            int sl = (int)s[d.SSlotActive + a];
             int b = mi[d.SlotBodyI + sl];
-            if (b != lastBody)
-            {
-                // slots of one body are consecutive (a capsule's two ends)
-                lastBody = b;
-                r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
-                xb = s.Get3(d.SXpos + 3 * b);
-                c = s.Get3(d.SXpos + 3 * mi[d.BodyRootI + b]);
-                w = s.Get3(d.SCvel + 6 * b);
-                v = s.Get3(d.SCvel + 6 * b + 3);
-            }
+            M33 r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
+            V3 c = s.Get3(d.SXpos + 3 * mi[d.BodyRootI + b]);
+            // the same x, dist and phi as ScreenSlots computed
             V3 local = new(mf[d.SlotPointF + 3 * sl], mf[d.SlotPointF + 3 * sl + 1], mf[d.SlotPointF + 3 * sl + 2]);
-            V3 x = xb + r.Mul(local);
+            V3 x = s.Get3(d.SXpos + 3 * b) + r.Mul(local);
             V3 n = new(mf[d.SlotNormalF + 3 * sl], mf[d.SlotNormalF + 3 * sl + 1], mf[d.SlotNormalF + 3 * sl + 2]);
             float radius = mf[d.SlotRadiusF + sl];
-            float dist = V3.Dot(n, x) - mf[d.SlotOffsetF + sl] - radius;
-            s[d.SSlotDist + sl] = dist;
+            float dist = s[d.SSlotDist + sl];
             float phi = dist - mf[d.SlotMarginF + sl];
             int lam = d.SLambda + 3 * sl;
-            if (phi > d.Lookahead)
-            {
-                // approach speed of the sphere centre with the step's starting velocity
-                float vn = V3.Dot(n, v + V3.Cross(w, x - c));
-                if (phi > d.Lookahead - 2f * h * vn)
-                {
-                    s[lam] = 0f;
-                    s[lam + 1] = 0f;
-                    s[lam + 2] = 0f;
-                    continue;
-                }
-            }
             int condim = mi[d.SlotCondimI + sl];
             V3 rc = x - n * (radius + 0.5f * dist) - c;
             // tangent frame
@@ -162,6 +141,63 @@ public static class Constraints
             rows++;
         }
         return rows;
+    }
+
+    /// <summary>
+    /// The slot test of <see cref="BuildRows"/> in one tight pass (most slots are far from contact): writes every
+    /// slot's signed distance to SSlotDist, zeroes the warm-start impulses of the slots that stay out of the
+    /// problem, and lists the others (slot ids, increasing) at SSlotActive. Returns their count.
+    /// </summary>
+    private static int ScreenSlots<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TF mf = m.MF;
+        TI mi = m.MI;
+        float twoH = 2f * d.Timestep, lookahead = d.Lookahead;
+        int nslots = d.NSlots, slotBody = d.SlotBodyI, point = d.SlotPointF, normal = d.SlotNormalF, radiusF = d.SlotRadiusF;
+        int offsetF = d.SlotOffsetF, marginF = d.SlotMarginF, slotDist = d.SSlotDist, lambda = d.SLambda, list = d.SSlotActive;
+        int active = 0;
+        int lastBody = -1;
+        M33 r = default;
+        V3 xb = default, c = default, w = default, v = default;
+        for (int sl = 0; sl < nslots; sl++)
+        {
+            int b = mi[slotBody + sl];
+            if (b != lastBody)
+            {
+                // slots of one body are consecutive (a capsule's two ends)
+                lastBody = b;
+                r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
+                xb = s.Get3(d.SXpos + 3 * b);
+                c = s.Get3(d.SXpos + 3 * mi[d.BodyRootI + b]);
+                w = s.Get3(d.SCvel + 6 * b);
+                v = s.Get3(d.SCvel + 6 * b + 3);
+            }
+            V3 local = new(mf[point + 3 * sl], mf[point + 3 * sl + 1], mf[point + 3 * sl + 2]);
+            V3 x = xb + r.Mul(local);
+            V3 n = new(mf[normal + 3 * sl], mf[normal + 3 * sl + 1], mf[normal + 3 * sl + 2]);
+            float dist = V3.Dot(n, x) - mf[offsetF + sl] - mf[radiusF + sl];
+            s[slotDist + sl] = dist;
+            float phi = dist - mf[marginF + sl];
+            if (phi > lookahead)
+            {
+                // approach speed of the sphere centre with the step's starting velocity
+                float vn = V3.Dot(n, v + V3.Cross(w, x - c));
+                if (phi > lookahead - twoH * vn)
+                {
+                    int lam = lambda + 3 * sl;
+                    s[lam] = 0f;
+                    s[lam + 1] = 0f;
+                    s[lam + 2] = 0f;
+                    continue;
+                }
+            }
+            s[list + active] = sl;
+            active++;
+        }
+        return active;
     }
 
     /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry, on the chain of <paramref name="dof"/>), then the row's data (<see cref="SetRow"/>).</summary>
@@ -249,7 +285,7 @@ public static class Constraints
                 {
                     AddColumn(s, rowA, rowU, rows, r, dl);
                     s[li] = lamNew;
-                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) / inv);
+                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) * s[rowA + r * (r + 3) / 2]);
                 }
                 float mu = s[rowMu + r];
                 if (mu >= 0f)
@@ -278,18 +314,18 @@ public static class Constraints
                     if (d1 != 0f && d2 != 0f)
                     {
                         AddColumns(s, rowA, rowU, rows, r1, d1, d2);
-                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) / inv1);
-                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) / inv2);
+                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) * s[rowA + r1 * (r1 + 3) / 2]);
+                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) * s[rowA + r2 * (r2 + 3) / 2]);
                     }
                     else if (d1 != 0f)
                     {
                         AddColumn(s, rowA, rowU, rows, r1, d1);
-                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) / inv1);
+                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) * s[rowA + r1 * (r1 + 3) / 2]);
                     }
                     else if (d2 != 0f)
                     {
                         AddColumn(s, rowA, rowU, rows, r2, d2);
-                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) / inv2);
+                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) * s[rowA + r2 * (r2 + 3) / 2]);
                     }
                     s[li + 1] = n1;
                     s[li + 2] = n2;
@@ -300,6 +336,8 @@ public static class Constraints
                     r += 1;
                 }
             }
+            // change = the largest |impulse change| x A_rr (the diagonal of the packed A, at r (r + 3) / 2): the row
+            // velocity it caused
             if (change < tolerance) break;
         }
         // v = v_free + (M + h D)^-1 J' lambda = v_free + L^-1 D^-1/2 (Y' lambda); STau is free by now
@@ -368,7 +406,7 @@ public static class Constraints
                 {
                     AddColumn(s, d.SRowA, d.SRowU, rows, r, dl);
                     s[d.SRowLp + r] = lamNew;
-                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) / inv);
+                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) * s[d.SRowA + r * (r + 3) / 2]);
                 }
                 r += s[d.SRowMu + r] >= 0f ? 3 : 1;
             }

@@ -108,6 +108,8 @@ public struct SimDims
     public int SRowA;
     /// <summary>Per contact slot: the contact's signed distance (for the diagnostics).</summary>
     public int SSlotDist;
+    /// <summary>The contact slots that enter this step's problem, as slot ids in increasing order (NSlots; the count is BuildRows' own).</summary>
+    public int SSlotActive;
 
     /// <summary>Diagnostics written per environment (Diag buffer: Envs x DiagSize).</summary>
     public const int DiagSize = 6;

@@ -285,6 +285,7 @@ public sealed class KernelPhysicsModel
         d.SRowLp = S(d.MaxRows);
         d.SRowA = S(d.MaxRows * (d.MaxRows + 1) / 2);
         d.SSlotDist = S(d.NSlots);
+        d.SSlotActive = S(d.NSlots);
         d.ScratchSize = Math.Max(1, size);
 
         // the kernels index with ints: keep at least one element in every array
