@@ -113,6 +113,19 @@ public static class Constraints
             }
             rows += nrows;
         }
+        return LimitRows(m, s, rows);
+    }
+
+    /// <summary>The joint-limit rows of <see cref="BuildRows"/> (its own method: a small loop with its own registers), appended after row <paramref name="rows"/>; returns the new row count.</summary>
+    private static int LimitRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TF mf = m.MF;
+        TI mi = m.MI;
+        int nv = d.Nv;
+        float h = d.Timestep;
         for (int l = 0; l < d.NLimits; l++)
         {
             int dof = mi[d.LimitDofI + l];
