@@ -81,31 +81,34 @@ public static class Kinematics
                         rot = M33.FromQuat(q);
                     }
                 }
+                // the tree's reference point c: known before the joints unless this body is the root itself
+                int root = mi[d.BodyRootI + b];
+                V3 c = root == b ? default : s.Get3(d.SXpos + 3 * root);
                 for (int j = js; j < js + jc; j++)
                 {
-                    // hinge: rotate about the axis through the anchor; cdof keeps (world axis, anchor) until c is known
+                    // hinge: rotate about the axis through the anchor; cdof = (world axis, axis x (c - anchor))
                     V3 jpos = new(mf[d.JntPosF + 3 * j], mf[d.JntPosF + 3 * j + 1], mf[d.JntPosF + 3 * j + 2]);
                     V3 axis = new(mf[d.JntAxisF + 3 * j], mf[d.JntAxisF + 3 * j + 1], mf[d.JntAxisF + 3 * j + 2]);
                     int qa = mi[d.JntQposI + j];
                     V3 anchor = pos + rot.Mul(jpos);
                     int cd = d.SCdof + 6 * mi[d.JntDofI + j];
-                    s.Set3(cd, rot.Mul(axis));
-                    s.Set3(cd + 3, anchor);
+                    V3 wa = rot.Mul(axis);
+                    s.Set3(cd, wa);
+                    // a root's c is its own origin, known after its joints: keep the anchor until then
+                    s.Set3(cd + 3, root == b ? anchor : V3.Cross(wa, c - anchor));
                     float angle = s[d.SQpos + qa] - mf[d.Qpos0F + qa];
                     q = Q4.Renormalize(Q4.Mul(q, Q4.AxisAngle(axis, angle)));
                     rot = M33.FromQuat(q);
                     pos = anchor - rot.Mul(jpos);
                 }
-                if (jc > 0)
+                if (jc > 0 && root == b)
                 {
-                    int root = mi[d.BodyRootI + b];
-                    V3 c = root == b ? pos : s.Get3(d.SXpos + 3 * root);
                     for (int j = js; j < js + jc; j++)
                     {
                         int cd = d.SCdof + 6 * mi[d.JntDofI + j];
                         V3 a = s.Get3(cd);
                         V3 anchor = s.Get3(cd + 3);
-                        s.Set3(cd + 3, V3.Cross(a, c - anchor));
+                        s.Set3(cd + 3, V3.Cross(a, pos - anchor));
                     }
                 }
             }
