@@ -63,15 +63,7 @@ public class LossGroupKernelTests
     private static Outputs Run<TF, TI>(Device d, Inputs x, bool? group, int threads = 0)
         where TF : struct, IView<float> where TI : struct, IView<int>
     {
-        using var phi = d.Upload<float>(x.Phi);
-        using var traj = d.Upload<float>(x.Traj);
-        using var mean = d.Upload<float>(x.Mean);
-        using var p = d.Upload<float>(x.P);
-        using var mem = d.Upload<float>(x.Mem);
-        using var idx = d.Upload<int>(x.Idx);
-        using var dMean = d.Upload<float>(x.DMean);
-        using var g = d.Upload<float>(x.G);
-        using var dMem = d.Upload<float>(x.DMem);
+        using var b = new Buffers(d, x);
         using var net = new LossNetwork<TF, TI>(d, x.Lay, x.Learners, 2, group);
         Assert.Equal(group ?? true, net.UsesGroupKernel);
         var s = net.Shape;
@@ -79,21 +71,39 @@ public class LossGroupKernelTests
         using var conv1t = d.Allocate<float>(net.Members * s.K1 * s.C0 * s.C1);
         using var conv1b = d.Allocate<float>(net.Members * s.K1 * s.C0 * s.C1);
         if (threads == 0)
-            net.ForwardBackward(phi, traj, mean, p, mem, idx, x.Sel, Inputs.Scale, dMean, g, dMem);
+            b.ForwardBackward(net);
         else
         {
             // one float per lane, as on the GPU
-            d.Launch(net.Members * (s.TrajDim + s.Act) * s.K0, new LossConv0TransposeKernel<TF> { Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), S = s });
-            d.Launch(net.Members * s.K1 * s.C0, new LossConv1TransposeKernel<TF> { Phi = phi.View<TF>(), Conv1T = conv1t.View<TF>(), Conv1B = conv1b.View<TF>(), S = s });
+            d.Launch(net.Members * (s.TrajDim + s.Act) * s.K0, new LossConv0TransposeKernel<TF> { Phi = b.Phi.View<TF>(), Conv0T = conv0t.View<TF>(), S = s });
+            d.Launch(net.Members * s.K1 * s.C0, new LossConv1TransposeKernel<TF> { Phi = b.Phi.View<TF>(), Conv1T = conv1t.View<TF>(), Conv1B = conv1b.View<TF>(), S = s });
             d.LaunchGroups(x.Learners, new LossGroupKernel<TF, TI, float, ScalarLanes>
             {
-                Traj = traj.View<TF>(), Mean = mean.View<TF>(), P = p.View<TF>(), MemV = mem.View<TF>(), Phi = phi.View<TF>(), Conv0T = conv0t.View<TF>(), Conv1T = conv1t.View<TF>(), Conv1B = conv1b.View<TF>(), Idx = idx.View<TI>(),
-                Loss = net.Loss.View<TF>(), DMean = dMean.View<TF>(), G = g.View<TF>(), DMem = dMem.View<TF>(), S = net.Shape, Sel = x.Sel,
+                Traj = b.Traj.View<TF>(), Mean = b.Mean.View<TF>(), P = b.P.View<TF>(), MemV = b.Mem.View<TF>(), Phi = b.Phi.View<TF>(), Conv0T = conv0t.View<TF>(), Conv1T = conv1t.View<TF>(), Conv1B = conv1b.View<TF>(), Idx = b.Idx.View<TI>(),
+                Loss = net.Loss.View<TF>(), DMean = b.DMean.View<TF>(), G = b.G.View<TF>(), DMem = b.DMem.View<TF>(), S = net.Shape, Sel = x.Sel,
                 Scale = Inputs.Scale, MemoryThroughContext = x.Config.MemoryThroughContext ? 1 : 0, Threads = threads,
             });
         }
         d.Synchronize();
-        return new Outputs(net.Loss.ToArray(), dMean.ToArray(), g.ToArray(), dMem.ToArray());
+        return new Outputs(net.Loss.ToArray(), b.DMean.ToArray(), b.G.ToArray(), b.DMem.ToArray());
+    }
+
+    /// <summary>An <see cref="Inputs"/>' arrays uploaded to a device, and one ForwardBackward over them.</summary>
+    private sealed class Buffers(Device d, Inputs x) : IDisposable
+    {
+        public readonly DeviceBuffer<float> Phi = d.Upload<float>(x.Phi), Traj = d.Upload<float>(x.Traj), Mean = d.Upload<float>(x.Mean);
+        public readonly DeviceBuffer<float> P = d.Upload<float>(x.P), Mem = d.Upload<float>(x.Mem);
+        public readonly DeviceBuffer<int> Idx = d.Upload<int>(x.Idx);
+        public readonly DeviceBuffer<float> DMean = d.Upload<float>(x.DMean), G = d.Upload<float>(x.G), DMem = d.Upload<float>(x.DMem);
+
+        public void ForwardBackward<TF, TI>(LossNetwork<TF, TI> net) where TF : struct, IView<float> where TI : struct, IView<int>
+            => net.ForwardBackward(Phi, Traj, Mean, P, Mem, Idx, x.Sel, Inputs.Scale, DMean, G, DMem);
+
+        public void Dispose()
+        {
+            foreach (var buf in new[] { Phi, Traj, Mean, P, Mem, DMean, G, DMem }) buf.Dispose();
+            Idx.Dispose();
+        }
     }
 
     /// <summary>The reference: the eight launches on the CPU launcher.</summary>
@@ -202,15 +212,7 @@ public class LossGroupKernelTests
     {
         var x = new Inputs(Small(10, 2, false), 4, 10, prefill: false);
         using var d = new CpuDevice();
-        using var phi = d.Upload<float>(x.Phi);
-        using var traj = d.Upload<float>(x.Traj);
-        using var mean = d.Upload<float>(x.Mean);
-        using var p = d.Upload<float>(x.P);
-        using var mem = d.Upload<float>(x.Mem);
-        using var idx = d.Upload<int>(x.Idx);
-        using var dMean = d.Upload<float>(x.DMean);
-        using var g = d.Upload<float>(x.G);
-        using var dMem = d.Upload<float>(x.DMem);
+        using var b = new Buffers(d, x);
         long before = d.AllocatedBytes;
         using var grp = new LossNetwork<CpuView<float>, CpuView<int>>(d, x.Lay, 4, 2, true);
         var sh = grp.Shape;
@@ -220,8 +222,8 @@ public class LossGroupKernelTests
         Assert.Null(grp.DZ0);
         using var lau = new LossNetwork<CpuView<float>, CpuView<int>>(d, x.Lay, 4, 2, false);
         Assert.True(lau.ScratchBytes > 0);
-        grp.ForwardBackward(phi, traj, mean, p, mem, idx, x.Sel, Inputs.Scale, dMean, g, dMem);
-        lau.ForwardBackward(phi, traj, mean, p, mem, idx, x.Sel, Inputs.Scale, dMean, g, dMem);
+        b.ForwardBackward(grp);
+        b.ForwardBackward(lau);
         Close("h0", lau.H0.ToArray(), grp.H0.ToArray());
         Close("h1", lau.H1.ToArray(), grp.H1.ToArray());
         Close("ctx", lau.Ctx.ToArray(), grp.Ctx.ToArray());

@@ -16,12 +16,7 @@ public class KernelBackendTests(ITestOutputHelper output)
         {
             using var k = new KernelPhysics(device, PhysicsTestUtil.AntPath, envs);
             // start from perturbed poses above the floor, so contacts and limits act within the run
-            var q = k.Qpos.ToArray();
-            var rng = new System.Random(2);
-            for (int e = 0; e < envs; e++)
-                for (int i = 7; i < k.Nq; i++) q[e * k.Nq + i] = (float)(rng.NextDouble() - 0.5);
-            k.Qpos.CopyFrom(q);
-            k.ResetFlags.CopyFrom(Enumerable.Repeat(1, envs).ToArray());
+            PhysicsTestUtil.PerturbPoses(k, new System.Random(2));
             var ctrl = new float[envs * k.Nu];
             for (int s = 0; s < steps; s++)
             {

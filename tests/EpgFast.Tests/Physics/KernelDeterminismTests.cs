@@ -12,12 +12,8 @@ public class KernelDeterminismTests(ITestOutputHelper output)
     internal static float[] Trajectory(Device device, int envs, int steps)
     {
         using var k = new KernelPhysics(device, PhysicsTestUtil.AntPath, envs);
-        var q = k.Qpos.ToArray();
         var rng = new System.Random(7);
-        for (int e = 0; e < envs; e++)
-            for (int i = 7; i < k.Nq; i++) q[e * k.Nq + i] = (float)(rng.NextDouble() - 0.5);
-        k.Qpos.CopyFrom(q);
-        k.ResetFlags.CopyFrom(Enumerable.Repeat(1, envs).ToArray());
+        PhysicsTestUtil.PerturbPoses(k, rng);
         var ctrl = new float[envs * k.Nu];
         for (int s = 0; s < steps; s++)
         {

@@ -9,6 +9,19 @@ internal static class PhysicsTestUtil
 {
     public static string AntPath => MuJoCoModels.AntPath;
 
+    /// <summary>
+    /// Perturbed start poses: every Ant's hinge angles (qpos past the free joint) uniform in [-0.5, 0.5) from
+    /// <paramref name="rng"/>, and every env flagged for reset, so contacts and limits act within a short run.
+    /// </summary>
+    public static void PerturbPoses(KernelPhysics k, System.Random rng)
+    {
+        var q = k.Qpos.ToArray();
+        for (int e = 0; e < k.Envs; e++)
+            for (int i = 7; i < k.Nq; i++) q[e * k.Nq + i] = (float)(rng.NextDouble() - 0.5);
+        k.Qpos.CopyFrom(q);
+        k.ResetFlags.CopyFrom(Enumerable.Repeat(1, k.Envs).ToArray());
+    }
+
     /// <summary>Writes <paramref name="xml"/> to a temporary .xml file and returns its path.</summary>
     public static string TempModel(string xml, string name)
     {
