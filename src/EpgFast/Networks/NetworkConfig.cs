@@ -1,4 +1,5 @@
 using EpgFast.Backends;
+using EpgFast.Kernels.Networks;
 
 namespace EpgFast.Networks;
 
@@ -73,10 +74,9 @@ public sealed record NetworkConfig(int Obs, int Act)
     public float NormalizerMinVar { get; init; } = 0.01f;
 
     /// <summary>Columns of a trajectory row: obs | act | reward | aux | done | extra.</summary>
-    public int TrajDim => Obs + Act + 2 + Aux + Extra;
-    /// <summary>Where a trajectory row keeps the reward and the done flag (raw columns).</summary>
-    public int RewardColumn => Obs + Act;
-    public int DoneColumn => Obs + Act + 1 + Aux;
+    public int TrajDim => Traj.Dim;
+    /// <summary>A trajectory row's columns (where the reward, the done flag and the normalized columns sit).</summary>
+    public TrajShape Traj => new() { Obs = Obs, Act = Act, Aux = Aux, Extra = Extra };
 
     /// <summary>Throws a one-line EpgException when the sizes cannot work together.</summary>
     public NetworkConfig Validate()

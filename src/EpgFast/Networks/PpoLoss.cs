@@ -89,7 +89,7 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = Value.Y.View<TF>(), Dst = VPred.View<TF>(), SrcRows = M, SrcRow0 = 0, SrcStride = 1, SrcOffset = 0, Count = M, Cols = 1 });
         _device.Launch(L, new GaeKernel<TF>
         {
-            Traj = traj.View<TF>(), Rows = N, RowBase = N - M, RowStride = T, RewardColumn = c.RewardColumn, DoneColumn = c.DoneColumn, Value = VPred.View<TF>(), Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), S = Shape,
+            Traj = traj.View<TF>(), Rows = N, RowBase = N - M, RowStride = T, RewardColumn = c.Traj.RewardCol, DoneColumn = c.Traj.DoneCol, Value = VPred.View<TF>(), Adv = Adv.View<TF>(), VTarg = VTarg.View<TF>(), S = Shape,
         });
         _device.Launch(L * M, new CopyRowsKernel<TF> { Src = policyMean.View<TF>(), Dst = OldMean.View<TF>(), SrcRows = N, SrcRow0 = N - M, SrcStride = c.Act, SrcOffset = 0, Count = M, Cols = c.Act });
         _device.Launch(L, new CopyRowsKernel<TF> { Src = p.View<TF>(), Dst = OldLogStd.View<TF>(), SrcRows = 1, SrcRow0 = 0, SrcStride = _layout.Stride, SrcOffset = _layout.LogStd, Count = 1, Cols = c.Act });

@@ -18,7 +18,7 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
     {
         _device = device;
         _eps = config.NormalizerEps;
-        Traj = new TrajShape { Obs = config.Obs, Act = config.Act, Aux = config.Aux, Extra = config.Extra };
+        Traj = config.Traj;
         Shape = new NormalizerShape { Learners = learners, Dim = Traj.Dim, MinVar = config.NormalizerMinVar };
         BufferRows = config.BufferRows;
         Sum = device.Allocate<float>(learners * Shape.Dim);

@@ -129,7 +129,7 @@ public static class GradientChecks
     {
         int T = c.TrajDim;
         var traj = rng.Normals(learners * c.BufferRows * T);
-        for (int i = 0; i < learners * c.BufferRows; i++) traj[i * T + c.Obs + c.Act + 1 + c.Aux] = rng.Uniform() < 0.2 ? 1 : 0;
+        for (int i = 0; i < learners * c.BufferRows; i++) traj[i * T + c.Traj.DoneCol] = rng.Uniform() < 0.2 ? 1 : 0;
         return traj;
     }
 
@@ -141,8 +141,8 @@ public static class GradientChecks
             for (int t = 0; t < M; t++)
             {
                 int row = (l * N + N - M + t) * T;
-                traj[row + c.RewardColumn] = rew[l * M + t];
-                traj[row + c.DoneColumn] = done[l * M + t];
+                traj[row + c.Traj.RewardCol] = rew[l * M + t];
+                traj[row + c.Traj.DoneCol] = done[l * M + t];
             }
     }
 
