@@ -4,120 +4,49 @@ using EpgFast.Kernels.Memory;
 namespace EpgFast.Kernels.Physics;
 
 /// <summary>
-/// Contact and joint-limit constraints of one environment, as rows of a velocity-level problem
-/// solved after the smooth (unconstrained) Euler velocity update.
+/// MuJoCo 2.2.2's soft constraint model for joint limits and plane contacts, and its constrained forward dynamics
+/// (the "Computation" chapter of MuJoCo's documentation; engine_core_constraint.c, engine_solver.c).
 /// <para>
-/// The contact model: a sphere (or a capsule's end sphere) of radius r whose centre is at signed
-/// height z over a plane has gap phi = z - r - margin. A contact row set enters the problem when
-/// phi &lt; Lookahead + 2 h max(0, -v_n) and asks, with impulses lambda (N s):
-/// normal: lambda_n &gt;= 0, v_n' &gt;= b_n, lambda_n (v_n' - b_n) = 0, with b_n = -phi / h when phi &gt;= 0
-/// (the gap may close within this step, not more: speculative contact) and b_n = 0 when phi &lt; 0;
-/// a violation (phi &lt; -Slop) is removed by a separate position pass (split impulses: a pseudo
-/// velocity moves the positions by Baumgarte x the violation per step, at most MaxCorrection x h,
-/// and is then dropped, so corrections add no kinetic energy);
-/// friction (condim 3): the two tangential impulses minimise the tangential slip velocity subject to
-/// Coulomb's law |lambda_t| &lt;= mu lambda_n (a circular cone; mu = the pair's sliding friction).
-/// Contacts act at the middle of the overlap, as MuJoCo's. Bodies therefore rest at the margin
-/// (MuJoCo's soft contacts rest a fraction of a millimetre inside it).
-/// Joint limits are the same one-sided row on the joint coordinate (gap = distance to the nearer end
-/// of the range minus the joint's margin).
+/// Rows. A limited hinge with value q and range [lo, hi] has a row per side whose distance pos (q - lo, hi - q) is
+/// below the joint's margin, with J = +-e_dof. A sphere (or a capsule's end sphere) of radius r whose centre is at
+/// height z over a plane is in contact when pos = z - r is below the pair's margin - gap; the contact acts at the
+/// middle of the overlap, in a frame (normal n; first tangent the capsule's axis, or world y, made orthogonal to n;
+/// second n x t1). condim 1: one row along n. condim 3 with the pyramidal cone (MuJoCo's default): four rows
+/// J_n +- mu J_t1, J_n +- mu J_t2; with the elliptic cone: three rows J_n, J_t1, J_t2 and the cone
+/// |f_t| &lt;= mu f_n.
 /// </para>
 /// <para>
-/// The problem is solved by projected Gauss-Seidel on the Delassus matrix A = J (M + h D)^-1 J'
-/// (the matrix the implicit-damping Euler step uses), warm-started from the previous step's
-/// impulses of the same contact slot, for at most Iterations sweeps or until no impulse changes a
-/// row velocity by more than Tolerance.
+/// Soft model, per row: impedance imp = solimp's sigmoid of |pos - margin| / width (d0 .. dmax); reference
+/// acceleration aref = -B J v - K imp (pos - margin) (K = 0 on elliptic friction rows) with K, B from solref;
+/// regulariser R = (1 - imp) / imp * A_approx (MuJoCo's diagonal approximation from body_invweight0 and
+/// dof_invweight0; the pyramid's edges share 2 mu^2 / impratio times the first edge's own, the elliptic friction rows
+/// 1 / impratio times the normal row's), D = 1 / R.
+/// </para>
+/// <para>
+/// Dynamics: qacc minimises 0.5 (qacc - qacc_smooth)' M (qacc - qacc_smooth) + s(J qacc - aref), where a one-sided
+/// row costs 0.5 D jar^2 while jar = J qacc - aref &lt; 0 (its force is -D jar) and an elliptic contact costs
+/// MuJoCo's three-zone function of the cone. The problem is strictly convex; it is solved by Newton's method with
+/// an exact line search (MuJoCo's default solver), warm-started from the last step's qacc when that costs less, to
+/// <see cref="SimDims.Tolerance"/> on MuJoCo's scaled cost improvement. The constraint force J' f then enters the
+/// Euler step with implicit joint damping, as mj_Euler.
 /// </para>
 /// </summary>
 public static class Constraints
 {
     /// <summary>
-    /// Finds the active rows; for each writes Y = D^-1/2 L^-T J' (so that A = J (M + h D)^-1 J' = Y Y'),
-    /// the free row velocity J v, the target, the impulse slot and the friction (-1: no friction rows
-    /// follow). Returns the row count. Writes each contact slot's signed distance to SSlotDist.
+    /// Finds the active rows at the current positions and velocities: joint limits first, then contacts (MuJoCo's
+    /// order). Writes every slot's signed distance to SSlotDist. Returns the row count.
     /// </summary>
     public static int BuildRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
-        ref readonly SimDims d = ref m.D;
-        TF mf = m.MF;
-        TI mi = m.MI;
-        int nv = d.Nv;
-        float h = d.Timestep;
-        int rows = 0;
-        int active = ScreenSlots(m, s);
-        for (int a = 0; a < active; a++)
-        {
-            int sl = (int)s[d.SSlotActive + a];
-            int b = mi[d.SlotBodyI + sl];
-            M33 r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
-            V3 c = s.Get3(d.SXpos + 3 * mi[d.BodyRootI + b]);
-            // the same x, dist and phi as ScreenSlots computed
-            V3 local = new(mf[d.SlotPointF + 3 * sl], mf[d.SlotPointF + 3 * sl + 1], mf[d.SlotPointF + 3 * sl + 2]);
-            V3 x = s.Get3(d.SXpos + 3 * b) + r.Mul(local);
-            V3 n = new(mf[d.SlotNormalF + 3 * sl], mf[d.SlotNormalF + 3 * sl + 1], mf[d.SlotNormalF + 3 * sl + 2]);
-            float radius = mf[d.SlotRadiusF + sl];
-            float dist = s[d.SSlotDist + sl];
-            float phi = dist - mf[d.SlotMarginF + sl];
-            int lam = d.SLambda + 3 * sl;
-            int condim = mi[d.SlotCondimI + sl];
-            V3 rc = x - n * (radius + 0.5f * dist) - c;
-            // tangent frame
-            V3 t1 = MathF.Abs(n.X) < 0.9f ? V3.Cross(n, new V3(1f, 0f, 0f)) : V3.Cross(n, new V3(0f, 1f, 0f));
-            t1 = t1 * (1f / MathF.Sqrt(V3.Dot(t1, t1)));
-            V3 t2 = V3.Cross(n, t1);
-            int nrows = condim == 3 ? 3 : 1;
-            // J is nonzero only on the chain of the body's deepest dof (walked from that dof to the root)
-            int deep = mi[d.BodyLastDofI + b];
-            int chain = deep >= 0 ? d.ChainDofI + mi[d.DofChainStartI + deep] : 0;
-            int count = deep >= 0 ? mi[d.DofChainCountI + deep] : 0;
-            // the rows' J (normal, then the tangents when condim = 3) in one pass over the chain, from the deep end
-            V3 ru0 = V3.Cross(rc, n), ru1 = V3.Cross(rc, t1), ru2 = V3.Cross(rc, t2);
-            int y0 = d.SRowY + rows * nv, y1 = y0 + nv, y2 = y1 + nv;
-            int cdof = d.SCdof, qvel = d.SQvel;
-            float uf0 = 0f, uf1 = 0f, uf2 = 0f;
-            for (int t = count - 1; t >= 0; t--)
-            {
-                int k = mi[chain + t];
-                V3 lin = s.Get3(cdof + 6 * k + 3), ang = s.Get3(cdof + 6 * k);
-                float vk = s[qvel + k];
-                float j0 = V3.Dot(n, lin) + V3.Dot(ru0, ang);
-                s[y0 + t] = j0;
-                uf0 += j0 * vk;
-                if (nrows == 3)
-                {
-                    float j1 = V3.Dot(t1, lin) + V3.Dot(ru1, ang);
-                    float j2 = V3.Dot(t2, lin) + V3.Dot(ru2, ang);
-                    s[y1 + t] = j1;
-                    s[y2 + t] = j2;
-                    uf1 += j1 * vk;
-                    uf2 += j2 * vk;
-                }
-            }
-            if (nrows == 3)
-                TreeLdl.HalfSolveChain3(m, s, y0, deep);
-            else
-                TreeLdl.HalfSolveChain(m, s, y0, deep);
-            // velocity pass: the gap may close within this step but not beyond; no push-out (that is the position pass's)
-            SetRow(s, d, rows, deep, uf0, phi >= 0f ? -phi / h : 0f, phi, 3 * sl, nrows == 3 ? mf[d.SlotMuF + sl] : -1f);
-            if (nrows == 3)
-            {
-                SetRow(s, d, rows + 1, deep, uf1, 0f, phi, 3 * sl + 1, -1f);
-                SetRow(s, d, rows + 2, deep, uf2, 0f, phi, 3 * sl + 2, -1f);
-            }
-            if (nrows == 1)
-            {
-                s[lam + 1] = 0f;
-                s[lam + 2] = 0f;
-            }
-            rows += nrows;
-        }
-        return LimitRows(m, s, rows);
+        int rows = LimitRows(m, s);
+        return ContactRows(m, s, rows);
     }
 
-    /// <summary>The joint-limit rows of <see cref="BuildRows"/> (its own method: a small loop with its own registers), appended after row <paramref name="rows"/>; returns the new row count.</summary>
-    private static int LimitRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+    /// <summary>The joint-limit rows (one per violated side of a range, within the margin), from row 0; returns the row count.</summary>
+    private static int LimitRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -125,365 +54,607 @@ public static class Constraints
         TF mf = m.MF;
         TI mi = m.MI;
         int nv = d.Nv;
-        float h = d.Timestep;
+        int rows = 0;
         for (int l = 0; l < d.NLimits; l++)
         {
             int dof = mi[d.LimitDofI + l];
             float q = s[d.SQpos + mi[d.LimitQposI + l]];
-            float dlo = q - mf[d.LimitLoF + l], dhi = mf[d.LimitHiF + l] - q;
-            float sign = dlo <= dhi ? 1f : -1f;
-            float phi = MathF.Min(dlo, dhi) - mf[d.LimitMarginF + l];
-            float vq = sign * s[d.SQvel + dof];
-            int lam = d.SLambda + 3 * d.NSlots + l;
-            // the impulse acts on sign * e_dof; it is kept signed between steps (so a switch to the other
-            // end of the range starts from zero) and unsigned while solving
-            float warm = s[lam] * sign;
-            if (phi > d.Lookahead - 2f * h * vq)
+            float margin = mf[d.LimitMarginF + l];
+            for (int side = 0; side < 2; side++)
             {
-                s[lam] = 0f;
-                continue;
+                float pos = side == 0 ? q - mf[d.LimitLoF + l] : mf[d.LimitHiF + l] - q;
+                if (pos >= margin) continue;
+                float sign = side == 0 ? 1f : -1f;
+                int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+                int count = mi[d.DofChainCountI + dof];
+                int j = d.SRowJ + rows * nv;
+                // by chain position: the dof is its chain's last entry
+                for (int t = 0; t < count - 1; t++) s[j + t] = 0f;
+                s[j + count - 1] = sign;
+                float imp = Impedance(mf, d.LimitSolimpF + 5 * l, pos - margin);
+                float r = Regulariser(imp, mf[d.LimitDiagF + l]);
+                float vel = sign * s[d.SQvel + dof];
+                SetRow(s, d, rows, dof, -mf[d.LimitBF + l] * vel - mf[d.LimitKF + l] * imp * (pos - margin), 1f / r, SimDims.RowOneSided, 0f, -1);
+                rows++;
             }
-            s[lam] = warm > 0f ? warm : 0f;
-            int y = d.SRowY + rows * nv;
-            int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
-            int count = mi[d.DofChainCountI + dof];
-            // by chain position: the dof is its chain's last entry
-            for (int t = 0; t < count - 1; t++) s[y + t] = 0f;
-            s[y + count - 1] = sign;
-            FinishRow(m, s, rows, dof, vq, phi >= 0f ? -phi / h : 0f, phi, 3 * d.NSlots + l, -1f);
-            rows++;
         }
         return rows;
     }
 
-    /// <summary>
-    /// The slot test of <see cref="BuildRows"/> in one tight pass (most slots are far from contact): writes every
-    /// slot's signed distance to SSlotDist, zeroes the warm-start impulses of the slots that stay out of the
-    /// problem, and lists the others (slot ids, increasing) at SSlotActive. Returns their count.
-    /// </summary>
-    private static int ScreenSlots<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
+    /// <summary>The contact rows, appended after row <paramref name="rows"/>; returns the new row count.</summary>
+    private static int ContactRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
         TF mf = m.MF;
         TI mi = m.MI;
-        float twoH = 2f * d.Timestep, lookahead = d.Lookahead;
-        int nslots = d.NSlots, slotBody = d.SlotBodyI, point = d.SlotPointF, normal = d.SlotNormalF, radiusF = d.SlotRadiusF;
-        int offsetF = d.SlotOffsetF, marginF = d.SlotMarginF, slotDist = d.SSlotDist, lambda = d.SLambda, list = d.SSlotActive;
-        int active = 0;
+        int nv = d.Nv;
         int lastBody = -1;
-        M33 r = default;
-        V3 xb = default, c = default, w = default, v = default;
-        for (int sl = 0; sl < nslots; sl++)
+        M33 rot = default;
+        V3 xb = default, c = default;
+        for (int sl = 0; sl < d.NSlots; sl++)
         {
-            int b = mi[slotBody + sl];
+            int b = mi[d.SlotBodyI + sl];
             if (b != lastBody)
             {
                 // slots of one body are consecutive (a capsule's two ends)
                 lastBody = b;
-                r = Kinematics.LoadMat(s, d.SXmat + 9 * b);
+                rot = Kinematics.LoadMat(s, d.SXmat + 9 * b);
                 xb = s.Get3(d.SXpos + 3 * b);
                 c = s.Get3(d.SXpos + 3 * mi[d.BodyRootI + b]);
-                w = s.Get3(d.SCvel + 6 * b);
-                v = s.Get3(d.SCvel + 6 * b + 3);
             }
-            V3 local = new(mf[point + 3 * sl], mf[point + 3 * sl + 1], mf[point + 3 * sl + 2]);
-            V3 x = xb + r.Mul(local);
-            V3 n = new(mf[normal + 3 * sl], mf[normal + 3 * sl + 1], mf[normal + 3 * sl + 2]);
-            float dist = V3.Dot(n, x) - mf[offsetF + sl] - mf[radiusF + sl];
-            s[slotDist + sl] = dist;
-            float phi = dist - mf[marginF + sl];
-            if (phi > lookahead)
+            V3 x = xb + rot.Mul(Load3(mf, d.SlotPointF + 3 * sl));
+            V3 n = Load3(mf, d.SlotNormalF + 3 * sl);
+            float radius = mf[d.SlotRadiusF + sl];
+            float dist = V3.Dot(n, x) - mf[d.SlotOffsetF + sl] - radius;
+            s[d.SSlotDist + sl] = dist;
+            float include = mf[d.SlotIncludeF + sl];
+            if (!(dist < include)) continue;
+
+            // the contact frame (mju_makeFrame): t1 = the capsule's axis (a sphere: world y, or z when n is near y)
+            // made orthogonal to n; t2 = n x t1
+            V3 axis = Load3(mf, d.SlotAxisF + 3 * sl);
+            V3 a = V3.Dot(axis, axis) > 0.25f ? rot.Mul(axis) : MathF.Abs(n.Y) < 0.5f ? new V3(0f, 1f, 0f) : new V3(0f, 0f, 1f);
+            V3 t1 = a - n * V3.Dot(n, a);
+            float t1n = MathF.Sqrt(V3.Dot(t1, t1));
+            t1 = t1n < 1e-15f ? new V3(1f, 0f, 0f) : t1 * (1f / t1n);
+            V3 t2 = V3.Cross(n, t1);
+            // the contact point, relative to the tree's reference point c
+            V3 rc = x - n * (radius + 0.5f * dist) - c;
+
+            int condim = mi[d.SlotCondimI + sl];
+            float mu = mf[d.SlotMuF + sl];
+            int count = condim == 1 ? 1 : d.Cone == SimDims.ConePyramidal ? 4 : 3;
+            // J of each row, from the frame directions' rows jn, j1, j2 (velocity of the contact point along them)
+            int deep = mi[d.BodyLastDofI + b];
+            int chain = deep >= 0 ? d.ChainDofI + mi[d.DofChainStartI + deep] : 0;
+            int clen = deep >= 0 ? mi[d.DofChainCountI + deep] : 0;
+            V3 un = V3.Cross(rc, n), u1 = V3.Cross(rc, t1), u2 = V3.Cross(rc, t2);
+            int y = d.SRowJ + rows * nv;
+            float vn = 0f, v1 = 0f, v2 = 0f;
+            for (int t = 0; t < clen; t++)
             {
-                // approach speed of the sphere centre with the step's starting velocity
-                float vn = V3.Dot(n, v + V3.Cross(w, x - c));
-                if (phi > lookahead - twoH * vn)
+                int k = mi[chain + t];
+                V3 lin = s.Get3(d.SCdof + 6 * k + 3), ang = s.Get3(d.SCdof + 6 * k);
+                float vk = s[d.SQvel + k];
+                float jn = V3.Dot(n, lin) + V3.Dot(un, ang);
+                float j1 = V3.Dot(t1, lin) + V3.Dot(u1, ang);
+                float j2 = V3.Dot(t2, lin) + V3.Dot(u2, ang);
+                vn += jn * vk;
+                v1 += j1 * vk;
+                v2 += j2 * vk;
+                if (count == 1)
                 {
-                    int lam = lambda + 3 * sl;
-                    s[lam] = 0f;
-                    s[lam + 1] = 0f;
-                    s[lam + 2] = 0f;
-                    continue;
+                    s[y + t] = jn;
                 }
-            }
-            s[list + active] = sl;
-            active++;
-        }
-        return active;
-    }
-
-    /// <summary>Y = D^-1/2 L^-T J' in place (J is at the row's Y slot on entry, on the chain of <paramref name="dof"/>), then the row's data (<see cref="SetRow"/>).</summary>
-    private static void FinishRow<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, int dof, float ufree, float target, float phi, int slot, float mu)
-        where TF : struct, IView<float>
-        where TI : struct, IView<int>
-    {
-        TreeLdl.HalfSolveChain(m, s, m.D.SRowY + r * m.D.Nv, dof);
-        SetRow(s, m.D, r, dof, ufree, target, phi, slot, mu);
-    }
-
-    /// <summary>Row r's chain (the dof whose chain holds its support), free velocity, target, gap, impulse slot and friction (-1: no friction rows follow).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SetRow<TF>(Scratch<TF> s, in SimDims d, int r, int dof, float ufree, float target, float phi, int slot, float mu)
-        where TF : struct, IView<float>
-    {
-        s[d.SRowDof + r] = dof;
-        s[d.SRowU + r] = ufree;
-        s[d.SRowB + r] = target;
-        s[d.SRowPhi + r] = phi;
-        s[d.SRowSlot + r] = slot;
-        s[d.SRowMu + r] = mu;
-    }
-
-    /// <summary>
-    /// Projected Gauss-Seidel on the rows: updates the velocity at SQvel (which holds the free
-    /// velocity on entry) and the impulses at SLambda. Works on the Delassus matrix A = Y Y'
-    /// (packed lower triangle) and the row velocities u = J v, so a sweep costs O(rows^2).
-    /// Returns the sweeps used; the summed normal impulse of the contacts goes to
-    /// <paramref name="normalImpulse"/>, their count to <paramref name="contacts"/>.
-    /// </summary>
-    public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out float normalImpulse, out int contacts, out int pseudo)
-        where TF : struct, IView<float>
-        where TI : struct, IView<int>
-    {
-        ref readonly SimDims d = ref m.D;
-        TI mi = m.MI;
-        int nv = d.Nv;
-        int contactRows = 3 * d.NSlots;
-        // A = Y Y': a Y row is nonzero only on its chain (a path from the root) and stored by chain position, so
-        // the product of two rows is summed over the chains' common prefix (the same positions in both), in
-        // increasing dof order as a dense dot product would (the skipped terms are exact zeros)
-        int rowY = d.SRowY, rowDof = d.SRowDof, common = d.DofCommonI;
-        for (int r = 0; r < rows; r++)
-        {
-            int yr = rowY + r * nv;
-            int tr = d.SRowA + r * (r + 1) / 2;
-            int dr = (int)s[rowDof + r];
-            int commonR = common + (dr >= 0 ? dr : 0) * nv;
-            for (int c = 0; c <= r; c++)
-            {
-                int dc = (int)s[rowDof + c];
-                int count = dr >= 0 && dc >= 0 ? mi[commonR + dc] : 0;
-                int yc = rowY + c * nv;
-                float dot = 0f;
-                for (int t = 0; t < count; t++) dot += s[yr + t] * s[yc + t];
-                s[tr + c] = dot;
-            }
-            float arr = s[tr + r];
-            s[d.SRowInvA + r] = arr > 1e-12f ? 1f / arr : 0f;
-        }
-        // warm start: u += A lambda
-        for (int c = 0; c < rows; c++)
-        {
-            float lam = s[d.SLambda + (int)s[d.SRowSlot + c]];
-            if (lam != 0f) AddColumn(s, d.SRowA, d.SRowU, rows, c, lam);
-        }
-        int sweeps = 0;
-        int lambda = d.SLambda, rowSlot = d.SRowSlot, rowInvA = d.SRowInvA, rowB = d.SRowB, rowU = d.SRowU, rowMu = d.SRowMu, rowA = d.SRowA;
-        int iterations = d.Iterations;
-        float tolerance = d.Tolerance;
-        for (int it = 0; it < iterations; it++)
-        {
-            sweeps++;
-            float change = 0f;
-            int r = 0;
-            while (r < rows)
-            {
-                int li = lambda + (int)s[rowSlot + r];
-                float lamOld = s[li];
-                float inv = s[rowInvA + r];
-                float lamNew = MathF.Max(0f, lamOld + (s[rowB + r] - s[rowU + r]) * inv);
-                float dl = lamNew - lamOld;
-                if (dl != 0f)
+                else if (count == 4)
                 {
-                    AddColumn(s, rowA, rowU, rows, r, dl);
-                    s[li] = lamNew;
-                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) * s[rowA + r * (r + 3) / 2]);
-                }
-                float mu = s[rowMu + r];
-                if (mu >= 0f)
-                {
-                    // friction pair: Gauss-Seidel step on each tangent, then project onto the disc |lambda_t| <= mu lambda_n
-                    int r1 = r + 1, r2 = r + 2;
-                    float l1 = s[li + 1], l2 = s[li + 2];
-                    if (lamNew == 0f && l1 == 0f && l2 == 0f)
-                    {
-                        // no normal impulse: the cone is a point and the friction impulses stay zero
-                        r += 3;
-                        continue;
-                    }
-                    float inv1 = s[rowInvA + r1], inv2 = s[rowInvA + r2];
-                    float n1 = l1 - s[rowU + r1] * inv1;
-                    float n2 = l2 - s[rowU + r2] * inv2;
-                    float limit = mu * lamNew;
-                    float mag2 = n1 * n1 + n2 * n2;
-                    if (mag2 > limit * limit)
-                    {
-                        float scale = mag2 > 0f ? limit / MathF.Sqrt(mag2) : 0f;
-                        n1 *= scale;
-                        n2 *= scale;
-                    }
-                    float d1 = n1 - l1, d2 = n2 - l2;
-                    if (d1 != 0f && d2 != 0f)
-                    {
-                        AddColumns(s, rowA, rowU, rows, r1, d1, d2);
-                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) * s[rowA + r1 * (r1 + 3) / 2]);
-                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) * s[rowA + r2 * (r2 + 3) / 2]);
-                    }
-                    else if (d1 != 0f)
-                    {
-                        AddColumn(s, rowA, rowU, rows, r1, d1);
-                        if (inv1 > 0f) change = MathF.Max(change, MathF.Abs(d1) * s[rowA + r1 * (r1 + 3) / 2]);
-                    }
-                    else if (d2 != 0f)
-                    {
-                        AddColumn(s, rowA, rowU, rows, r2, d2);
-                        if (inv2 > 0f) change = MathF.Max(change, MathF.Abs(d2) * s[rowA + r2 * (r2 + 3) / 2]);
-                    }
-                    s[li + 1] = n1;
-                    s[li + 2] = n2;
-                    r += 3;
+                    s[y + t] = jn + mu * j1;
+                    s[y + nv + t] = jn - mu * j1;
+                    s[y + 2 * nv + t] = jn + mu * j2;
+                    s[y + 3 * nv + t] = jn - mu * j2;
                 }
                 else
                 {
-                    r += 1;
+                    s[y + t] = jn;
+                    s[y + nv + t] = j1;
+                    s[y + 2 * nv + t] = j2;
                 }
             }
-            // change = the largest |impulse change| x A_rr (the diagonal of the packed A, at r (r + 3) / 2): the row
-            // velocity it caused
-            if (change < tolerance) break;
-        }
-        // v = v_free + (M + h D)^-1 J' lambda = v_free + L^-1 D^-1/2 (Y' lambda); STau is free by now
-        normalImpulse = 0f;
-        contacts = 0;
-        for (int k = 0; k < nv; k++) s[d.STau + k] = 0f;
-        for (int r = 0; r < rows; r++)
-        {
-            int slot = (int)s[d.SRowSlot + r];
-            float lam = s[d.SLambda + slot];
-            if (lam != 0f) AddScaledChain(m, s, d.STau, d.SRowY + r * nv, lam, (int)s[d.SRowDof + r]);
-            if (slot >= contactRows)
+
+            float pos = dist - include;
+            float imp = Impedance(mf, d.SlotSolimpF + 5 * sl, pos);
+            float r0 = Regulariser(imp, mf[d.SlotDiagF + sl]);
+            float k0 = mf[d.SlotKF + sl] * imp * pos, bb = mf[d.SlotBF + sl];
+            if (count == 1)
             {
-                int l = slot - contactRows;
-                float q = s[d.SQpos + mi[d.LimitQposI + l]];
-                float dlo = q - m.MF[d.LimitLoF + l], dhi = m.MF[d.LimitHiF + l] - q;
-                if (dlo > dhi) s[d.SLambda + slot] = -lam;
+                SetRow(s, d, rows, deep, -bb * vn - k0, 1f / r0, SimDims.RowOneSided, 0f, sl);
             }
-            else if (slot % 3 == 0)
+            else if (count == 4)
             {
-                normalImpulse += lam;
-                if (lam > 0f) contacts++;
+                // the four edges share R = 2 mu^2 / impratio times the first edge's own
+                float dd = 1f / (mf[d.SlotConeF + sl] * r0);
+                SetRow(s, d, rows, deep, -bb * (vn + mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows + 1, deep, -bb * (vn - mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows + 2, deep, -bb * (vn + mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows + 3, deep, -bb * (vn - mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
             }
+            else
+            {
+                float df = 1f / (d.FrictionRScale * r0);
+                SetRow(s, d, rows, deep, -bb * vn - k0, 1f / r0, SimDims.RowEllipticNormal, mf[d.SlotConeF + sl], sl);
+                SetRow(s, d, rows + 1, deep, -bb * v1, df, SimDims.RowEllipticFriction, mu, sl);
+                SetRow(s, d, rows + 2, deep, -bb * v2, df, SimDims.RowEllipticFriction, mu, sl);
+            }
+            rows += count;
         }
-        TreeLdl.HalfSolveT(m, s, d.STau);
-        for (int k = 0; k < nv; k++) s[d.SQvel + k] += s[d.STau + k];
-        pseudo = PositionPass(m, s, rows);
-        return sweeps;
+        return rows;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V3 Load3<TF>(TF mf, int at) where TF : struct, IView<float> => new(mf[at], mf[at + 1], mf[at + 2]);
+
+    /// <summary>
+    /// MuJoCo's impedance (getimpedance) for solimp = (d0, dmax, width, midpoint, power) at mf[<paramref name="at"/>]
+    /// and the violation <paramref name="x"/> = pos - margin: d0 + y(|x| / width) (dmax - d0), y a two-piece power
+    /// sigmoid, saturated at dmax beyond the width.
+    /// </summary>
+    public static float Impedance<TF>(TF mf, int at, float x) where TF : struct, IView<float>
+    {
+        float d0 = mf[at], dmax = mf[at + 1], width = mf[at + 2], mid = mf[at + 3], power = mf[at + 4];
+        if (d0 == dmax || width <= 1e-15f) return 0.5f * (d0 + dmax);
+        float u = MathF.Abs(x) / width;
+        if (u >= 1f) return dmax;
+        if (u <= 0f) return d0;
+        float yv;
+        if (power == 1f)
+            yv = u;
+        else if (u <= mid)
+            yv = Pow(u, power) / Pow(mid, power - 1f);
+        else
+            yv = 1f - Pow(1f - u, power) / Pow(1f - mid, power - 1f);
+        return d0 + yv * (dmax - d0);
+    }
+
+    /// <summary>x^p for x &gt; 0 (exact products for the common powers 1 and 2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Pow(float x, float p) => p == 1f ? x : p == 2f ? x * x : MathF.Exp(p * MathF.Log(x));
+
+    /// <summary>R = (1 - imp) / imp * A_approx, at least MuJoCo's mjMINVAL.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Regulariser(float imp, float diag) => MathF.Max(1e-15f, (1f - imp) * diag / imp);
+
+    /// <summary>Row r's dof (whose chain holds the row's J), aref, D = 1 / R, kind, friction and slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetRow<TF>(Scratch<TF> s, in SimDims d, int r, int dof, float aref, float dd, int kind, float mu, int slot)
+        where TF : struct, IView<float>
+    {
+        s[d.SRowDof + r] = dof;
+        s[d.SRowAref + r] = aref;
+        s[d.SRowD + r] = dd;
+        s[d.SRowKind + r] = kind;
+        s[d.SRowMu + r] = mu;
+        s[d.SRowSlot + r] = slot;
     }
 
     /// <summary>
-    /// The position (split-impulse) pass: when a gap is below -Slop, pseudo impulses on the normal
-    /// and limit rows (no friction, no warm start) ask for a pseudo velocity that removes the fraction
-    /// Baumgarte of every violation in this step (at most MaxCorrection), without letting other gaps
-    /// close past zero. The pseudo velocity (M + h D)^-1 J' lambda_p goes to SVpseudo and moves only
-    /// the positions, so correcting a penetration adds no kinetic energy. Returns 1 when it ran.
+    /// Solves for qacc (SQacc) given M (SM), qacc_smooth (SQaccSmooth) and the rows, by Newton's method; returns the
+    /// iterations used. SQaccWarm (the last step's qacc) starts the search when it costs less than qacc_smooth.
     /// </summary>
-    private static int PositionPass<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+    public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
         int nv = d.Nv;
-        float h = d.Timestep;
-        float worst = 0f;
-        for (int r = 0; r < rows; r++) worst = MathF.Min(worst, s[d.SRowPhi + r]);
-        if (worst >= -d.Slop) return 0;
-        for (int r = 0; r < rows; r++)
+        // start: the warm start or qacc_smooth, whichever costs less (as MuJoCo)
+        for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.SQaccWarm + k];
+        float warm = Evaluate(m, s, rows);
+        for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.SQaccSmooth + k];
+        float smooth = Evaluate(m, s, rows);
+        if (warm < smooth)
         {
-            float phi = s[d.SRowPhi + r];
-            s[d.SRowU + r] = 0f;
-            s[d.SRowLp + r] = 0f;
-            s[d.SRowB + r] = phi < 0f ? MathF.Min(-d.Baumgarte * phi / h, d.MaxCorrection) : -phi / h;
+            for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.SQaccWarm + k];
+            Evaluate(m, s, rows);
         }
-        for (int it = 0; it < d.Iterations; it++)
+        int iterations = 0;
+        while (iterations < d.Iterations)
         {
-            float change = 0f;
-            int r = 0;
-            while (r < rows)
-            {
-                float inv = s[d.SRowInvA + r];
-                float lamOld = s[d.SRowLp + r];
-                float lamNew = MathF.Max(0f, lamOld + (s[d.SRowB + r] - s[d.SRowU + r]) * inv);
-                float dl = lamNew - lamOld;
-                if (dl != 0f)
-                {
-                    AddColumn(s, d.SRowA, d.SRowU, rows, r, dl);
-                    s[d.SRowLp + r] = lamNew;
-                    if (inv > 0f) change = MathF.Max(change, MathF.Abs(dl) * s[d.SRowA + r * (r + 3) / 2]);
-                }
-                r += s[d.SRowMu + r] >= 0f ? 3 : 1;
-            }
-            if (change < d.Tolerance) break;
+            iterations++;
+            // gradient and Hessian at qacc; the Newton direction p = -H^-1 g
+            float gradient = GradientAndHessian(m, s, rows);
+            TreeLdl.Factor(m, s, d.SH, d.SHDinv);
+            for (int k = 0; k < nv; k++) s[d.SDir + k] = -s[d.SGrad + k];
+            TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SDir);
+            float improvement = LineSearch(m, s, rows);
+            if (d.SolverScale * improvement < d.Tolerance || d.SolverScale * gradient < d.Tolerance) break;
         }
-        for (int k = 0; k < nv; k++) s[d.SVpseudo + k] = 0f;
-        for (int r = 0; r < rows; r++)
-        {
-            float lam = s[d.SRowLp + r];
-            if (lam != 0f) AddScaledChain(m, s, d.SVpseudo, d.SRowY + r * nv, lam, (int)s[d.SRowDof + r]);
-        }
-        TreeLdl.HalfSolveT(m, s, d.SVpseudo);
-        return 1;
+        return iterations;
     }
 
-    /// <summary>u += A[:, c] * a for the symmetric A stored as a packed lower triangle (row r at r (r + 1) / 2).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddColumn<TF>(Scratch<TF> s, int a, int u, int rows, int c, float x) where TF : struct, IView<float>
+    /// <summary>Fills SRowJar = J qacc - aref and SMRes = M (qacc - qacc_smooth); returns the cost at qacc.</summary>
+    private static float Evaluate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
     {
-        int idx = a + c * (c + 1) / 2;
-        for (int k = 0; k < c; k++) s[u + k] += s[idx + k] * x;
-        // column c below the diagonal: element (k, c) is at k (k + 1) / 2 + c; the next row starts k + 1 further
-        idx += c;
-        for (int k = c; k < rows; k++)
+        ref readonly SimDims d = ref m.D;
+        int nv = d.Nv;
+        for (int k = 0; k < nv; k++) s[d.SDir + k] = s[d.SQacc + k] - s[d.SQaccSmooth + k];
+        TreeLdl.Multiply(m, s, d.SM, d.SDir, d.SMRes);
+        float cost = 0f;
+        for (int k = 0; k < nv; k++) cost += 0.5f * s[d.SDir + k] * s[d.SMRes + k];
+        for (int r = 0; r < rows; r++) s[d.SRowJar + r] = RowDot(m, s, r, d.SQacc) - s[d.SRowAref + r];
+        int i = 0;
+        while (i < rows)
         {
-            s[u + k] += s[idx] * x;
-            idx += k + 1;
+            int kind = (int)s[d.SRowKind + i];
+            if (kind == SimDims.RowOneSided)
+            {
+                float jar = s[d.SRowJar + i];
+                if (jar < 0f) cost += 0.5f * s[d.SRowD + i] * jar * jar;
+                i++;
+            }
+            else
+            {
+                cost += ConeCost(s, d, i, 0f, out _, out _);
+                i += 3;
+            }
+        }
+        return cost;
+    }
+
+    /// <summary>J_r x over row r's chain, for the Nv-vector at scratch offset <paramref name="x"/>.</summary>
+    private static float RowDot<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, int x)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int dof = (int)s[d.SRowDof + r];
+        if (dof < 0) return 0f;
+        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+        int count = mi[d.DofChainCountI + dof];
+        int j = d.SRowJ + r * d.Nv;
+        float sum = 0f;
+        for (int t = 0; t < count; t++) sum += s[j + t] * s[x + mi[chain + t]];
+        return sum;
+    }
+
+    /// <summary>y += a J_r' over row r's chain.</summary>
+    private static void AddRowT<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int r, float a, int y)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int dof = (int)s[d.SRowDof + r];
+        if (dof < 0 || a == 0f) return;
+        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+        int count = mi[d.DofChainCountI + dof];
+        int j = d.SRowJ + r * d.Nv;
+        for (int t = 0; t < count; t++) s[y + mi[chain + t]] += a * s[j + t];
+    }
+
+    /// <summary>H += w J_a' J_a (a = b), or H += w (J_a' J_b + J_b' J_a), for rows a and b on one chain (the tree-sparse lower triangle of SH).</summary>
+    private static void AddOuter<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int a, int b, float w)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TI mi = m.MI;
+        int dof = (int)s[d.SRowDof + a];
+        if (dof < 0 || w == 0f) return;
+        int nv = d.Nv;
+        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
+        int count = mi[d.DofChainCountI + dof];
+        int ja = d.SRowJ + a * nv, jb = d.SRowJ + b * nv;
+        for (int t = 0; t < count; t++)
+        {
+            int row = d.SH + mi[chain + t] * nv;
+            // entry (chain[t], chain[u]) for u <= t: chain[u] is chain[t] or one of its ancestors
+            if (a == b)
+            {
+                float at = w * s[ja + t];
+                for (int u = 0; u <= t; u++) s[row + mi[chain + u]] += at * s[ja + u];
+            }
+            else
+            {
+                float at = w * s[ja + t], bt = w * s[jb + t];
+                for (int u = 0; u <= t; u++) s[row + mi[chain + u]] += at * s[jb + u] + bt * s[ja + u];
+            }
         }
     }
 
     /// <summary>
-    /// u += A[:, c] x, then u += A[:, c + 1] y (c + 1 &lt; rows), in one pass: each element gets the same two
-    /// additions in the same order as AddColumn(c, x) followed by AddColumn(c + 1, y).
+    /// At qacc (with SRowJar and SMRes from <see cref="Evaluate"/> or the line search): the gradient
+    /// g = M (qacc - qacc_smooth) - J' f to SGrad and the Hessian M + J' D_active J (plus the elliptic cones' own) to SH.
+    /// Returns |g|.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddColumns<TF>(Scratch<TF> s, int a, int u, int rows, int c, float x, float y) where TF : struct, IView<float>
-    {
-        int ic = a + c * (c + 1) / 2; // row c of the packed triangle
-        int id = ic + c + 1;          // row c + 1
-        for (int k = 0; k < c; k++) s[u + k] = s[u + k] + s[ic + k] * x + s[id + k] * y;
-        s[u + c] = s[u + c] + s[ic + c] * x + s[id + c] * y;
-        s[u + c + 1] = s[u + c + 1] + s[id + c] * x + s[id + c + 1] * y;
-        // below: elements (k, c) and (k, c + 1) are adjacent in row k
-        int idx = a + (c + 2) * (c + 3) / 2 + c;
-        for (int k = c + 2; k < rows; k++)
-        {
-            s[u + k] = s[u + k] + s[idx] * x + s[idx + 1] * y;
-            idx += k + 1;
-        }
-    }
-
-    /// <summary>y += a x over the chain of <paramref name="dof"/> (x, a Y row stored by chain position, is zero elsewhere).</summary>
-    private static void AddScaledChain<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int y, int x, float a, int dof)
+    private static float GradientAndHessian<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
-        if (dof < 0) return;
         ref readonly SimDims d = ref m.D;
-        TI mi = m.MI;
-        int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
-        int count = mi[d.DofChainCountI + dof];
-        for (int t = 0; t < count; t++)
+        int nv = d.Nv;
+        for (int k = 0; k < nv; k++) s[d.SGrad + k] = s[d.SMRes + k];
+        TreeLdl.Copy(m, s, d.SM, d.SH);
+        int i = 0;
+        while (i < rows)
         {
-            s[y + mi[chain + t]] += a * s[x + t];
+            int kind = (int)s[d.SRowKind + i];
+            if (kind == SimDims.RowOneSided)
+            {
+                float jar = s[d.SRowJar + i];
+                if (jar < 0f)
+                {
+                    float dd = s[d.SRowD + i];
+                    AddRowT(m, s, i, dd * jar, d.SGrad); // -J' f with f = -D jar
+                    AddOuter(m, s, i, i, dd);
+                }
+                i++;
+            }
+            else
+            {
+                ConeGradientAndHessian(m, s, i);
+                i += 3;
+            }
         }
+        float g2 = 0f;
+        for (int k = 0; k < nv; k++) g2 += s[d.SGrad + k] * s[d.SGrad + k];
+        return MathF.Sqrt(g2);
+    }
+
+    /// <summary>
+    /// The elliptic contact at rows i .. i + 2 (normal, two tangents), MuJoCo's three zones in U = (mu jar_n,
+    /// f1 jar_1, f2 jar_2) with N = U_0, T = |U_1..2|: top (N &gt;= mu T) no force; bottom (mu N + T &lt;= 0) the
+    /// three rows quadratic; between, cost 0.5 Dm (N - mu T)^2 with Dm = D_n / (mu^2 (1 + mu^2)). Adds its part of
+    /// -J' f to SGrad and its Hessian to SH.
+    /// </summary>
+    private static void ConeGradientAndHessian<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int i)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        int zone = Zone(s, d, i, 0f, out float mu, out float fr, out float n, out float u1, out float u2, out float t);
+        if (zone == 0) return;
+        if (zone == 2)
+        {
+            for (int j = 0; j < 3; j++)
+            {
+                float dd = s[d.SRowD + i + j];
+                AddRowT(m, s, i + j, dd * s[d.SRowJar + i + j], d.SGrad);
+                AddOuter(m, s, i + j, i + j, dd);
+            }
+            return;
+        }
+        float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
+        float nmt = n - mu * t;
+        // force = -d cost / d jar
+        float f0 = -dm * nmt * mu;
+        float f1 = -f0 / t * u1 * fr, f2 = -f0 / t * u2 * fr;
+        AddRowT(m, s, i, -f0, d.SGrad);
+        AddRowT(m, s, i + 1, -f1, d.SGrad);
+        AddRowT(m, s, i + 2, -f2, d.SGrad);
+        // the cone Hessian in U: rows (1, -mu/T U'), block mu N / T^3 U U' + (mu^2 - mu N / T) I, scaled by diag(mu, fr)
+        // on both sides and by Dm
+        float h00 = 1f, h01 = -mu / t * u1, h02 = -mu / t * u2;
+        float c3 = mu * n / (t * t * t), cd = mu * mu - mu * n / t;
+        float h11 = c3 * u1 * u1 + cd, h12 = c3 * u1 * u2, h22 = c3 * u2 * u2 + cd;
+        float s0 = mu, s1 = fr;
+        AddOuter(m, s, i, i, dm * h00 * s0 * s0);
+        AddOuter(m, s, i + 1, i + 1, dm * h11 * s1 * s1);
+        AddOuter(m, s, i + 2, i + 2, dm * h22 * s1 * s1);
+        AddOuter(m, s, i, i + 1, dm * h01 * s0 * s1);
+        AddOuter(m, s, i, i + 2, dm * h02 * s0 * s1);
+        AddOuter(m, s, i + 1, i + 2, dm * h12 * s1 * s1);
+    }
+
+    /// <summary>
+    /// The zone of the elliptic contact at rows i .. i + 2 at jar + alpha Jp (0 top, 1 middle, 2 bottom), with its
+    /// mu (regularised cone), friction coefficient and U = (N, u1, u2), T = |(u1, u2)|.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Zone<TF>(Scratch<TF> s, in SimDims d, int i, float alpha, out float mu, out float fr, out float n, out float u1, out float u2, out float t)
+        where TF : struct, IView<float>
+    {
+        mu = s[d.SRowMu + i];
+        fr = s[d.SRowMu + i + 1];
+        n = (s[d.SRowJar + i] + alpha * s[d.SRowJp + i]) * mu;
+        u1 = (s[d.SRowJar + i + 1] + alpha * s[d.SRowJp + i + 1]) * fr;
+        u2 = (s[d.SRowJar + i + 2] + alpha * s[d.SRowJp + i + 2]) * fr;
+        t = MathF.Sqrt(u1 * u1 + u2 * u2);
+        if (n >= mu * t || (t <= 0f && n >= 0f)) return 0;
+        if (mu * n + t <= 0f || (t <= 0f && n < 0f)) return 2;
+        return 1;
+    }
+
+    /// <summary>
+    /// The elliptic contact's cost at jar + alpha Jp (rows i .. i + 2), and its first and second derivatives along
+    /// alpha (needs SRowJp when alpha or the derivatives matter).
+    /// </summary>
+    private static float ConeCost<TF>(Scratch<TF> s, in SimDims d, int i, float alpha, out float d1, out float d2)
+        where TF : struct, IView<float>
+    {
+        d1 = 0f;
+        d2 = 0f;
+        int zone = Zone(s, d, i, alpha, out float mu, out float fr, out float n, out float u1, out float u2, out float t);
+        if (zone == 0) return 0f;
+        if (zone == 2)
+        {
+            float cost = 0f;
+            for (int j = 0; j < 3; j++)
+            {
+                float dd = s[d.SRowD + i + j];
+                float jar = s[d.SRowJar + i + j] + alpha * s[d.SRowJp + i + j];
+                float jp = s[d.SRowJp + i + j];
+                cost += 0.5f * dd * jar * jar;
+                d1 += dd * jar * jp;
+                d2 += dd * jp * jp;
+            }
+            return cost;
+        }
+        float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
+        float nmt = n - mu * t;
+        // along alpha: N' = mu Jp_n, U_j' = fr Jp_j, T' = (U . U') / T, T'' = (|U'|^2 - T'^2) / T
+        float np = mu * s[d.SRowJp + i];
+        float p1 = fr * s[d.SRowJp + i + 1], p2 = fr * s[d.SRowJp + i + 2];
+        float tp = (u1 * p1 + u2 * p2) / t;
+        float tpp = (p1 * p1 + p2 * p2 - tp * tp) / t;
+        float gp = np - mu * tp;
+        d1 = dm * nmt * gp;
+        d2 = dm * (gp * gp - nmt * mu * tpp);
+        return 0.5f * dm * nmt * nmt;
+    }
+
+    /// <summary>
+    /// Exact line search along p = SDir from qacc: minimises the convex cost c(alpha) by Newton steps on c'
+    /// safeguarded by bisection; moves qacc, SRowJar and SMRes to the minimiser. Returns the cost decrease.
+    /// </summary>
+    private static float LineSearch<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        int nv = d.Nv;
+        TreeLdl.Multiply(m, s, d.SM, d.SDir, d.SMDir);
+        float pmr = 0f, pmp = 0f;
+        for (int k = 0; k < nv; k++)
+        {
+            pmr += s[d.SDir + k] * s[d.SMRes + k];
+            pmp += s[d.SDir + k] * s[d.SMDir + k];
+        }
+        for (int r = 0; r < rows; r++) s[d.SRowJp + r] = RowDot(m, s, r, d.SDir);
+        Slope(s, d, rows, 0f, pmr, pmp, out float g0, out _);
+        if (!(g0 < 0f)) return 0f; // no descent left: converged to float32 precision
+        float lo = 0f, hi = float.PositiveInfinity;
+        float alpha = 1f;
+        for (int it = 0; it < 50; it++)
+        {
+            Slope(s, d, rows, alpha, pmr, pmp, out float g, out float h);
+            if (MathF.Abs(g) <= 1e-6f * -g0) break;
+            if (g < 0f) lo = alpha;
+            else hi = alpha;
+            float next = h > 0f ? alpha - g / h : float.NaN;
+            if (!(next > lo && next < hi)) next = hi == float.PositiveInfinity ? 2f * alpha : 0.5f * (lo + hi);
+            if (next == alpha) break;
+            alpha = next;
+        }
+        // the decrease c(0) - c(alpha), from small quantities (not a difference of two large costs)
+        float drop = -(alpha * pmr + 0.5f * alpha * alpha * pmp);
+        int i = 0;
+        while (i < rows)
+        {
+            if ((int)s[d.SRowKind + i] == SimDims.RowOneSided)
+            {
+                float j0 = s[d.SRowJar + i], jp = s[d.SRowJp + i], j1 = j0 + alpha * jp, dd = s[d.SRowD + i];
+                if (j0 < 0f && j1 < 0f) drop -= 0.5f * dd * alpha * jp * (j0 + j1);
+                else if (j0 < 0f) drop += 0.5f * dd * j0 * j0;
+                else if (j1 < 0f) drop -= 0.5f * dd * j1 * j1;
+                i++;
+            }
+            else
+            {
+                drop += ConeCost(s, d, i, 0f, out _, out _) - ConeCost(s, d, i, alpha, out _, out _);
+                i += 3;
+            }
+        }
+        for (int k = 0; k < nv; k++)
+        {
+            s[d.SQacc + k] += alpha * s[d.SDir + k];
+            s[d.SMRes + k] += alpha * s[d.SMDir + k];
+        }
+        for (int r = 0; r < rows; r++) s[d.SRowJar + r] += alpha * s[d.SRowJp + r];
+        return drop;
+    }
+
+    /// <summary>c'(alpha) and c''(alpha) of the cost along the search direction.</summary>
+    private static void Slope<TF>(Scratch<TF> s, in SimDims d, int rows, float alpha, float pmr, float pmp, out float g, out float h)
+        where TF : struct, IView<float>
+    {
+        g = pmr + alpha * pmp;
+        h = pmp;
+        int i = 0;
+        while (i < rows)
+        {
+            if ((int)s[d.SRowKind + i] == SimDims.RowOneSided)
+            {
+                float jp = s[d.SRowJp + i];
+                float jar = s[d.SRowJar + i] + alpha * jp;
+                if (jar < 0f)
+                {
+                    float dd = s[d.SRowD + i];
+                    g += dd * jar * jp;
+                    h += dd * jp * jp;
+                }
+                i++;
+            }
+            else
+            {
+                ConeCost(s, d, i, alpha, out float d1, out float d2);
+                g += d1;
+                h += d2;
+                i += 3;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The constraint force of the solution: adds J' f to STau (which holds the smooth force), writes each contact's
+    /// normal force to SSlotForce (0 for slots out of contact) and returns the summed normal force and the number of
+    /// contacts pressing (normal force &gt; 0).
+    /// </summary>
+    public static float ApplyForces<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out int contacts)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        for (int sl = 0; sl < d.NSlots; sl++) s[d.SSlotForce + sl] = 0f;
+        int i = 0;
+        while (i < rows)
+        {
+            int slot = (int)s[d.SRowSlot + i];
+            if ((int)s[d.SRowKind + i] == SimDims.RowOneSided)
+            {
+                float jar = s[d.SRowJar + i];
+                float f = jar < 0f ? -s[d.SRowD + i] * jar : 0f;
+                AddRowT(m, s, i, f, d.STau);
+                // a pyramid edge's force has unit weight on the normal (J = J_n +- mu J_t)
+                if (slot >= 0) s[d.SSlotForce + slot] += f;
+                i++;
+            }
+            else
+            {
+                int zone = Zone(s, d, i, 0f, out float mu, out float fr, out float n, out float u1, out float u2, out float t);
+                float f0 = 0f, f1 = 0f, f2 = 0f;
+                if (zone == 2)
+                {
+                    f0 = -s[d.SRowD + i] * s[d.SRowJar + i];
+                    f1 = -s[d.SRowD + i + 1] * s[d.SRowJar + i + 1];
+                    f2 = -s[d.SRowD + i + 2] * s[d.SRowJar + i + 2];
+                }
+                else if (zone == 1)
+                {
+                    float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
+                    f0 = -dm * (n - mu * t) * mu;
+                    f1 = -f0 / t * u1 * fr;
+                    f2 = -f0 / t * u2 * fr;
+                }
+                AddRowT(m, s, i, f0, d.STau);
+                AddRowT(m, s, i + 1, f1, d.STau);
+                AddRowT(m, s, i + 2, f2, d.STau);
+                s[d.SSlotForce + slot] += f0;
+                i += 3;
+            }
+        }
+        float total = 0f;
+        contacts = 0;
+        for (int sl = 0; sl < d.NSlots; sl++)
+        {
+            float f = s[d.SSlotForce + sl];
+            total += f;
+            if (f > 0f) contacts++;
+        }
+        return total;
     }
 }

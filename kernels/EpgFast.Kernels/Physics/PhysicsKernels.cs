@@ -39,8 +39,7 @@ public struct PhysicsStepKernel<TF, TI> : IKernel
         {
             for (int k = 0; k < d.Nq; k++) s[d.SQpos + k] = qpos[index * d.Nq + k];
             for (int k = 0; k < d.Nv; k++) s[d.SQvel + k] = qvel[index * d.Nv + k];
-            int nl = 3 * d.NSlots + d.NLimits;
-            for (int k = 0; k < nl; k++) s[d.SLambda + k] = 0f;
+            for (int k = 0; k < d.Nv; k++) s[d.SQaccWarm + k] = 0f;
             reset[index] = 0;
         }
         for (int f = 0; f < FrameSkip; f++)

@@ -3,14 +3,13 @@ using EpgFast.Kernels.Memory;
 namespace EpgFast.Kernels.Physics;
 
 /// <summary>
-/// One physics step of one environment, MuJoCo's Euler integrator with the constraint model of
-/// <see cref="Constraints"/>:
+/// One physics step of one environment, MuJoCo 2.2.2's mj_step with the Euler integrator:
 /// <code>
 /// kinematics(q); bias = C(q, v) v + g(q); M = CRBA(q) + armature
-/// tau = gear * clamp(ctrl) - damping * v - bias
-/// v_free = v + h (M + h D)^-1 tau                      (joint damping D implicit, as mj_Euler)
-/// v' = v_free + (M + h D)^-1 J' lambda                 (lambda from the constraint rows)
-/// q' = q (+) h v'                                       (quaternions: q * exp(h w_local))
+/// f_smooth = gear * clamp(ctrl) - damping * v - bias;  qacc_smooth = M^-1 f_smooth
+/// qacc = argmin 0.5 (a - qacc_smooth)' M (a - qacc_smooth) + s(J a - aref)   (the soft constraints, see Constraints)
+/// f = f_smooth + J' force;  v' = v + h (M + h D)^-1 f                         (joint damping D implicit, as mj_Euler)
+/// q' = q (+) h v'                                                             (quaternions: q * exp(h w_local))
 /// </code>
 /// </summary>
 public static class PhysicsStep
@@ -25,39 +24,18 @@ public static class PhysicsStep
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
-        TF mf = m.MF;
-        TI mi = m.MI;
         int nv = d.Nv;
         float h = d.Timestep;
-
-        Kinematics.Run(m, s);
-        RigidBodyDynamics.Bias(m, s);
-        RigidBodyDynamics.MassMatrix(m, s);
+        Forward(m, s, ctrl, env, out int rows, out int iterations, out float normalForce, out int contacts);
         float kinetic = diagnose != 0 ? RigidBodyDynamics.KineticEnergy(m, s) : 0f;
 
-        // smooth force and implicit damping
-        for (int i = 0; i < nv; i++)
-        {
-            float damping = mf[d.DofDampingF + i];
-            s[d.SM + i * nv + i] += h * damping;
-            s[d.STau + i] = -s[d.SBias + i] - damping * s[d.SQvel + i];
-        }
-        for (int u = 0; u < d.Nu; u++)
-        {
-            float c = ctrl[env * d.Nu + u];
-            if (mi[d.ActLimitedI + u] != 0) c = MathF.Min(MathF.Max(c, mf[d.ActLoF + u]), mf[d.ActHiF + u]);
-            if (float.IsNaN(c)) c = 0f; // NaN controls act as zero
-            s[d.STau + mi[d.ActDofI + u]] += mf[d.ActGearF + u] * c;
-        }
-        TreeLdl.Factor(m, s);
-        TreeLdl.Solve(m, s, d.STau);
+        // Euler with implicit damping: v' = v + h (M + h D)^-1 (f_smooth + J' force)
+        TF mf = m.MF;
+        TreeLdl.Copy(m, s, d.SM, d.SH);
+        for (int i = 0; i < nv; i++) s[d.SH + i * nv + i] += h * mf[d.DofDampingF + i];
+        TreeLdl.Factor(m, s, d.SH, d.SHDinv);
+        TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.STau);
         for (int i = 0; i < nv; i++) s[d.SQvel + i] += h * s[d.STau + i];
-
-        // constraints
-        int rows = Constraints.BuildRows(m, s);
-        float normalImpulse = 0f;
-        int contacts = 0, sweeps = 0, pseudo = 0;
-        if (rows > 0) sweeps = Constraints.Solve(m, s, rows, out normalImpulse, out contacts, out pseudo);
 
         if (diagnose != 0)
         {
@@ -65,23 +43,72 @@ public static class PhysicsStep
             for (int sl = 0; sl < d.NSlots; sl++) pen = MathF.Max(pen, -s[d.SSlotDist + sl]);
             TF dg = diag;
             int o = env * SimDims.DiagSize;
-            dg[o + SimDims.DiagNormalForce] = normalImpulse / h;
+            dg[o + SimDims.DiagNormalForce] = normalForce;
             dg[o + SimDims.DiagContacts] = contacts;
             dg[o + SimDims.DiagPenetration] = pen;
             dg[o + SimDims.DiagKinetic] = kinetic;
-            dg[o + SimDims.DiagSweeps] = sweeps;
+            dg[o + SimDims.DiagSweeps] = iterations;
             dg[o + SimDims.DiagRows] = rows;
         }
 
-        Integrate(m, s, pseudo);
+        Integrate(m, s);
+    }
+
+    /// <summary>
+    /// MuJoCo's mj_forward for the state at SQpos/SQvel: the smooth dynamics, the constraint rows and the constrained
+    /// qacc (SQacc, also kept as the next step's warm start in SQaccWarm). Leaves M at SM, f_smooth + J' force at
+    /// STau and each contact's normal force at SSlotForce.
+    /// </summary>
+    public static void Forward<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, TF ctrl, int env, out int rows, out int iterations, out float normalForce, out int contacts)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TF mf = m.MF;
+        TI mi = m.MI;
+        int nv = d.Nv;
+
+        Kinematics.Run(m, s);
+        RigidBodyDynamics.Bias(m, s);
+        RigidBodyDynamics.MassMatrix(m, s);
+
+        // smooth force: passive damping, actuators, bias; qacc_smooth = M^-1 f_smooth
+        for (int i = 0; i < nv; i++) s[d.STau + i] = -s[d.SBias + i] - mf[d.DofDampingF + i] * s[d.SQvel + i];
+        for (int u = 0; u < d.Nu; u++)
+        {
+            float c = ctrl[env * d.Nu + u];
+            if (mi[d.ActLimitedI + u] != 0) c = MathF.Min(MathF.Max(c, mf[d.ActLoF + u]), mf[d.ActHiF + u]);
+            if (float.IsNaN(c)) c = 0f; // NaN controls act as zero
+            s[d.STau + mi[d.ActDofI + u]] += mf[d.ActGearF + u] * c;
+        }
+        TreeLdl.Copy(m, s, d.SM, d.SH);
+        TreeLdl.Factor(m, s, d.SH, d.SHDinv);
+        for (int i = 0; i < nv; i++) s[d.SQaccSmooth + i] = s[d.STau + i];
+        TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SQaccSmooth);
+
+        // constraints
+        rows = Constraints.BuildRows(m, s);
+        iterations = 0;
+        normalForce = 0f;
+        contacts = 0;
+        if (rows > 0)
+        {
+            iterations = Constraints.Solve(m, s, rows);
+            normalForce = Constraints.ApplyForces(m, s, rows, out contacts);
+        }
+        else
+        {
+            for (int i = 0; i < nv; i++) s[d.SQacc + i] = s[d.SQaccSmooth + i];
+            for (int sl = 0; sl < d.NSlots; sl++) s[d.SSlotForce + sl] = 0f;
+        }
+        for (int i = 0; i < nv; i++) s[d.SQaccWarm + i] = s[d.SQacc + i];
     }
 
     /// <summary>
     /// q' = q (+) h v (MuJoCo's mj_integratePos): positions and hinges add, quaternions rotate by
-    /// exp(h w_local) and renormalise. With <paramref name="pseudo"/> = 1 the constraint position
-    /// pass's pseudo velocity (SVpseudo) is added to v for this update only.
+    /// exp(h w_local) and renormalise.
     /// </summary>
-    public static void Integrate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int pseudo)
+    public static void Integrate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -92,12 +119,11 @@ public static class PhysicsStep
         {
             int qa = d.SQpos + mi[d.JntQposI + j];
             int dof = mi[d.JntDofI + j];
-            int va = d.SQvel + dof, pa = d.SVpseudo + dof;
+            int va = d.SQvel + dof;
             if (mi[d.JntTypeI + j] == Kinematics.JointFree)
             {
-                for (int k = 0; k < 3; k++) s[qa + k] += h * (pseudo != 0 ? s[va + k] + s[pa + k] : s[va + k]);
+                for (int k = 0; k < 3; k++) s[qa + k] += h * s[va + k];
                 V3 w = s.Get3(va + 3);
-                if (pseudo != 0) w += s.Get3(pa + 3);
                 float speed = MathF.Sqrt(V3.Dot(w, w));
                 Q4 q = Q4.Normalize(new Q4(s[qa + 3], s[qa + 4], s[qa + 5], s[qa + 6]));
                 if (speed > 0f)
@@ -109,7 +135,7 @@ public static class PhysicsStep
             }
             else
             {
-                s[qa] += h * (pseudo != 0 ? s[va] + s[pa] : s[va]);
+                s[qa] += h * s[va];
             }
         }
     }

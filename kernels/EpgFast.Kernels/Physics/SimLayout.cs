@@ -23,28 +23,28 @@ public struct SimDims
     public int Nv;
     public int Nu;
     public int Njnt;
-    /// <summary>Contact slots: one per (plane, sphere) pair, two per (plane, capsule) pair (its end spheres).</summary>
+    /// <summary>Contact slots: one per (plane, sphere) pair, two per (plane, capsule) pair (its end spheres), as MuJoCo's plane collisions.</summary>
     public int NSlots;
-    /// <summary>Limited hinge dofs (one limit row each, at the nearer end of its range).</summary>
+    /// <summary>Limited hinge dofs (up to two limit rows each: one per side of the range within the margin).</summary>
     public int NLimits;
-    /// <summary>Constraint rows that can be active at once: 3 * NSlots + NLimits.</summary>
+    /// <summary>Constraint rows that can be active at once: RowsPerSlot * NSlots + 2 * NLimits.</summary>
     public int MaxRows;
+    /// <summary>Rows of one contact: condim 3 gives 4 with the pyramidal cone (two per friction direction), 3 with the elliptic; condim 1 gives 1.</summary>
+    public int RowsPerSlot;
 
     // ---- physics and solver parameters ----
     public float Timestep;
     public float GravityX, GravityY, GravityZ;
-    /// <summary>Projected Gauss-Seidel sweeps per physics step (upper bound).</summary>
+    /// <summary>The friction cone: <see cref="ConePyramidal"/> or <see cref="ConeElliptic"/> (MuJoCo's &lt;option cone&gt;).</summary>
+    public int Cone;
+    public const int ConePyramidal = 0;
+    public const int ConeElliptic = 1;
+    /// <summary>Newton iterations of the constraint solver per physics step (upper bound; &lt;option iterations&gt;).</summary>
     public int Iterations;
-    /// <summary>Sweeps stop early when no impulse changes a row velocity by more than this (m/s or rad/s).</summary>
+    /// <summary>The solver stops when the scaled cost improvement or gradient falls below this (&lt;option tolerance&gt;).</summary>
     public float Tolerance;
-    /// <summary>Fraction of a constraint violation (penetration past the margin, limit overrun) the position pass removes per step.</summary>
-    public float Baumgarte;
-    /// <summary>Largest correcting pseudo velocity of the position pass (m/s or rad/s).</summary>
-    public float MaxCorrection;
-    /// <summary>Violations up to this depth (m or rad) are left alone (no position pass).</summary>
-    public float Slop;
-    /// <summary>A constraint enters the solver when its gap is below Lookahead plus two steps of approach.</summary>
-    public float Lookahead;
+    /// <summary>MuJoCo's scale of cost and gradient in the stopping test: 1 / (mean diagonal of M at qpos0 * max(1, Nv)).</summary>
+    public float SolverScale;
 
     // ---- model ints (MI) ----
     public int BodyParentI, BodyRootI, BodyJntStartI, BodyJntCountI, BodyLastDofI, BodyDofStartI, BodyDofCountI;
@@ -58,7 +58,9 @@ public struct SimDims
     public int DofFreeI;
     /// <summary>Per pair of dofs (Nv x Nv): the length of their chains' common prefix (their common ancestors, either included).</summary>
     public int DofCommonI;
+    /// <summary>Per slot: its geom's body, condim (1 or 3).</summary>
     public int SlotBodyI, SlotCondimI;
+    /// <summary>Per limit: its dof and qpos address.</summary>
     public int LimitDofI, LimitQposI;
     public int ActDofI, ActLimitedI;
 
@@ -67,8 +69,24 @@ public struct SimDims
     public int JntPosF, JntAxisF;
     public int DofArmatureF, DofDampingF;
     public int Qpos0F;
-    public int SlotPointF, SlotRadiusF, SlotMarginF, SlotMuF, SlotNormalF, SlotOffsetF;
-    public int LimitLoF, LimitHiF, LimitMarginF;
+    /// <summary>
+    /// Per slot: the sphere centre in the body frame (3), the capsule's unit axis in the body frame (3; zero for a
+    /// sphere: MuJoCo aligns a capsule contact's first tangent with it), radius, detection margin, the margin that
+    /// acts (margin - gap), the plane's unit normal (3) and offset (normal . point on plane), the sliding friction.
+    /// </summary>
+    public int SlotPointF, SlotAxisF, SlotRadiusF, SlotMarginF, SlotIncludeF, SlotNormalF, SlotOffsetF, SlotMuF;
+    /// <summary>
+    /// Per slot, the soft-constraint parameters: solimp (5, clamped as MuJoCo), the stiffness K and damping B of
+    /// aref = -B v - K imp (pos - margin), and MuJoCo's diagonal approximation of A for the slot's first row
+    /// (body_invweight0's translation, times 1 + mu^2 for a pyramid edge).
+    /// </summary>
+    public int SlotSolimpF, SlotKF, SlotBF, SlotDiagF;
+    /// <summary>Per limit: the range (lo, hi), margin, solimp (5), K, B and the diagonal approximation (dof_invweight0).</summary>
+    public int LimitLoF, LimitHiF, LimitMarginF, LimitSolimpF, LimitKF, LimitBF, LimitDiagF;
+    /// <summary>Per slot: with the pyramidal cone, R of the edges over R of the first edge's own (2 mu^2 / impratio); with the elliptic, the regularised cone's mu (mu / sqrt(impratio)).</summary>
+    public int SlotConeF;
+    /// <summary>The elliptic cone's R of the friction rows over R of the normal row (1 / impratio).</summary>
+    public float FrictionRScale;
     public int ActGearF, ActLoF, ActHiF;
 
     // ---- per-environment scratch ----
@@ -82,46 +100,43 @@ public struct SimDims
         long lanes = 1L << ScratchShift;
         return (envs + lanes - 1) / lanes * lanes * ScratchSize;
     }
-    /// <summary>Persistent state: qpos (Nq), qvel (Nv), warm-start impulses (3 NSlots + NLimits).</summary>
-    public int SQpos, SQvel, SLambda;
+    /// <summary>Persistent state: qpos (Nq), qvel (Nv), the constraint solver's warm start (the last step's qacc, Nv).</summary>
+    public int SQpos, SQvel, SQaccWarm;
     /// <summary>Per body: xpos (3), xquat (4), xmat (9, row-major), cinert (10), composite inertia (10), cvel (6), cacc (6), cfrc (6).</summary>
     public int SXpos, SXquat, SXmat, SCinert, SCcomp, SCvel, SCacc, SCfrc;
     /// <summary>Per dof: cdof (6: angular, linear at the tree's reference point).</summary>
     public int SCdof;
-    /// <summary>Joint-space mass matrix, nv x nv (lower triangle, tree-sparse), then its L'DL factor in place.</summary>
+    /// <summary>Joint-space mass matrix M, nv x nv (lower triangle, tree-sparse), kept for the whole step.</summary>
     public int SM;
-    /// <summary>Per dof: inverse of D in M = L' D L, and its square root.</summary>
-    public int SDinv, SDinvSqrt;
-    /// <summary>Per dof vectors: bias, smooth force (then free acceleration), the position pass's pseudo velocity.</summary>
-    public int SBias, STau, SVpseudo;
-    /// <summary>Constraint rows: Y = D^-1/2 L^-T J' (MaxRows x Nv), target velocity, 1/A_rr, slot id, friction (-1: none), row velocity.</summary>
-    public int SRowY, SRowB, SRowInvA, SRowSlot, SRowMu, SRowU;
+    /// <summary>A tree-sparse nv x nv work matrix (M, the Newton Hessian M + J' D J, M + h D) factorised in place as L'DL; its 1/D.</summary>
+    public int SH, SHDinv;
+    /// <summary>Per dof vectors: bias, smooth force, qacc_smooth = M^-1 smooth force, qacc, gradient, search direction, M times the direction, M (qacc - qacc_smooth).</summary>
+    public int SBias, STau, SQaccSmooth, SQacc, SGrad, SDir, SMDir, SMRes;
     /// <summary>
-    /// Constraint rows: the deepest dof whose chain holds every dof the row's Jacobian touches (-1: none). Y is
-    /// nonzero only on that chain (L^-T keeps a chain's support), so a Y row holds only those entries, by chain
-    /// position (element t is the entry of the chain's t-th dof, root first).
+    /// Constraint rows: J by chain position (MaxRows x Nv: element t is the entry of the t-th dof of the chain of
+    /// the row's dof, root first; J is zero elsewhere), the row's dof (-1: none), aref, D = 1 / R, J qacc - aref,
+    /// J times the search direction, kind (<see cref="RowOneSided"/>, <see cref="RowEllipticNormal"/>,
+    /// <see cref="RowEllipticFriction"/>), friction (elliptic rows: the normal row holds the cone's mu, a friction
+    /// row its coefficient), the contact slot (-1: a joint limit).
     /// </summary>
-    public int SRowDof;
-    /// <summary>Constraint rows: the gap phi (m or rad, negative when violated), the position pass's pseudo impulse.</summary>
-    public int SRowPhi, SRowLp;
-    /// <summary>Delassus matrix A = Y Y' of the active rows, packed lower triangle (MaxRows (MaxRows + 1) / 2).</summary>
-    public int SRowA;
-    /// <summary>Per contact slot: the contact's signed distance (for the diagnostics).</summary>
-    public int SSlotDist;
-    /// <summary>The contact slots that enter this step's problem, as slot ids in increasing order (NSlots; the count is BuildRows' own).</summary>
-    public int SSlotActive;
+    public int SRowJ, SRowDof, SRowAref, SRowD, SRowJar, SRowJp, SRowKind, SRowMu, SRowSlot;
+    public const int RowOneSided = 0;
+    public const int RowEllipticNormal = 1;
+    public const int RowEllipticFriction = 2;
+    /// <summary>Per contact slot: the signed distance of its sphere to the plane (m), and the contact's normal force (N; 0 out of contact).</summary>
+    public int SSlotDist, SSlotForce;
 
     /// <summary>Diagnostics written per environment (Diag buffer: Envs x DiagSize).</summary>
     public const int DiagSize = 6;
-    /// <summary>Diag columns: summed contact normal force of the last physics step (N).</summary>
+    /// <summary>Diag columns: summed contact normal force of the last physics step (N; MuJoCo's constraint force along the normals).</summary>
     public const int DiagNormalForce = 0;
-    /// <summary>Diag columns: contacts with a positive normal impulse in the last physics step.</summary>
+    /// <summary>Diag columns: contacts with a positive normal force in the last physics step.</summary>
     public const int DiagContacts = 1;
-    /// <summary>Diag columns: deepest penetration of a geom into a plane (m, positive inside; max over slots) at the start of the last physics step.</summary>
+    /// <summary>Diag columns: deepest penetration of a geom into a plane (m, positive inside; max over slots and 0) at the start of the last physics step.</summary>
     public const int DiagPenetration = 2;
     /// <summary>Diag columns: kinetic energy 0.5 v' M v at the start of the last physics step.</summary>
     public const int DiagKinetic = 3;
-    /// <summary>Diag columns: PGS sweeps used in the last physics step.</summary>
+    /// <summary>Diag columns: Newton iterations of the constraint solver in the last physics step.</summary>
     public const int DiagSweeps = 4;
     /// <summary>Diag columns: constraint rows in the last physics step.</summary>
     public const int DiagRows = 5;

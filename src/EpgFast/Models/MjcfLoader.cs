@@ -20,12 +20,12 @@ public sealed class MjcfLoader
     private static readonly Dictionary<string, HashSet<string>> Supported = new()
     {
         ["compiler"] = ["angle", "coordinate", "inertiafromgeom", "eulerseq", "autolimits"],
-        ["option"] = ["timestep", "gravity", "integrator"],
+        ["option"] = ["timestep", "gravity", "integrator", "cone", "impratio", "iterations", "tolerance", "solver"],
         ["flag"] = ["contact", "limit", "gravity"],
         ["body"] = ["pos", "quat", "euler", "axisangle", "zaxis", "xyaxes", "childclass"],
-        ["joint"] = ["type", "pos", "axis", "range", "limited", "armature", "damping", "margin", "ref", "stiffness", "frictionloss"],
+        ["joint"] = ["type", "pos", "axis", "range", "limited", "armature", "damping", "margin", "ref", "stiffness", "frictionloss", "solreflimit", "solimplimit"],
         ["freejoint"] = [],
-        ["geom"] = ["type", "size", "pos", "quat", "euler", "axisangle", "zaxis", "xyaxes", "fromto", "density", "mass", "friction", "margin", "gap", "condim", "contype", "conaffinity"],
+        ["geom"] = ["type", "size", "pos", "quat", "euler", "axisangle", "zaxis", "xyaxes", "fromto", "density", "mass", "friction", "margin", "gap", "condim", "contype", "conaffinity", "solref", "solimp", "solmix"],
         ["motor"] = ["joint", "gear", "ctrlrange", "ctrllimited", "forcelimited"],
     };
 
@@ -208,6 +208,28 @@ public sealed class MjcfLoader
         if (integ != "Euler")
             throw Error(e, $"<option> attribute 'integrator' is '{integ}': the kernel simulator integrates with Euler (semi-implicit, implicit joint damping) only");
         if (b.Timestep <= 0) throw Error(e, "<option> attribute 'timestep' must be positive");
+        string cone = Str(e, "cone") ?? "pyramidal";
+        b.Cone = cone switch
+        {
+            "pyramidal" => ConeType.Pyramidal,
+            "elliptic" => ConeType.Elliptic,
+            _ => throw Error(e, $"<option> attribute 'cone' must be pyramidal or elliptic, not '{cone}'"),
+        };
+        // the constrained problem is strictly convex: every solver that converges finds MuJoCo's forces, and the
+        // kernel simulator always solves it with Newton's method
+        string solver = Str(e, "solver") ?? "Newton";
+        if (solver is not ("Newton" or "CG" or "PGS"))
+            throw Error(e, $"<option> attribute 'solver' must be Newton, CG or PGS, not '{solver}'");
+        if (Str(e, "impratio") is not null) b.Impratio = Num(e, "impratio");
+        if (!(b.Impratio > 0)) throw Error(e, "<option> attribute 'impratio' must be positive");
+        if (Str(e, "iterations") is not null)
+        {
+            double it = Num(e, "iterations");
+            if (it < 1 || it > 100000 || it != Math.Floor(it)) throw Error(e, "<option> attribute 'iterations' must be an integer from 1 to 100000");
+            b.Iterations = (int)it;
+        }
+        if (Str(e, "tolerance") is not null) b.Tolerance = Num(e, "tolerance");
+        if (b.Tolerance < 0) throw Error(e, "<option> attribute 'tolerance' must not be negative");
         foreach (var f in e.Elements())
         {
             if (f.Name.LocalName != "flag") throw Error(f, $"<option> child <{f.Name.LocalName}> is outside the supported MJCF subset (supported: flag)");
@@ -427,8 +449,36 @@ public sealed class MjcfLoader
             Armature = D("armature", 0),
             Damping = D("damping", 0),
             Margin = D("margin", 0),
+            SolrefLimit = Solref(e, "joint", cls, "solreflimit"),
+            SolimpLimit = Solimp(e, "joint", cls, "solimplimit"),
             Ref = D("ref", 0) * scale,
         });
+    }
+
+    /// <summary>A solref attribute (2 numbers; MuJoCo's default where absent). Both positive: time constant and damping ratio; both non-positive: direct stiffness and damping.</summary>
+    private double[] Solref(XElement e, string kind, string cls, string name)
+    {
+        var (v, where) = Attr(e, kind, cls, name);
+        if (v is null) return SolverDefaults.Solref;
+        var r = ParseNumbers(where, name, v);
+        if (r.Length != 2) throw Error(where, $"<{kind}> attribute '{name}' needs 2 numbers, got {r.Length}");
+        if ((r[0] > 0) != (r[1] > 0)) throw Error(where, $"<{kind}> attribute '{name}' mixes the standard (positive) and direct (negative) forms");
+        return r;
+    }
+
+    /// <summary>A solimp attribute (3 to 5 numbers, the rest MuJoCo's defaults), clamped as MuJoCo's getsolparam clamps it.</summary>
+    private double[] Solimp(XElement e, string kind, string cls, string name)
+    {
+        var (v, where) = Attr(e, kind, cls, name);
+        var r = SolverDefaults.Solimp;
+        if (v is null) return r;
+        var given = ParseNumbers(where, name, v);
+        if (given.Length is < 3 or > 5) throw Error(where, $"<{kind}> attribute '{name}' needs 3 to 5 numbers, got {given.Length}");
+        Array.Copy(given, r, given.Length);
+        foreach (int k in (int[])[0, 1, 3]) r[k] = Math.Clamp(r[k], 0.0001, 0.9999); // mjMINIMP, mjMAXIMP
+        r[2] = Math.Max(0, r[2]);
+        r[4] = Math.Max(1, r[4]);
+        return r;
     }
 
     private double[] NormalizeAt(XElement e, double[] v, string name)
@@ -486,7 +536,10 @@ public sealed class MjcfLoader
             if (f.Length is < 1 or > 3) throw Error(fw, "<geom> attribute 'friction' needs 1 to 3 numbers");
             Array.Copy(f, friction, f.Length);
         }
-        if (D("gap", 0) != 0) throw Error(e, "<geom> attribute 'gap' must be 0 in the supported subset");
+        double margin = D("margin", 0), gap = D("gap", 0);
+        if (margin < 0 || gap < 0) throw Error(e, "<geom> attributes 'margin' and 'gap' must not be negative");
+        double solmix = D("solmix", 1);
+        if (solmix < 0) throw Error(e, "<geom> attribute 'solmix' must not be negative");
         int condim = I("condim", 3);
         if (condim is not (1 or 3)) throw Error(e, $"<geom> condim {condim} is outside the supported subset (1: frictionless, 3: sliding friction)");
         double density = D("density", 1000);
@@ -500,7 +553,11 @@ public sealed class MjcfLoader
             Pos = pos,
             Quat = quat,
             Friction = friction,
-            Margin = D("margin", 0),
+            Margin = margin,
+            Gap = gap,
+            Solref = Solref(e, "geom", cls, "solref"),
+            Solimp = Solimp(e, "geom", cls, "solimp"),
+            Solmix = solmix,
             Condim = condim,
             Contype = I("contype", 1),
             Conaffinity = I("conaffinity", 1),

@@ -52,6 +52,10 @@ public sealed class JointModel
     public double Damping { get; init; }
     /// <summary>Limit margin: the limit acts when the distance to it is below the margin.</summary>
     public double Margin { get; init; }
+    /// <summary>solreflimit: (2) the limit's time constant and damping ratio (or, both negative, stiffness and damping)</summary>
+    public double[] SolrefLimit { get; init; } = SolverDefaults.Solref;
+    /// <summary>solimplimit: (5) the limit's impedance d0, dwidth, width, midpoint, power</summary>
+    public double[] SolimpLimit { get; init; } = SolverDefaults.Solimp;
     /// <summary>qpos0 of a hinge (radians).</summary>
     public double Ref { get; init; }
     public int QposAdr { get; set; }
@@ -75,6 +79,14 @@ public sealed class GeomModel
     /// <summary>friction: (3) sliding, torsional, rolling (only sliding acts with condim 3)</summary>
     public double[] Friction { get; init; } = [1, 0.005, 0.0001];
     public double Margin { get; init; }
+    /// <summary>Contacts closer than Margin are detected; only those closer than Margin - Gap act.</summary>
+    public double Gap { get; init; }
+    /// <summary>solref: (2) contact time constant and damping ratio (or, both negative, stiffness and damping)</summary>
+    public double[] Solref { get; init; } = SolverDefaults.Solref;
+    /// <summary>solimp: (5) contact impedance d0, dwidth, width, midpoint, power</summary>
+    public double[] Solimp { get; init; } = SolverDefaults.Solimp;
+    /// <summary>Weight of this geom's solref/solimp when a pair mixes them.</summary>
+    public double Solmix { get; init; } = 1;
     public int Condim { get; init; } = 3;
     public int Contype { get; init; } = 1;
     public int Conaffinity { get; init; } = 1;
@@ -94,9 +106,37 @@ public sealed class ActuatorModel
 
 /// <summary>
 /// A plane-geom contact pair that passes MuJoCo's collision filter (contype/conaffinity, same-body and
-/// parent-child exclusion), with MuJoCo's mixing of the two geoms' parameters (maximum of each).
+/// parent-child exclusion), with MuJoCo's mixing of the two geoms' parameters: margin, gap, condim and each
+/// friction coefficient the maximum of the two; solref and solimp mixed by solmix (solref the minimum of each
+/// entry when either is in the direct, negative form).
 /// </summary>
-public sealed record ContactPair(int Plane, int Geom, double Margin, double Friction, int Condim);
+/// <param name="Plane">the plane geom</param>
+/// <param name="Geom">the sphere or capsule geom</param>
+/// <param name="Margin">contacts closer than this are detected</param>
+/// <param name="Gap">contacts act when closer than Margin - Gap</param>
+/// <param name="Friction">friction: (3) sliding, torsional, rolling</param>
+/// <param name="Condim">1 (frictionless) or 3 (sliding friction)</param>
+/// <param name="Solref">solref: (2)</param>
+/// <param name="Solimp">solimp: (5)</param>
+public sealed record ContactPair(int Plane, int Geom, double Margin, double Gap, double[] Friction, int Condim, double[] Solref, double[] Solimp);
+
+/// <summary>The friction cone of contacts with condim 3 (MuJoCo's &lt;option cone&gt;).</summary>
+public enum ConeType
+{
+    /// <summary>MuJoCo's default: each friction direction becomes two rows on the edges of a pyramid.</summary>
+    Pyramidal,
+    /// <summary>The circular cone |f_t| &lt;= mu f_n.</summary>
+    Elliptic,
+}
+
+/// <summary>MuJoCo 2.2.2's default solver parameters (mj_defaultSolRefImp, mj_defaultOption).</summary>
+public static class SolverDefaults
+{
+    /// <summary>solref: (2) time constant 0.02 s, damping ratio 1</summary>
+    public static double[] Solref => [0.02, 1];
+    /// <summary>solimp: (5) d0 0.9, dwidth 0.95, width 0.001, midpoint 0.5, power 2</summary>
+    public static double[] Solimp => [0.9, 0.95, 0.001, 0.5, 2];
+}
 
 /// <summary>A compiled model of the supported MJCF subset (float64, host side).</summary>
 public sealed class PhysicsModel
@@ -109,6 +149,14 @@ public sealed class PhysicsModel
     public double[] Gravity { get; init; } = [0, 0, -9.81];
     public bool ContactEnabled { get; init; } = true;
     public bool LimitEnabled { get; init; } = true;
+    /// <summary>&lt;option cone&gt;</summary>
+    public ConeType Cone { get; init; } = ConeType.Pyramidal;
+    /// <summary>&lt;option impratio&gt;: ratio of frictional to normal constraint impedance</summary>
+    public double Impratio { get; init; } = 1;
+    /// <summary>&lt;option iterations&gt;: the constraint solver's iteration cap</summary>
+    public int Iterations { get; init; } = 100;
+    /// <summary>&lt;option tolerance&gt;: the constraint solver stops when the scaled cost improvement or gradient is below it</summary>
+    public double Tolerance { get; init; } = 1e-8;
     public List<BodyModel> Bodies { get; } = [];
     public List<JointModel> Joints { get; } = [];
     public List<GeomModel> Geoms { get; } = [];

@@ -28,6 +28,10 @@ internal sealed class PhysicsModelBuilder
     public bool ContactEnabled { get; set; } = true;
     public bool LimitEnabled { get; set; } = true;
     public bool GravityEnabled { get; set; } = true;
+    public ConeType Cone { get; set; } = ConeType.Pyramidal;
+    public double Impratio { get; set; } = 1;
+    public int Iterations { get; set; } = 100;
+    public double Tolerance { get; set; } = 1e-8;
 
     public int AddBody(XElement at, BodyModel body)
     {
@@ -54,6 +58,10 @@ internal sealed class PhysicsModelBuilder
             Gravity = GravityEnabled ? Gravity : [0, 0, 0],
             ContactEnabled = ContactEnabled,
             LimitEnabled = LimitEnabled,
+            Cone = Cone,
+            Impratio = Impratio,
+            Iterations = Iterations,
+            Tolerance = Tolerance,
         };
         foreach (var b in Model.Bodies) m.Bodies.Add(b);
         foreach (var j in Model.Joints) m.Joints.Add(j);
@@ -216,8 +224,27 @@ internal sealed class PhysicsModelBuilder
             if (aPlane == bPlane)
                 throw new EpgException($"{file}: geoms '{a.Name}' ({a.Type.ToString().ToLowerInvariant()}) and '{b.Name}' ({b.Type.ToString().ToLowerInvariant()}) can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
             int plane = aPlane ? i : j, other = aPlane ? j : i;
-            int condim = Math.Max(a.Condim, b.Condim);
-            m.ContactPairs.Add(new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Friction[0], b.Friction[0]), condim));
+            m.ContactPairs.Add(Mix(plane, other, a, b));
         }
+    }
+
+    /// <summary>MuJoCo's mixing of two geoms' contact parameters (mj_collideGeoms, same priority).</summary>
+    private static ContactPair Mix(int plane, int other, GeomModel a, GeomModel b)
+    {
+        double mix = (a.Solmix >= 1e-15, b.Solmix >= 1e-15) switch
+        {
+            (true, true) => a.Solmix / (a.Solmix + b.Solmix),
+            (false, false) => 0.5,
+            (false, true) => 0.0,
+            _ => 1.0,
+        };
+        var solref = new double[2];
+        for (int k = 0; k < 2; k++)
+            solref[k] = a.Solref[0] > 0 && b.Solref[0] > 0 ? mix * a.Solref[k] + (1 - mix) * b.Solref[k] : Math.Min(a.Solref[k], b.Solref[k]);
+        var solimp = new double[5];
+        for (int k = 0; k < 5; k++) solimp[k] = mix * a.Solimp[k] + (1 - mix) * b.Solimp[k];
+        var friction = new double[3];
+        for (int k = 0; k < 3; k++) friction[k] = Math.Max(1e-5, Math.Max(a.Friction[k], b.Friction[k])); // mjMINMU
+        return new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Gap, b.Gap), friction, Math.Max(a.Condim, b.Condim), solref, solimp);
     }
 }

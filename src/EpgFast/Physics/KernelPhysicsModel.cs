@@ -1,29 +1,18 @@
 using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Physics;
 using EpgFast.Models;
 
 namespace EpgFast.Physics;
 
-/// <summary>Parameters of the kernel simulator's constraint solver (see <see cref="Constraints"/>).</summary>
+/// <summary>Overrides of the model's constraint-solver options (&lt;option iterations, tolerance&gt;; see <see cref="Constraints"/>).</summary>
 public sealed record KernelSolverOptions
 {
-    /// <summary>Projected Gauss-Seidel sweeps per physics step (upper bound).</summary>
-    public int Iterations { get; init; } = 30;
+    /// <summary>Newton iterations per physics step (upper bound); null: the model's.</summary>
+    public int? Iterations { get; init; }
 
-    /// <summary>Early exit when no sweep changes a row velocity by more than this (m/s or rad/s).</summary>
-    public double Tolerance { get; init; } = 1e-5;
-
-    /// <summary>Fraction of a penetration past the margin (or a limit overrun) the position pass corrects per step.</summary>
-    public double Baumgarte { get; init; } = 0.2;
-
-    /// <summary>Largest correcting pseudo velocity of the position pass (m/s or rad/s).</summary>
-    public double MaxCorrection { get; init; } = 1.0;
-
-    /// <summary>Violations up to this depth (m or rad) are left to the next steps (no position pass).</summary>
-    public double Slop { get; init; } = 1e-4;
-
-    /// <summary>Gap (m or rad) below which a constraint joins the solver, plus two steps of approach.</summary>
-    public double Lookahead { get; init; } = 0.005;
+    /// <summary>Stop when the scaled cost improvement or gradient is below this; null: the model's.</summary>
+    public double? Tolerance { get; init; }
 }
 
 /// <summary>
@@ -93,13 +82,12 @@ public sealed class KernelPhysicsModel
             GravityX = (float)m.Gravity[0],
             GravityY = (float)m.Gravity[1],
             GravityZ = (float)m.Gravity[2],
-            Iterations = options.Iterations,
-            Tolerance = (float)options.Tolerance,
-            Baumgarte = (float)options.Baumgarte,
-            MaxCorrection = (float)options.MaxCorrection,
-            Slop = (float)options.Slop,
-            Lookahead = (float)options.Lookahead,
+            Cone = m.Cone == ConeType.Elliptic ? SimDims.ConeElliptic : SimDims.ConePyramidal,
+            Iterations = options.Iterations ?? m.Iterations,
+            Tolerance = (float)(options.Tolerance ?? m.Tolerance),
+            FrictionRScale = (float)(1 / m.Impratio),
         };
+        if (d.Iterations < 1) throw new EpgException($"solver iterations must be at least 1 (got {d.Iterations})");
 
         // bodies
         var root = new int[nb];
@@ -182,53 +170,43 @@ public sealed class KernelPhysicsModel
         d.DofDampingF = F(m.DofJoint.Select(j => m.Joints[j].Damping));
         d.Qpos0F = F(m.Qpos0);
 
-        // contact slots: one per sphere, two per capsule (its end spheres)
-        var slotBody = new List<int>();
-        var slotCondim = new List<int>();
-        var slotPoint = new List<double>();
-        var slotRadius = new List<double>();
-        var slotMargin = new List<double>();
-        var slotMu = new List<double>();
-        var slotNormal = new List<double>();
-        var slotOffset = new List<double>();
+        // contact slots: one per sphere, two per capsule (its end spheres, the + end first, as MuJoCo's plane-capsule)
+        double h = d.Timestep;
+        var slots = new List<(ContactPair Pair, double[] Point, double[] Axis, double[] Normal, double Offset)>();
         foreach (var pair in disableContactAndLimits ? [] : m.ContactPairs)
         {
             var plane = m.Geoms[pair.Plane];
             var g = m.Geoms[pair.Geom];
             var normal = Rotations.Rotate(plane.Quat, [0, 0, 1]);
             double offset = normal[0] * plane.Pos[0] + normal[1] * plane.Pos[1] + normal[2] * plane.Pos[2];
-            var points = new List<double[]>();
             if (g.Type == GeomType.Sphere)
             {
-                points.Add(g.Pos);
+                slots.Add((pair, g.Pos, new double[3], normal, offset));
+                continue;
             }
-            else
-            {
-                var axis = Rotations.Rotate(g.Quat, [0, 0, g.Size[1]]);
-                points.Add([g.Pos[0] + axis[0], g.Pos[1] + axis[1], g.Pos[2] + axis[2]]);
-                points.Add([g.Pos[0] - axis[0], g.Pos[1] - axis[1], g.Pos[2] - axis[2]]);
-            }
-            foreach (var p in points)
-            {
-                slotBody.Add(g.Body);
-                slotCondim.Add(pair.Condim);
-                slotPoint.AddRange(p);
-                slotRadius.Add(g.Size[0]);
-                slotMargin.Add(pair.Margin);
-                slotMu.Add(pair.Friction);
-                slotNormal.AddRange(normal);
-                slotOffset.Add(offset);
-            }
+            var axis = Rotations.Rotate(g.Quat, [0, 0, 1]);
+            foreach (int sign in (int[])[1, -1])
+                slots.Add((pair, [g.Pos[0] + sign * g.Size[1] * axis[0], g.Pos[1] + sign * g.Size[1] * axis[1], g.Pos[2] + sign * g.Size[1] * axis[2]], axis, normal, offset));
         }
-        d.NSlots = slotBody.Count;
-        d.SlotBodyI = I(slotBody);
-        d.SlotCondimI = I(slotCondim);
-        d.SlotPointF = F(slotPoint);
-        d.SlotRadiusF = F(slotRadius);
-        d.SlotMarginF = F(slotMargin);
-        d.SlotMuF = F(slotMu);
-        d.SlotNormalF = F(slotNormal);
-        d.SlotOffsetF = F(slotOffset);
+        d.NSlots = slots.Count;
+        d.SlotBodyI = I(slots.Select(x => m.Geoms[x.Pair.Geom].Body));
+        d.SlotCondimI = I(slots.Select(x => x.Pair.Condim));
+        d.SlotPointF = F(slots.SelectMany(x => x.Point));
+        d.SlotAxisF = F(slots.SelectMany(x => x.Axis));
+        d.SlotRadiusF = F(slots.Select(x => m.Geoms[x.Pair.Geom].Size[0]));
+        d.SlotMarginF = F(slots.Select(x => x.Pair.Margin));
+        d.SlotIncludeF = F(slots.Select(x => x.Pair.Margin - x.Pair.Gap));
+        d.SlotNormalF = F(slots.SelectMany(x => x.Normal));
+        d.SlotOffsetF = F(slots.Select(x => x.Offset));
+        d.SlotMuF = F(slots.Select(x => x.Pair.Friction[0]));
+        d.SlotSolimpF = F(slots.SelectMany(x => x.Pair.Solimp));
+        d.SlotKF = F(slots.Select(x => Stiffness(x.Pair.Solref, x.Pair.Solimp, h)));
+        d.SlotBF = F(slots.Select(x => Damping(x.Pair.Solref, x.Pair.Solimp, h)));
+        d.SlotConeF = F(slots.Select(x => d.Cone == SimDims.ConePyramidal
+            ? 2 * x.Pair.Friction[0] * x.Pair.Friction[0] / m.Impratio
+            : x.Pair.Friction[0] / Math.Sqrt(m.Impratio)));
+        d.SlotDiagF = F(new double[slots.Count]); // body_invweight0: filled in below, once M at qpos0 is known
+        d.RowsPerSlot = slots.Count == 0 ? 0 : slots.Max(x => x.Pair.Condim == 1 ? 1 : d.Cone == SimDims.ConePyramidal ? 4 : 3);
 
         // joint limits
         var limited = m.LimitEnabled && !disableContactAndLimits ? m.Joints.Where(j => j.Type == JointType.Hinge && j.Limited).ToList() : [];
@@ -238,6 +216,10 @@ public sealed class KernelPhysicsModel
         d.LimitLoF = F(limited.Select(j => j.Range[0]));
         d.LimitHiF = F(limited.Select(j => j.Range[1]));
         d.LimitMarginF = F(limited.Select(j => j.Margin));
+        d.LimitSolimpF = F(limited.SelectMany(j => j.SolimpLimit));
+        d.LimitKF = F(limited.Select(j => Stiffness(j.SolrefLimit, j.SolimpLimit, h)));
+        d.LimitBF = F(limited.Select(j => Damping(j.SolrefLimit, j.SolimpLimit, h)));
+        d.LimitDiagF = F(new double[limited.Count]); // dof_invweight0: filled in below
 
         // actuators
         d.ActDofI = I(m.Actuators.Select(a => m.Joints[a.Joint].DofAdr));
@@ -245,7 +227,7 @@ public sealed class KernelPhysicsModel
         d.ActGearF = F(m.Actuators.Select(a => a.Gear));
         d.ActLoF = F(m.Actuators.Select(a => a.CtrlRange[0]));
         d.ActHiF = F(m.Actuators.Select(a => a.CtrlRange[1]));
-        d.MaxRows = 3 * d.NSlots + d.NLimits;
+        d.MaxRows = d.RowsPerSlot * d.NSlots + 2 * d.NLimits;
 
         // per-environment scratch
         int size = 0;
@@ -258,7 +240,7 @@ public sealed class KernelPhysicsModel
         int nv = m.Nv;
         d.SQpos = S(m.Nq);
         d.SQvel = S(nv);
-        d.SLambda = S(d.MaxRows);
+        d.SQaccWarm = S(nv);
         d.SXpos = S(3 * nb);
         d.SXquat = S(4 * nb);
         d.SXmat = S(9 * nb);
@@ -269,28 +251,203 @@ public sealed class KernelPhysicsModel
         d.SCfrc = S(6 * nb);
         d.SCdof = S(6 * nv);
         d.SM = S(nv * nv);
-        d.SDinv = S(nv);
-        d.SDinvSqrt = S(nv);
+        d.SH = S(nv * nv);
+        d.SHDinv = S(nv);
         d.SBias = S(nv);
         d.STau = S(nv);
-        d.SVpseudo = S(nv);
-        d.SRowY = S(d.MaxRows * nv);
-        d.SRowB = S(d.MaxRows);
-        d.SRowInvA = S(d.MaxRows);
-        d.SRowSlot = S(d.MaxRows);
+        d.SQaccSmooth = S(nv);
+        d.SQacc = S(nv);
+        d.SGrad = S(nv);
+        d.SDir = S(nv);
+        d.SMDir = S(nv);
+        d.SMRes = S(nv);
+        d.SRowJ = S(d.MaxRows * nv);
         d.SRowDof = S(d.MaxRows);
+        d.SRowAref = S(d.MaxRows);
+        d.SRowD = S(d.MaxRows);
+        d.SRowJar = S(d.MaxRows);
+        d.SRowJp = S(d.MaxRows);
+        d.SRowKind = S(d.MaxRows);
         d.SRowMu = S(d.MaxRows);
-        d.SRowU = S(d.MaxRows);
-        d.SRowPhi = S(d.MaxRows);
-        d.SRowLp = S(d.MaxRows);
-        d.SRowA = S(d.MaxRows * (d.MaxRows + 1) / 2);
+        d.SRowSlot = S(d.MaxRows);
         d.SSlotDist = S(d.NSlots);
-        d.SSlotActive = S(d.NSlots);
+        d.SSlotForce = S(d.NSlots);
         d.ScratchSize = Math.Max(1, size);
 
         // the kernels index with ints: keep at least one element in every array
         if (f.Count == 0) f.Add(0);
         if (i.Count == 0) i.Add(0);
-        return new KernelPhysicsModel(m, d, f.ToArray(), i.ToArray());
+        var floats = f.ToArray();
+        var ints = i.ToArray();
+        var inv = InvWeights(m, d, floats, ints);
+        d.SolverScale = (float)inv.Scale;
+        for (int k = 0; k < slots.Count; k++)
+        {
+            // MuJoCo's diagApprox of the slot's first row: body_invweight0 (translation) of the geom's body (the
+            // plane is static: 0), times 1 + mu^2 for a pyramid edge
+            double tran = inv.BodyTran[m.Geoms[slots[k].Pair.Geom].Body];
+            double mu = slots[k].Pair.Friction[0];
+            floats[d.SlotDiagF + k] = (float)(d.Cone == SimDims.ConePyramidal && slots[k].Pair.Condim == 3 ? tran + mu * mu * tran : tran);
+        }
+        for (int k = 0; k < limited.Count; k++) floats[d.LimitDiagF + k] = (float)inv.Dof[limited[k].DofAdr];
+        return new KernelPhysicsModel(m, d, floats, ints);
+    }
+
+    /// <summary>
+    /// MuJoCo's aref stiffness K of a solref/solimp pair: standard form (time constant, damping ratio), with the time
+    /// constant at least two timesteps (MuJoCo's refsafe): 1 / (dmax^2 timeconst^2 dampratio^2); direct form: -solref[0] / dmax^2.
+    /// </summary>
+    private static double Stiffness(double[] solref, double[] solimp, double timestep)
+    {
+        double dmax = solimp[1];
+        if (solref[0] <= 0) return -solref[0] / Math.Max(1e-15, dmax * dmax);
+        double tc = Math.Max(solref[0], 2 * timestep);
+        return 1 / Math.Max(1e-15, dmax * dmax * tc * tc * solref[1] * solref[1]);
+    }
+
+    /// <summary>MuJoCo's aref damping B: standard form 2 / (dmax timeconst) (refsafe time constant); direct form -solref[1] / dmax.</summary>
+    private static double Damping(double[] solref, double[] solimp, double timestep)
+    {
+        double dmax = solimp[1];
+        if (solref[1] <= 0) return -solref[1] / Math.Max(1e-15, dmax);
+        double tc = Math.Max(solref[0], 2 * timestep);
+        return 2 / Math.Max(1e-15, dmax * tc);
+    }
+
+    /// <summary>
+    /// MuJoCo's mj_setConst quantities at qpos0: body_invweight0 (translation part: a third of the trace of
+    /// J M^-1 J' for the Jacobian of the body's centre of mass; the rotation part stands in when it is zero),
+    /// dof_invweight0 (the diagonal of M^-1, averaged over a free joint's translations and over its rotations) and
+    /// the solver's scale 1 / (mean diagonal of M * max(1, nv)). M, the frames and cdof come from the simulator's
+    /// own kernels run once on the CPU.
+    /// </summary>
+    private static unsafe (double[] BodyTran, double[] Dof, double Scale) InvWeights(PhysicsModel m, SimDims d, float[] floats, int[] ints)
+    {
+        int nv = m.Nv, nb = m.Bodies.Count;
+        var scratch = new float[d.ScratchSize];
+        for (int k = 0; k < m.Nq; k++) scratch[d.SQpos + k] = (float)m.Qpos0[k];
+        fixed (float* pf = floats, ps = scratch)
+        fixed (int* pi = ints)
+        {
+            var sm = new SimModel<CpuView<float>, CpuView<int>> { MF = new CpuView<float>(pf, floats.Length), MI = new CpuView<int>(pi, ints.Length), D = d };
+            var s = new Scratch<CpuView<float>>(new CpuView<float>(ps, scratch.Length), d, 0);
+            Kinematics.Run(sm, s);
+            RigidBodyDynamics.MassMatrix(sm, s);
+        }
+        var full = new double[nv, nv];
+        for (int i = 0; i < nv; i++)
+        {
+            full[i, i] = scratch[d.SM + i * nv + i];
+            for (int j = m.DofParent[i]; j >= 0; j = m.DofParent[j])
+            {
+                full[i, j] = scratch[d.SM + i * nv + j];
+                full[j, i] = full[i, j];
+            }
+        }
+        var minv = Invert(full);
+        double trace = 0;
+        for (int i = 0; i < nv; i++) trace += full[i, i];
+        double scale = nv > 0 ? 1 / (trace / nv * Math.Max(1, nv)) : 1;
+
+        var dof = new double[nv];
+        foreach (var j in m.Joints)
+        {
+            if (j.Type == JointType.Free)
+            {
+                for (int part = 0; part < 2; part++)
+                {
+                    int a = j.DofAdr + 3 * part;
+                    double mean = (minv[a, a] + minv[a + 1, a + 1] + minv[a + 2, a + 2]) / 3;
+                    for (int k = 0; k < 3; k++) dof[a + k] = mean;
+                }
+            }
+            else
+            {
+                dof[j.DofAdr] = minv[j.DofAdr, j.DofAdr];
+            }
+        }
+
+        var tran = new double[nb];
+        for (int b = 1; b < nb; b++)
+        {
+            // the body's dofs and their ancestors: the chain of its deepest dof
+            int deep = -1;
+            for (int c = b; c > 0 && deep < 0; c = m.Bodies[c].Parent)
+                for (int k = nv - 1; k >= 0 && deep < 0; k--)
+                    if (m.DofBody[k] == c) deep = k;
+            if (deep < 0) continue; // welded to the world
+            var body = m.Bodies[b];
+            double[] xpos = [scratch[d.SXpos + 3 * b], scratch[d.SXpos + 3 * b + 1], scratch[d.SXpos + 3 * b + 2]];
+            var xmat = new double[9];
+            for (int k = 0; k < 9; k++) xmat[k] = scratch[d.SXmat + 9 * b + k];
+            int root = b;
+            while (m.Bodies[root].Parent > 0) root = m.Bodies[root].Parent;
+            var com = new double[3];
+            for (int r = 0; r < 3; r++)
+                com[r] = xpos[r] + xmat[3 * r] * body.Ipos[0] + xmat[3 * r + 1] * body.Ipos[1] + xmat[3 * r + 2] * body.Ipos[2]
+                    - scratch[d.SXpos + 3 * root + r];
+            var jp = new double[3, nv];
+            var jr = new double[3, nv];
+            for (int k = deep; k >= 0; k = m.DofParent[k])
+            {
+                double[] w = [scratch[d.SCdof + 6 * k], scratch[d.SCdof + 6 * k + 1], scratch[d.SCdof + 6 * k + 2]];
+                double[] v = [scratch[d.SCdof + 6 * k + 3], scratch[d.SCdof + 6 * k + 4], scratch[d.SCdof + 6 * k + 5]];
+                // velocity of the com point: v + w x com (com relative to the tree's reference point)
+                jp[0, k] = v[0] + w[1] * com[2] - w[2] * com[1];
+                jp[1, k] = v[1] + w[2] * com[0] - w[0] * com[2];
+                jp[2, k] = v[2] + w[0] * com[1] - w[1] * com[0];
+                for (int r = 0; r < 3; r++) jr[r, k] = w[r];
+            }
+            double t = 0, rot = 0;
+            for (int r = 0; r < 3; r++)
+                for (int a = 0; a < nv; a++)
+                    for (int c = 0; c < nv; c++)
+                    {
+                        t += jp[r, a] * minv[a, c] * jp[r, c];
+                        rot += jr[r, a] * minv[a, c] * jr[r, c];
+                    }
+            t /= 3;
+            rot /= 3;
+            tran[b] = t < 1e-15 && rot > 1e-15 ? rot : t;
+        }
+        return (tran, dof, scale);
+    }
+
+    /// <summary>The inverse of a symmetric positive definite matrix (Gauss-Jordan with partial pivoting, float64).</summary>
+    private static double[,] Invert(double[,] a)
+    {
+        int n = a.GetLength(0);
+        var w = (double[,])a.Clone();
+        var inv = new double[n, n];
+        for (int i = 0; i < n; i++) inv[i, i] = 1;
+        for (int c = 0; c < n; c++)
+        {
+            int p = c;
+            for (int r = c + 1; r < n; r++)
+                if (Math.Abs(w[r, c]) > Math.Abs(w[p, c])) p = r;
+            if (Math.Abs(w[p, c]) < 1e-300) throw new EpgException("the mass matrix at qpos0 is singular");
+            for (int k = 0; k < n; k++)
+            {
+                (w[c, k], w[p, k]) = (w[p, k], w[c, k]);
+                (inv[c, k], inv[p, k]) = (inv[p, k], inv[c, k]);
+            }
+            double piv = 1 / w[c, c];
+            for (int k = 0; k < n; k++)
+            {
+                w[c, k] *= piv;
+                inv[c, k] *= piv;
+            }
+            for (int r = 0; r < n; r++)
+            {
+                if (r == c || w[r, c] == 0) continue;
+                double f = w[r, c];
+                for (int k = 0; k < n; k++)
+                {
+                    w[r, k] -= f * w[c, k];
+                    inv[r, k] -= f * inv[c, k];
+                }
+            }
+        }
+        return inv;
     }
 }
