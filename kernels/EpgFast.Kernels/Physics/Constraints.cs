@@ -267,8 +267,9 @@ public static class Constraints
             TreeLdl.Factor(m, s, d.SH, d.SHDinv);
             for (int k = 0; k < nv; k++) s[d.SDir + k] = -s[d.SGrad + k];
             TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SDir);
-            float improvement = LineSearch(m, s, rows);
-            if (d.SolverScale * improvement < d.Tolerance || d.SolverScale * gradient < d.Tolerance) break;
+            float improvement = LineSearch(m, s, rows, out int exact);
+            // exact: every row kept its piece of the cost, so the full Newton step reached the minimum
+            if (exact != 0 || d.SolverScale * improvement < d.Tolerance || d.SolverScale * gradient < d.Tolerance) break;
         }
         return iterations;
     }
@@ -509,9 +510,12 @@ public static class Constraints
 
     /// <summary>
     /// Exact line search along p = SDir from qacc: minimises the convex cost c(alpha) by Newton steps on c'
-    /// safeguarded by bisection; moves qacc, SRowJar and SMRes to the minimiser. Returns the cost decrease.
+    /// safeguarded by bisection; moves qacc, SRowJar and SMRes to the minimiser. Returns the cost decrease;
+    /// <paramref name="exact"/> = 1 when the minimiser is the full Newton step (alpha = 1) and no row changed its
+    /// piece of the cost (active or not; elliptic contacts outside the middle zone kept their zone), so the
+    /// quadratic model the step came from was the cost itself: the new qacc is the solution.
     /// </summary>
-    private static float LineSearch<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+    private static float LineSearch<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out int exact)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -526,6 +530,7 @@ public static class Constraints
         }
         for (int r = 0; r < rows; r++) s[d.SRowJp + r] = RowDot(m, s, r, d.SDir);
         Slope(s, d, rows, 0f, pmr, pmp, out float g0, out _);
+        exact = 0;
         if (!(g0 < 0f)) return 0f; // no descent left: converged to float32 precision
         float lo = 0f, hi = float.PositiveInfinity;
         float alpha = 1f;
@@ -542,6 +547,7 @@ public static class Constraints
         }
         // the decrease c(0) - c(alpha), from small quantities (not a difference of two large costs)
         float drop = -(alpha * pmr + 0.5f * alpha * alpha * pmp);
+        int same = alpha == 1f ? 1 : 0;
         int i = 0;
         while (i < rows)
         {
@@ -551,14 +557,19 @@ public static class Constraints
                 if (j0 < 0f && j1 < 0f) drop -= 0.5f * dd * alpha * jp * (j0 + j1);
                 else if (j0 < 0f) drop += 0.5f * dd * j0 * j0;
                 else if (j1 < 0f) drop -= 0.5f * dd * j1 * j1;
+                if ((j0 < 0f) != (j1 < 0f)) same = 0;
                 i++;
             }
             else
             {
+                int z0 = Zone(s, d, i, 0f, out _, out _, out _, out _, out _, out _);
+                int z1 = Zone(s, d, i, alpha, out _, out _, out _, out _, out _, out _);
+                if (z0 != z1 || z0 == 1) same = 0;
                 drop += ConeCost(s, d, i, 0f, out _, out _) - ConeCost(s, d, i, alpha, out _, out _);
                 i += 3;
             }
         }
+        exact = same;
         for (int k = 0; k < nv; k++)
         {
             s[d.SQacc + k] += alpha * s[d.SDir + k];

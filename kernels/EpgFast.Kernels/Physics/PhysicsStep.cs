@@ -51,13 +51,15 @@ public static class PhysicsStep
             dg[o + SimDims.DiagRows] = rows;
         }
 
+        if (rows == 0)
+            for (int i = 0; i < nv; i++) s[d.SQaccWarm + i] = s[d.STau + i]; // without constraints: Euler's qacc
         Integrate(m, s);
     }
 
     /// <summary>
-    /// MuJoCo's mj_forward for the state at SQpos/SQvel: the smooth dynamics, the constraint rows and the constrained
-    /// qacc (SQacc, also kept as the next step's warm start in SQaccWarm). Leaves M at SM, f_smooth + J' force at
-    /// STau and each contact's normal force at SSlotForce.
+    /// MuJoCo's mj_forward for the state at SQpos/SQvel: the smooth dynamics, the constraint rows and, when there are
+    /// rows, the constrained qacc (SQacc, also kept as the next step's warm start in SQaccWarm). Leaves M at SM,
+    /// f_smooth + J' force at STau and each contact's normal force at SSlotForce.
     /// </summary>
     public static void Forward<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, TF ctrl, int env, out int rows, out int iterations, out float normalForce, out int contacts)
         where TF : struct, IView<float>
@@ -72,7 +74,7 @@ public static class PhysicsStep
         RigidBodyDynamics.Bias(m, s);
         RigidBodyDynamics.MassMatrix(m, s);
 
-        // smooth force: passive damping, actuators, bias; qacc_smooth = M^-1 f_smooth
+        // smooth force: passive damping, actuators, bias (and, when constraints act, qacc_smooth = M^-1 f_smooth)
         for (int i = 0; i < nv; i++) s[d.STau + i] = -s[d.SBias + i] - mf[d.DofDampingF + i] * s[d.SQvel + i];
         for (int u = 0; u < d.Nu; u++)
         {
@@ -81,10 +83,6 @@ public static class PhysicsStep
             if (float.IsNaN(c)) c = 0f; // NaN controls act as zero
             s[d.STau + mi[d.ActDofI + u]] += mf[d.ActGearF + u] * c;
         }
-        TreeLdl.Copy(m, s, d.SM, d.SH);
-        TreeLdl.Factor(m, s, d.SH, d.SHDinv);
-        for (int i = 0; i < nv; i++) s[d.SQaccSmooth + i] = s[d.STau + i];
-        TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SQaccSmooth);
 
         // constraints
         rows = Constraints.BuildRows(m, s);
@@ -93,15 +91,19 @@ public static class PhysicsStep
         contacts = 0;
         if (rows > 0)
         {
+            TreeLdl.Copy(m, s, d.SM, d.SH);
+            TreeLdl.Factor(m, s, d.SH, d.SHDinv);
+            for (int i = 0; i < nv; i++) s[d.SQaccSmooth + i] = s[d.STau + i];
+            TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SQaccSmooth);
             iterations = Constraints.Solve(m, s, rows);
             normalForce = Constraints.ApplyForces(m, s, rows, out contacts);
         }
         else
         {
-            for (int i = 0; i < nv; i++) s[d.SQacc + i] = s[d.SQaccSmooth + i];
             for (int sl = 0; sl < d.NSlots; sl++) s[d.SSlotForce + sl] = 0f;
         }
-        for (int i = 0; i < nv; i++) s[d.SQaccWarm + i] = s[d.SQacc + i];
+        if (rows > 0)
+            for (int i = 0; i < nv; i++) s[d.SQaccWarm + i] = s[d.SQacc + i];
     }
 
     /// <summary>
