@@ -58,11 +58,13 @@ public static class MjLayout
     public const int ModelBodyParentid = 1112;
     public const int ModelBodyMass = 1240;
     public const int ModelBodyInertia = 1256;
+    public const int ModelBodyInvweight0 = 1264;
     /// <summary>int* jnt_type</summary>
     public const int ModelJntType = 1280;
     public const int ModelJntRange = 1368;
     public const int ModelDofArmature = 1456;
     public const int ModelDofDamping = 1464;
+    public const int ModelDofInvweight0 = 1472;
     /// <summary>int* geom_type</summary>
     public const int ModelGeomType = 1488;
     /// <summary>int* geom_bodyid</summary>
@@ -101,6 +103,7 @@ public static class MjLayout
         ("mjModel", "opt.cone", ModelOptCone), ("mjModel", "opt.disableflags", ModelOptDisableflags),
         ("mjModel", "qpos0", ModelQpos0), ("mjModel", "body_parentid", ModelBodyParentid),
         ("mjModel", "body_mass", ModelBodyMass), ("mjModel", "body_inertia", ModelBodyInertia),
+        ("mjModel", "body_invweight0", ModelBodyInvweight0), ("mjModel", "dof_invweight0", ModelDofInvweight0),
         ("mjModel", "jnt_type", ModelJntType), ("mjModel", "jnt_range", ModelJntRange),
         ("mjModel", "dof_armature", ModelDofArmature), ("mjModel", "dof_damping", ModelDofDamping),
         ("mjModel", "geom_type", ModelGeomType), ("mjModel", "geom_bodyid", ModelGeomBodyid),

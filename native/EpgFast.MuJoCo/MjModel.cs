@@ -122,6 +122,12 @@ public sealed unsafe class MjModel : IDisposable
     /// <summary>body_inertia: (nbody, 3), diagonal inertia in the inertial frame.</summary>
     public double[] BodyInertia => CopyDoubles(Read<nint>(Handle, MjLayout.ModelBodyInertia), Nbody * 3);
 
+    /// <summary>body_invweight0: (nbody, 2), mean inverse inertia of the body at qpos0 (translation, rotation), for the constraint model's diagonal approximation.</summary>
+    public double[] BodyInvweight0 => CopyDoubles(Read<nint>(Handle, MjLayout.ModelBodyInvweight0), Nbody * 2);
+
+    /// <summary>dof_invweight0: (nv), the diagonal of M^-1 at qpos0 (averaged over a free or ball joint's translations and rotations).</summary>
+    public double[] DofInvweight0 => CopyDoubles(Read<nint>(Handle, MjLayout.ModelDofInvweight0), Nv);
+
     /// <summary>body_parentid: (nbody)</summary>
     public int[] BodyParent => CopyInts(Read<nint>(Handle, MjLayout.ModelBodyParentid), Nbody);
 

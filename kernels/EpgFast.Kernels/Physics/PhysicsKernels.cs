@@ -50,9 +50,10 @@ public struct PhysicsStepKernel<TF, TI> : IKernel
 }
 
 /// <summary>
-/// The smooth dynamics at given states, for validation: one work item per row of Qpos/Qvel writes
-/// the dense joint-space mass matrix (armature included, as MuJoCo's mj_fullM) and the bias forces
-/// (MuJoCo's qfrc_bias). Uses its own scratch buffer (not a stepping batch's).
+/// The dynamics at given states, for validation: one work item per row of Qpos/Qvel/Ctrl writes the dense
+/// joint-space mass matrix (armature included, as MuJoCo's mj_fullM), the bias forces (MuJoCo's qfrc_bias),
+/// the constrained acceleration (MuJoCo's qacc after mj_forward, solved from a cold start) and each contact
+/// slot's normal force. Uses its own scratch buffer (not a stepping batch's).
 /// </summary>
 public struct PhysicsInspectKernel<TF, TI> : IKernel
     where TF : struct, IView<float>
@@ -69,19 +70,35 @@ public struct PhysicsInspectKernel<TF, TI> : IKernel
     public TF Mass;
     /// <summary>bias: (Rows, Nv)</summary>
     public TF Bias;
+    /// <summary>ctrl: (Rows, Nu)</summary>
+    public TF Ctrl;
+    /// <summary>qacc: (Rows, Nv)</summary>
+    public TF Qacc;
+    /// <summary>slotForce: (Rows, max(1, NSlots)), the normal force of each contact slot (0 out of contact)</summary>
+    public TF SlotForce;
 
     public readonly void Execute(int index)
     {
-        TF qpos = Qpos, qvel = Qvel, mass = Mass, bias = Bias;
+        TF qpos = Qpos, qvel = Qvel, mass = Mass, bias = Bias, qacc = Qacc, slotForce = SlotForce;
         SimDims d = Model.D;
         TI mi = Model.MI;
         var s = new Scratch<TF>(Scratch, d, index);
         int nv = d.Nv;
         for (int k = 0; k < d.Nq; k++) s[d.SQpos + k] = qpos[index * d.Nq + k];
         for (int k = 0; k < nv; k++) s[d.SQvel + k] = qvel[index * nv + k];
-        Kinematics.Run(Model, s);
-        RigidBodyDynamics.Bias(Model, s);
-        RigidBodyDynamics.MassMatrix(Model, s);
+        for (int k = 0; k < nv; k++) s[d.SQaccWarm + k] = 0f;
+        PhysicsStep.Forward(Model, s, Ctrl, index, out int rows, out _, out _, out _);
+        if (rows == 0)
+        {
+            // qacc = M^-1 f_smooth
+            for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.STau + k];
+            TreeLdl.Copy(Model, s, d.SM, d.SH);
+            TreeLdl.Factor(Model, s, d.SH, d.SHDinv);
+            TreeLdl.Solve(Model, s, d.SH, d.SHDinv, d.SQacc);
+        }
+        for (int k = 0; k < nv; k++) qacc[index * nv + k] = s[d.SQacc + k];
+        int slots = d.NSlots > 0 ? d.NSlots : 1;
+        for (int k = 0; k < d.NSlots; k++) slotForce[index * slots + k] = s[d.SSlotForce + k];
         int o = index * nv * nv;
         for (int k = 0; k < nv * nv; k++) mass[o + k] = 0f;
         for (int i = 0; i < nv; i++)

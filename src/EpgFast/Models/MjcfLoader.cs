@@ -466,18 +466,39 @@ public sealed class MjcfLoader
         return r;
     }
 
-    /// <summary>A solimp attribute (3 to 5 numbers, the rest MuJoCo's defaults), clamped as MuJoCo's getsolparam clamps it.</summary>
+    /// <summary>
+    /// A solimp attribute (3 to 5 numbers), clamped as MuJoCo's getsolparam clamps it. As in MuJoCo, numbers left out
+    /// keep the value the default classes give (then MuJoCo's defaults).
+    /// </summary>
     private double[] Solimp(XElement e, string kind, string cls, string name)
     {
-        var (v, where) = Attr(e, kind, cls, name);
-        var r = SolverDefaults.Solimp;
-        if (v is null) return r;
-        var given = ParseNumbers(where, name, v);
-        if (given.Length is < 3 or > 5) throw Error(where, $"<{kind}> attribute '{name}' needs 3 to 5 numbers, got {given.Length}");
-        Array.Copy(given, r, given.Length);
+        var r = Layered(e, kind, cls, name, SolverDefaults.Solimp, 3);
         foreach (int k in (int[])[0, 1, 3]) r[k] = Math.Clamp(r[k], 0.0001, 0.9999); // mjMINIMP, mjMAXIMP
         r[2] = Math.Max(0, r[2]);
         r[4] = Math.Max(1, r[4]);
+        return r;
+    }
+
+    /// <summary>
+    /// An array attribute that may give fewer numbers than it has (at least <paramref name="min"/>): MuJoCo's
+    /// built-in values, overwritten by each default class from the outermost to the element's own, then by the
+    /// element, each only in the leading numbers it gives.
+    /// </summary>
+    private double[] Layered(XElement e, string kind, string cls, string name, double[] builtin, int min)
+    {
+        var chain = new List<XElement>();
+        if (e.Attribute(name) is not null) chain.Add(e);
+        for (var c = _classes[cls]; c is not null; c = c.Parent)
+            if (c.Elements.TryGetValue(kind, out var d) && d.Attribute(name) is not null)
+                chain.Add(d);
+        var r = (double[])builtin.Clone();
+        for (int i = chain.Count - 1; i >= 0; i--)
+        {
+            var v = ParseNumbers(chain[i], name, chain[i].Attribute(name)!.Value);
+            if (v.Length < min || v.Length > r.Length)
+                throw Error(chain[i], $"<{kind}> attribute '{name}' needs {(min == r.Length ? $"{min}" : $"{min} to {r.Length}")} numbers, got {v.Length}");
+            Array.Copy(v, r, v.Length);
+        }
         return r;
     }
 
@@ -518,7 +539,9 @@ public sealed class MjcfLoader
             if (e.Attribute("pos") is not null || new[] { "quat", "euler", "axisangle", "zaxis", "xyaxes" }.Any(k => e.Attribute(k) is not null))
                 throw Error(e, "<geom> with 'fromto' cannot also have 'pos' or an orientation");
             var ft = VecAt(Attr(e, "geom", cls, "fromto"), "fromto", 6);
-            double[] d = [ft[3] - ft[0], ft[4] - ft[1], ft[5] - ft[2]];
+            // the capsule's z axis points from 'to' to 'from', as MuJoCo's compiler sets it (so its + end, the first
+            // of its two plane contacts, is the 'from' end)
+            double[] d = [ft[0] - ft[3], ft[1] - ft[4], ft[2] - ft[5]];
             double len = Math.Sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
             if (len < 1e-12) throw Error(e, "<geom> 'fromto' has zero length");
             pos = [(ft[0] + ft[3]) / 2, (ft[1] + ft[4]) / 2, (ft[2] + ft[5]) / 2];
@@ -528,14 +551,7 @@ public sealed class MjcfLoader
         if (gt == GeomType.Sphere && size[0] <= 0) throw Error(e, "<geom> sphere needs a positive radius (size)");
         if (gt == GeomType.Capsule && (size[0] <= 0 || size[1] <= 0)) throw Error(e, "<geom> capsule needs a positive radius and half-length (size, or fromto)");
         if (gt == GeomType.Plane && body != 0) throw Error(e, "<geom> planes must be in <worldbody> (static) in the supported subset");
-        var friction = new double[] { 1, 0.005, 0.0001 };
-        if (Has("friction"))
-        {
-            var (fv, fw) = Attr(e, "geom", cls, "friction");
-            var f = ParseNumbers(fw, "friction", fv!);
-            if (f.Length is < 1 or > 3) throw Error(fw, "<geom> attribute 'friction' needs 1 to 3 numbers");
-            Array.Copy(f, friction, f.Length);
-        }
+        var friction = Layered(e, "geom", cls, "friction", [1, 0.005, 0.0001], 1);
         double margin = D("margin", 0), gap = D("gap", 0);
         if (margin < 0 || gap < 0) throw Error(e, "<geom> attributes 'margin' and 'gap' must not be negative");
         double solmix = D("solmix", 1);

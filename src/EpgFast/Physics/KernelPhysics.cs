@@ -133,29 +133,35 @@ public sealed class KernelPhysics : IPhysicsBatch
     }
 
     /// <summary>
-    /// The mass matrix (armature included) and bias forces at the given states, computed by the
-    /// simulator's kernels (for validation). qpos: (n, Nq), qvel: (n, Nv); returns mass: (n, Nv, Nv), bias: (n, Nv).
+    /// The mass matrix (armature included), bias forces, constrained acceleration and contact forces at the given
+    /// states and controls, computed by the simulator's kernels (for validation). qpos: (n, Nq), qvel: (n, Nv),
+    /// ctrl: (n, Nu) or null for zero controls.
     /// </summary>
-    public (float[] Mass, float[] Bias) Inspect(float[] qpos, float[] qvel)
+    public PhysicsInspection Inspect(float[] qpos, float[] qvel, float[]? ctrl = null)
     {
         int n = qpos.Length / Nq;
-        if (qpos.Length != n * Nq || qvel.Length != n * Nv || n < 1) throw new ArgumentException("qpos/qvel shapes do not match");
+        if (qpos.Length != n * Nq || qvel.Length != n * Nv || n < 1 || (ctrl is not null && ctrl.Length != n * Nu))
+            throw new ArgumentException("qpos/qvel/ctrl shapes do not match");
         var dims = Packed.ForBatch(n, structureOfArrays: Device is not CpuDevice);
+        int slots = Math.Max(1, dims.NSlots);
         using var scratch = Device.Allocate<float>((int)dims.ScratchLength(n));
         using var q = Device.Upload<float>(qpos);
         using var v = Device.Upload<float>(qvel);
+        using var u = Device.Upload<float>(ctrl ?? new float[Math.Max(1, n * Nu)]);
         using var mass = Device.Allocate<float>(n * Nv * Nv);
         using var bias = Device.Allocate<float>(n * Nv);
+        using var qacc = Device.Allocate<float>(n * Nv);
+        using var force = Device.Allocate<float>(n * slots);
         if (Device is CpuDevice)
-            RunInspect<CpuView<float>, CpuView<int>>(n, dims, scratch, q, v, mass, bias);
+            RunInspect<CpuView<float>, CpuView<int>>(n, dims, scratch, q, v, u, mass, bias, qacc, force);
         else
-            RunInspect<GpuView<float>, GpuView<int>>(n, dims, scratch, q, v, mass, bias);
+            RunInspect<GpuView<float>, GpuView<int>>(n, dims, scratch, q, v, u, mass, bias, qacc, force);
         Device.Synchronize();
-        return (mass.ToArray(), bias.ToArray());
+        return new PhysicsInspection(mass.ToArray(), bias.ToArray(), qacc.ToArray(), force.ToArray(), slots);
     }
 
     private void RunInspect<TF, TI>(int n, SimDims dims, DeviceBuffer<float> scratch, DeviceBuffer<float> q, DeviceBuffer<float> v,
-        DeviceBuffer<float> mass, DeviceBuffer<float> bias)
+        DeviceBuffer<float> u, DeviceBuffer<float> mass, DeviceBuffer<float> bias, DeviceBuffer<float> qacc, DeviceBuffer<float> force)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
@@ -166,8 +172,11 @@ public sealed class KernelPhysics : IPhysicsBatch
             Scratch = scratch.View<TF>(),
             Qpos = q.View<TF>(),
             Qvel = v.View<TF>(),
+            Ctrl = u.View<TF>(),
             Mass = mass.View<TF>(),
             Bias = bias.View<TF>(),
+            Qacc = qacc.View<TF>(),
+            SlotForce = force.View<TF>(),
         });
     }
 
@@ -188,5 +197,18 @@ public sealed class KernelPhysics : IPhysicsBatch
         Qvel.Dispose();
         Ctrl.Dispose();
         ResetFlags.Dispose();
+    }
+}
+
+/// <summary>
+/// What <see cref="KernelPhysics.Inspect"/> computes per state: mass: (n, Nv, Nv), bias: (n, Nv), qacc: (n, Nv),
+/// slotForce: (n, SlotStride), each contact slot's normal force (<see cref="KernelPhysicsModel.SlotGeom"/> names its geom).
+/// </summary>
+public sealed record PhysicsInspection(float[] Mass, float[] Bias, float[] Qacc, float[] SlotForce, int SlotStride)
+{
+    public void Deconstruct(out float[] mass, out float[] bias)
+    {
+        mass = Mass;
+        bias = Bias;
     }
 }

@@ -21,8 +21,9 @@ public sealed record KernelSolverOptions
 /// </summary>
 public sealed class KernelPhysicsModel
 {
-    private KernelPhysicsModel(PhysicsModel model, SimDims dims, float[] floats, int[] ints)
+    private KernelPhysicsModel(PhysicsModel model, SimDims dims, float[] floats, int[] ints, int[] slotGeom)
     {
+        SlotGeom = slotGeom;
         Model = model;
         Dims = dims;
         Floats = floats;
@@ -30,6 +31,9 @@ public sealed class KernelPhysicsModel
     }
 
     public PhysicsModel Model { get; }
+
+    /// <summary>slotGeom: (NSlots) the sphere or capsule geom of each contact slot (a capsule's + end first, then its - end).</summary>
+    public int[] SlotGeom { get; }
 
     /// <summary>Sizes and offsets; Envs and the scratch strides are set by <see cref="ForBatch"/>.</summary>
     public SimDims Dims { get; }
@@ -290,7 +294,7 @@ public sealed class KernelPhysicsModel
             floats[d.SlotDiagF + k] = (float)(d.Cone == SimDims.ConePyramidal && slots[k].Pair.Condim == 3 ? tran + mu * mu * tran : tran);
         }
         for (int k = 0; k < limited.Count; k++) floats[d.LimitDiagF + k] = (float)inv.Dof[limited[k].DofAdr];
-        return new KernelPhysicsModel(m, d, floats, ints);
+        return new KernelPhysicsModel(m, d, floats, ints, slots.Select(x => x.Pair.Geom).ToArray());
     }
 
     /// <summary>

@@ -37,7 +37,8 @@ public class AntContactTests(ITestOutputHelper output)
         output.WriteLine($"{r.EnvSteps:N0} env steps: finite {r.Finite}, max KE {r.MaxKinetic:F1} J, max penetration {r.MaxPenetration * 1000:F1} mm, max torso z {r.MaxHeight:F2} m");
         Assert.True(r.Finite);
         Assert.InRange(r.MaxKinetic, 0, 1000);
-        Assert.InRange(r.MaxPenetration, 0, 0.05);
+        // MuJoCo's soft contacts let a fast leg sink: MuJoCo 2.2.2 itself reached 106 mm under 200 x 500 random env steps
+        Assert.InRange(r.MaxPenetration, 0, 0.15);
         Assert.InRange(r.MaxHeight, 0, 10);
     }
 }

@@ -36,7 +36,12 @@ public class MjcfLoaderTests
         Assert.Equal(0.01, m.Timestep);
         // 13 body geoms collide with the floor only (conaffinity 0 between bodies)
         Assert.Equal(13, m.ContactPairs.Count);
-        Assert.All(m.ContactPairs, p => Assert.Equal((0, 0.01, 1.0, 3), (p.Plane, p.Margin, p.Friction, p.Condim)));
+        Assert.All(m.ContactPairs, p => Assert.Equal((0, 0.01, 0.0, 3), (p.Plane, p.Margin, p.Gap, p.Condim)));
+        Assert.All(m.ContactPairs, p => Assert.Equal(new[] { 1.0, 0.5, 0.5 }, p.Friction));
+        // MuJoCo's default solref and solimp (the Ant sets none)
+        Assert.All(m.ContactPairs, p => Assert.Equal(new[] { 0.02, 1 }, p.Solref));
+        Assert.All(m.ContactPairs, p => Assert.Equal(new[] { 0.9, 0.95, 0.001, 0.5, 2 }, p.Solimp));
+        Assert.Equal((ConeType.Pyramidal, 1.0, 100, 1e-8), (m.Cone, m.Impratio, m.Iterations, m.Tolerance));
         Assert.Equal(new[] { "hip_4", "ankle_4", "hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3", "ankle_3" },
             m.Actuators.Select(a => m.Joints[a.Joint].Name));
         Assert.All(m.Actuators, a => Assert.Equal((150.0, true, -1.0, 1.0), (a.Gear, a.CtrlLimited, a.CtrlRange[0], a.CtrlRange[1])));
@@ -90,11 +95,15 @@ public class MjcfLoaderTests
     [Theory]
     [InlineData("<tendon/>", "element <tendon> is outside the supported MJCF subset")]
     [InlineData("<option integrator=\"RK4\"/>", "<option> attribute 'integrator' is 'RK4'")]
-    [InlineData("<option cone=\"elliptic\"/>", "<option> attribute 'cone' is outside the supported MJCF subset")]
+    [InlineData("<option cone=\"cylinder\"/>", "<option> attribute 'cone' must be pyramidal or elliptic")]
+    [InlineData("<option impratio=\"0\"/>", "<option> attribute 'impratio' must be positive")]
+    [InlineData("<option noslip_iterations=\"3\"/>", "<option> attribute 'noslip_iterations' is outside the supported MJCF subset")]
     [InlineData("<option><flag energy=\"enable\"/></option>", "<flag> attribute 'energy' is outside")]
     [InlineData("<worldbody><body><joint type=\"slide\"/><geom size=\"1\"/></body></worldbody>", "<joint> type 'slide' is outside the supported subset")]
     [InlineData("<worldbody><body><joint/><geom type=\"box\" size=\"1 1 1\"/></body></worldbody>", "<geom> type 'box' is outside the supported subset")]
-    [InlineData("<worldbody><body><joint/><geom size=\"1\" solref=\"0.02 1\"/></body></worldbody>", "<geom> attribute 'solref' is outside the supported MJCF subset")]
+    [InlineData("<worldbody><body><joint/><geom size=\"1\" solref=\"0.02 -1\"/></body></worldbody>", "<geom> attribute 'solref' mixes the standard (positive) and direct (negative) forms")]
+    [InlineData("<worldbody><body><joint/><geom size=\"1\" solimp=\"0.9 0.95\"/></body></worldbody>", "<geom> attribute 'solimp' needs 3 to 5 numbers, got 2")]
+    [InlineData("<worldbody><body><joint/><geom size=\"1\" priority=\"1\"/></body></worldbody>", "<geom> attribute 'priority' is outside the supported MJCF subset")]
     [InlineData("<worldbody><body><joint range=\"0 1\"/><geom size=\"1\"/></body></worldbody>", "has 'range' but not 'limited'")]
     [InlineData("<worldbody><body><joint/><geom size=\"1\" condim=\"6\"/></body></worldbody>", "condim 6 is outside the supported subset")]
     [InlineData("<worldbody><body><joint/><geom size=\"1\"/></body><body pos=\"3 0 0\"><joint/><geom size=\"1\"/></body></worldbody>", "only plane-sphere and plane-capsule contacts are supported")]
