@@ -10,10 +10,11 @@ using EpgFast.Physics;
 namespace EpgFast.Diagnostics;
 
 /// <summary>
-/// The kernel simulator's validation (issue 7), shared by the self-checks, `epg physics --compare`
-/// and the tests: (1) dynamics without constraints against MuJoCo's Euler, (2) contact laws on a
-/// sphere and a capsule, (3) the model at rest, (4) random actions across a batch, (5) the torso's
-/// displacement under a coordinated trot in both engines (reported, not judged).
+/// The kernel simulator's validation, shared by the self-checks, `epg physics --compare` and the tests:
+/// (1) dynamics without constraints against MuJoCo's Euler, (2) contact laws on a sphere and a capsule,
+/// (3) the model at rest, (4) random actions across a batch, (5) the torso's displacement under a coordinated
+/// trot in both engines (reported, not judged), (6) the constraint model against MuJoCo: one forward step from
+/// states MuJoCo recorded with contacts acting, and drops from qpos0 under fixed controls.
 /// </summary>
 public static class PhysicsValidation
 {
@@ -317,7 +318,8 @@ public static class PhysicsValidation
     /// <summary>Check 4's measurements.</summary>
     public sealed record RobustnessResult(long EnvSteps, bool Finite, double MaxKinetic, double MaxPenetration, double MaxHeight)
     {
-        public bool Pass => Finite && MaxKinetic < 1000 && MaxPenetration < 0.05 && MaxHeight < 10;
+        // MuJoCo's soft contacts let a fast leg sink: MuJoCo 2.2.2 itself reached 106 mm under 200 x 500 random env steps
+        public bool Pass => Finite && MaxKinetic < 1000 && MaxPenetration < 0.15 && MaxHeight < 10;
     }
 
     /// <summary>
@@ -396,6 +398,129 @@ public static class PhysicsValidation
         physics.Device.Synchronize();
         var q = physics.Qpos.ToArray();
         return Math.Sqrt((q[0] - q0[0]) * (q[0] - q0[0]) + (q[1] - q0[1]) * (q[1] - q0[1]));
+    }
+
+    // ---------------- check 6: the constraint model against MuJoCo ----------------
+
+    /// <summary>
+    /// One forward step from recorded states: qacc's max |diff| / max |MuJoCo's| (worst state) and the worst
+    /// contact normal force difference over the model's weight.
+    /// </summary>
+    public sealed record ConstraintStepResult(int States, int Contacts, double QaccRelErr, double ForceErrOverWeight)
+    {
+        public bool Pass => States > 0 && Contacts >= States && QaccRelErr < 1e-3 && ForceErrOverWeight < 1e-3;
+    }
+
+    /// <summary>
+    /// MuJoCo's mj_forward against the kernel simulator's forward dynamics (<see cref="KernelPhysics.Inspect"/>)
+    /// at states MuJoCo reached under random controls with contacts acting (<see cref="RecordStates"/>): qacc
+    /// and each contact's normal force. A capsule's two plane contacts are matched in MuJoCo's order (its +z end
+    /// first); when only one end touches, the other slot's force must be 0.
+    /// </summary>
+    public static ConstraintStepResult ConstraintStep(Device device, string modelPath, int envs = 6, int envSteps = 60, int every = 9, int seed = 17)
+    {
+        var (qpos, qvel, ctrl) = RecordStates(modelPath, envs, envSteps, every, seed);
+        using var k = new KernelPhysics(device, modelPath, 1);
+        int n = qpos.Length / k.Nq;
+        if (n == 0) return new ConstraintStepResult(0, 0, double.NaN, double.NaN);
+        var got = k.Inspect(qpos, qvel, ctrl);
+        var slotGeom = k.Packed.SlotGeom;
+        using var model = LoadMuJoCo(modelPath);
+        using var data = model.MakeData();
+        double weight = model.BodyMass.Sum() * Gravity;
+        double worstAcc = 0, worstForce = 0;
+        int contacts = 0;
+        for (int e = 0; e < n; e++)
+        {
+            data.SetState(Row(qpos, e, k.Nq), Row(qvel, e, k.Nv));
+            for (int u = 0; u < k.Nu; u++) data.Ctrl[u] = ctrl[e * k.Nu + u];
+            data.Forward();
+            worstAcc = Math.Max(worstAcc, MaxRel(Row(got.Qacc, e, k.Nv), data.Qacc.ToArray()));
+            var byGeom = Enumerable.Range(0, data.Ncon).Select(data.Contact).GroupBy(c => c.Geom2).ToDictionary(g => g.Key, g => g.Select(c => c.NormalForce).ToArray());
+            contacts += data.Ncon;
+            foreach (int geom in slotGeom.Distinct())
+            {
+                var forces = Enumerable.Range(0, slotGeom.Length).Where(s => slotGeom[s] == geom).Select(s => (double)got.SlotForce[e * got.SlotStride + s]).ToArray();
+                var want = byGeom.GetValueOrDefault(geom, []);
+                if (want.Length == forces.Length)
+                    for (int i = 0; i < want.Length; i++) worstForce = Math.Max(worstForce, Math.Abs(want[i] - forces[i]) / weight);
+                else
+                    worstForce = Math.Max(worstForce, Math.Abs(want.Sum() - forces.Sum()) / weight);
+            }
+        }
+        return new ConstraintStepResult(n, contacts, worstAcc, worstForce);
+    }
+
+    /// <summary>
+    /// States MuJoCo reaches from qpos0 with its hinges perturbed by U(-0.1, 0.1) under random controls (a new draw
+    /// every env step of 5 physics steps), every <paramref name="every"/>-th physics step that ends with contacts,
+    /// rounded to float32 (the kernel simulator's precision; MuJoCo then starts from the same numbers).
+    /// qpos: (n, nq), qvel: (n, nv), ctrl: (n, nu).
+    /// </summary>
+    public static (float[] Qpos, float[] Qvel, float[] Ctrl) RecordStates(string modelPath, int envs, int envSteps, int every, int seed)
+    {
+        using var model = LoadMuJoCo(modelPath);
+        var m = MjcfLoader.Load(modelPath);
+        var rng = new Random(seed);
+        var qpos = new List<float>();
+        var qvel = new List<float>();
+        var ctrl = new List<float>();
+        int step = 0;
+        for (int e = 0; e < envs; e++)
+        {
+            using var data = model.MakeData();
+            var q0 = model.Qpos0;
+            foreach (var j in m.Joints)
+                if (j.Type == JointType.Hinge) data.Qpos[j.QposAdr] = q0[j.QposAdr] + rng.NextDouble() * 0.2 - 0.1;
+            for (int t = 0; t < envSteps; t++)
+            {
+                for (int u = 0; u < model.Nu; u++) data.Ctrl[u] = rng.NextDouble() * 2 - 1;
+                for (int f = 0; f < 5; f++)
+                {
+                    data.Step();
+                    data.Forward(); // the contacts of the state reached (a step reports those of the state it left)
+                    if (data.Ncon == 0 || ++step % every != 0) continue;
+                    qpos.AddRange(data.Qpos.ToArray().Select(x => (float)x));
+                    qvel.AddRange(data.Qvel.ToArray().Select(x => (float)x));
+                    ctrl.AddRange(data.Ctrl.ToArray().Select(x => (float)x));
+                }
+            }
+        }
+        return (qpos.ToArray(), qvel.ToArray(), ctrl.ToArray());
+    }
+
+    /// <summary>Drop and settle: the worst difference from MuJoCo at any env step (torso height: the first free joint's z; NaN without one).</summary>
+    public sealed record DropResult(double TorsoZErr, double HingeErrDeg, double FinalZ)
+    {
+        public bool Pass => !(TorsoZErr >= 0.01) && HingeErrDeg < 2;
+    }
+
+    /// <summary>
+    /// From qpos0 at rest, <paramref name="envSteps"/> env steps (frame skip 5) with control u fixed at
+    /// +<paramref name="level"/> for even u and -<paramref name="level"/> for odd u, on both engines.
+    /// </summary>
+    public static DropResult Drop(Device device, string modelPath, double level, int envSteps = 100)
+    {
+        using var k = new KernelPhysics(device, modelPath, 1);
+        using var model = LoadMuJoCo(modelPath);
+        model.Integrator = MjIntegrator.Euler;
+        using var data = model.MakeData();
+        var free = k.Model.Joints.FirstOrDefault(j => j.Type == JointType.Free);
+        var hinges = k.Model.Joints.Where(j => j.Type == JointType.Hinge).Select(j => j.QposAdr).ToArray();
+        var ctrl = Enumerable.Range(0, k.Nu).Select(u => (float)(u % 2 == 0 ? level : -level)).ToArray();
+        k.Ctrl.CopyFrom(ctrl);
+        for (int u = 0; u < k.Nu; u++) data.Ctrl[u] = ctrl[u];
+        double worstZ = free is null ? double.NaN : 0, worstHinge = 0;
+        for (int t = 0; t < envSteps; t++)
+        {
+            k.Step(5);
+            for (int f = 0; f < 5; f++) data.Step();
+            var q = k.Qpos.ToArray();
+            var want = data.Qpos;
+            if (free is not null) worstZ = Math.Max(worstZ, Math.Abs(q[free.QposAdr + 2] - want[free.QposAdr + 2]));
+            foreach (int a in hinges) worstHinge = Math.Max(worstHinge, Math.Abs(q[a] - want[a]) * 180 / Math.PI);
+        }
+        return new DropResult(worstZ, worstHinge, free is null ? double.NaN : data.Qpos[free.QposAdr + 2]);
     }
 
     // ---------------- helpers ----------------
@@ -480,6 +605,21 @@ public sealed class PhysicsRandomActionsCheck : ISelfCheck
         // 1e6 env steps; ILGPU's CPU accelerator (a debugging device, ~50x slower) runs 2e4
         int steps = device.Kind == BackendKind.IlgpuCpu ? 10 : 500;
         var r = PhysicsValidation.RandomActions(device, MuJoCoModels.AntPath, envs: 2000, steps: steps);
-        return (r.Pass, $"{r.EnvSteps:N0} Ant env steps: finite {r.Finite}, max KE {r.MaxKinetic:F1} J (< 1000), max penetration {r.MaxPenetration * 1000:F1} mm (< 50), max torso z {r.MaxHeight:F2} m");
+        return (r.Pass, $"{r.EnvSteps:N0} Ant env steps: finite {r.Finite}, max KE {r.MaxKinetic:F1} J (< 1000), max penetration {r.MaxPenetration * 1000:F1} mm (< 150), max torso z {r.MaxHeight:F2} m");
+    }
+}
+
+/// <summary>Check 6 on the device: the constraint model against MuJoCo on the Ant (one forward step from recorded states, a drop).</summary>
+public sealed class PhysicsConstraintCheck : ISelfCheck
+{
+    public string Name => "physics.constraints-vs-mujoco";
+
+    public (bool Passed, string Detail) Run(Device device)
+    {
+        if (!PhysicsValidation.MuJoCoAvailable) return (false, "libmujoco 2.2.2 not available (install libmujoco2.2.2: dotnet pwsh ./build.ps1 deps)");
+        var step = PhysicsValidation.ConstraintStep(device, MuJoCoModels.AntPath);
+        var drop = PhysicsValidation.Drop(device, MuJoCoModels.AntPath, 0);
+        return (step.Pass && drop.Pass, $"Ant, {step.States} recorded states ({step.Contacts} contacts): qacc {step.QaccRelErr:g2} max rel err (< 1e-3), normal force {step.ForceErrOverWeight:g2} of the weight (< 1e-3); "
+            + $"100-env-step drop: torso z {drop.TorsoZErr * 1000:F3} mm (< 10), hinges {drop.HingeErrDeg:F4} deg (< 2)");
     }
 }

@@ -43,6 +43,7 @@ public static class SelfChecks
         new PhysicsContactLawCheck(),
         new PhysicsRestCheck(),
         new PhysicsRandomActionsCheck(),
+        new PhysicsConstraintCheck(),
     ];
 
     public static IEnumerable<CheckResult> RunAll(Device device, string? filter = null)
