@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CommandLine;
 using EpgFast.Backends;
+using EpgFast.Benchmarks;
+using EpgFast.Training;
 
 namespace EpgFast.Cli.Verbs;
 
@@ -20,6 +22,12 @@ public sealed partial class PtxOptions : IVerb
     [Option("out", HelpText = "Also write each kernel's .ptx and .cubin, and table.md, to this directory.")]
     public string? Out { get; set; }
 
+    [Option("model", HelpText = "Also print the performance model of one learner step on an H100 (bench/RESULTS.md); needs every learner-step kernel (no --filter).")]
+    public bool Model { get; set; }
+
+    [Option("learners", Default = "4096,16384,65536", HelpText = "Learner counts for --model, comma-separated.")]
+    public string Learners { get; set; } = "4096,16384,65536";
+
     [Option("json", HelpText = "Print the result as one JSON document on stdout.")]
     public bool Json { get; set; }
 
@@ -29,6 +37,8 @@ public sealed partial class PtxOptions : IVerb
     public int Run()
     {
         if (!ArchPattern().IsMatch(Arch)) throw new EpgException($"--arch must look like sm_90 (got '{Arch}')", 2);
+        if (Model && Filter is not null) throw new EpgException("--model needs every kernel; drop --filter", 2);
+        int[] learnerCounts = ParseLearners(Learners);
         string ptxas = PtxasPath ?? Ptxas.Find() ?? throw new EpgException(Ptxas.NotFoundReason());
         if (!File.Exists(ptxas)) throw new EpgException($"--ptxas {ptxas}: no such file");
         string version = Ptxas.Version(ptxas);
@@ -38,7 +48,16 @@ public sealed partial class PtxOptions : IVerb
         var rows = PtxReport.Build(ptxas, Arch, Out, kernels);
         var sizes = PtxReport.DefaultLaunchSizes();
         string table = PtxReport.Markdown(rows, version, Arch, sizes);
+        string? model = null;
+        if (Model)
+        {
+            Output.Message("ptx: counting an Ant physics step's memory accesses on the CPU (a few seconds)");
+            var physics = StepModel.CountPhysics();
+            var occupancy = rows.GroupBy(r => r.Name).ToDictionary(g => g.Key, g => g.Min(r => r.Occupancy));
+            model = StepModel.Report(sizes.Config, TrainConfig.Preset("gpu").TasksPerMember, physics, occupancy, learnerCounts);
+        }
         if (Out is not null) File.WriteAllText(Path.Combine(Out, "table.md"), table);
+        if (Out is not null && model is not null) File.WriteAllText(Path.Combine(Out, "model.md"), model);
         var list = new JsonArray();
         foreach (var r in rows)
         {
@@ -61,7 +80,30 @@ public sealed partial class PtxOptions : IVerb
             });
         }
         var result = new JsonObject { ["ptxas"] = version, ["arch"] = Arch, ["kernels"] = list };
-        Output.Result(Json, result, () => Console.Write(table));
+        if (model is not null) result["model_markdown"] = model;
+        Output.Result(Json, result, () =>
+        {
+            Console.Write(table);
+            if (model is not null)
+            {
+                Console.WriteLine();
+                Console.Write(model);
+            }
+        });
         return 0;
+    }
+
+    private static int[] ParseLearners(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var counts = new List<int>();
+        foreach (var p in parts)
+        {
+            if (!int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) || n < 1)
+                throw new EpgException($"--learners must be positive integers separated by commas (got '{text}')", 2);
+            counts.Add(n);
+        }
+        if (counts.Count == 0) throw new EpgException($"--learners must be positive integers separated by commas (got '{text}')", 2);
+        return counts.ToArray();
     }
 }

@@ -87,3 +87,36 @@ public class PtxasParsingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => H100Occupancy.Of(32, 2048, 0));
     }
 }
+
+/// <summary>The paper model of the learner step (bench/RESULTS.md) covers the same kernels as the ptxas table's learner step.</summary>
+public class StepModelTests
+{
+    [Fact]
+    public void ModelCoversTheLearnerStepKernels()
+    {
+        var sizes = PtxReport.DefaultLaunchSizes();
+        var physics = new EpgFast.Benchmarks.PhysicsCounts(8000, 2000, 6580, 1200, 7, 10, 1, 15, 14, 8);
+        var kernels = EpgFast.Benchmarks.StepModel.Kernels(sizes.Config, 16, physics);
+        Assert.Equal(PtxReport.LearnerStepKernels.Order(StringComparer.Ordinal),
+            kernels.Select(k => k.Kernel).Where(k => k.Length > 0).Distinct().Order(StringComparer.Ordinal));
+        // every step: acting and the env step; the update's launches amortized over M = 64 steps
+        Assert.Equal(10 + 23.0 / 64, kernels.Sum(k => k.CallsPerStep), 9);
+        Assert.All(kernels, k => Assert.True(k.Bytes > 0, k.Name));
+    }
+
+    [Fact]
+    public void FillAndLatencyBoundsApply()
+    {
+        var k = new EpgFast.Benchmarks.ModelKernel("k", "k", 1, 1, Flops: 0, Bytes: 4, Note: "");
+        // 67,584 threads fill the device: 4 bytes each at 3 TB/s
+        var (full, bound) = EpgFast.Benchmarks.StepModel.LaunchTime(k, 67584, 1);
+        Assert.Equal(67584 * 4 / 3e12, full, 15);
+        Assert.Equal("bytes", bound);
+        // a quarter of them take as long (a quarter of the device's throughput)
+        Assert.Equal(full, EpgFast.Benchmarks.StepModel.LaunchTime(k, 67584 / 4, 1).Seconds, 15);
+        var serial = k with { SerialAccesses = 1000 };
+        var (t, b) = EpgFast.Benchmarks.StepModel.LaunchTime(serial, 1024, 1);
+        Assert.StartsWith("latency", b);
+        Assert.Equal(1000 * 33 / (2 * EpgFast.Benchmarks.StepModel.ClockHz), t, 12);
+    }
+}
