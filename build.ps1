@@ -3,7 +3,7 @@
 #   dotnet tool restore && dotnet pwsh ./build.ps1 <target> [-- extra args]
 # Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck,
 #          gpu-bundle (a self-contained epg + libmujoco for a GPU machine without .NET: .gpu/epg-linux-x64.tar.xz; see bench/gpu/run.sh),
-#          ptxas (fetches NVIDIA's ptxas into .tools/cuda, then `epg ptx`: every kernel assembled for sm_90, table in .tools/ptx/table.md)
+#          ptxas (fetches NVIDIA's ptxas into .tools/cuda, then `epg ptx --model`: every kernel assembled for sm_90 and the learner-step model; .tools/ptx/table.md, model.md)
 # No param block: every argument after the target goes to the verb untouched (an optional leading
 # `--` is dropped), so `build.ps1 eval --loss X --targets left` works as it reads.
 $Target = if ($args.Count -gt 0) { [string]$args[0] } else { 'build' }
@@ -125,9 +125,9 @@ switch ($Target) {
         Write-Host ("gpu-bundle: {0} ({1:N1} MiB)" -f $tar, ((Get-Item $tar).Length / 1MB))
     }
     'ptxas' {
-        # Fetch ptxas (as root), then assemble every kernel for sm_90; the table, .ptx and .cubin files go to .tools/ptx.
+        # Fetch ptxas (as root), then assemble every kernel for sm_90 and print the table and the H100 model; table.md, model.md, .ptx and .cubin files go to .tools/ptx.
         Install-Ptxas $true
-        Invoke-Epg (@('ptx', '--out', (Join-Path $root '.tools/ptx')) + $Rest)
+        Invoke-Epg (@('ptx', '--model', '--out', (Join-Path $root '.tools/ptx')) + $Rest)
     }
     default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck, gpu-bundle, ptxas)" }
 }
