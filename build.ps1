@@ -59,7 +59,12 @@ function Install-Ptxas([bool]$required) {
     }
     $os = @{}
     foreach ($line in (Get-Content '/etc/os-release')) { if ($line -match '^([A-Z_]+)=(.*)$') { $os[$Matches[1]] = $Matches[2].Trim('"') } }
-    if ($os['ID'] -ne 'debian' -or -not $os['VERSION_CODENAME']) { throw "ptxas: needs Debian (its non-free nvidia-cuda-toolkit package); this is $($os['PRETTY_NAME'])" }
+    if ($os['ID'] -ne 'debian' -or -not $os['VERSION_CODENAME']) {
+        $msg = "ptxas: fetching it needs Debian (its non-free nvidia-cuda-toolkit package); this is $($os['PRETTY_NAME']): put a ptxas on the PATH or in EPG_PTXAS"
+        if ($required) { throw $msg }
+        Write-Host $msg
+        return
+    }
     $tmp = (& mktemp -d).Trim()
     try {
         foreach ($d in @('lists/partial', 'cache/archives/partial', 'parts', 'deb')) { New-Item -ItemType Directory -Force (Join-Path $tmp $d) | Out-Null }
