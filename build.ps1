@@ -2,7 +2,8 @@
 # EpgFast build script. Run through the repo's local PowerShell tool:
 #   dotnet tool restore && dotnet pwsh ./build.ps1 <target> [-- extra args]
 # Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck,
-#          gpu-bundle (a self-contained epg + libmujoco for a GPU machine without .NET: .gpu/epg-linux-x64.tar.xz; see bench/gpu/run.sh)
+#          gpu-bundle (a self-contained epg + libmujoco for a GPU machine without .NET: .gpu/epg-linux-x64.tar.xz; see bench/gpu/run.sh),
+#          ptxas (fetches NVIDIA's ptxas into .tools/cuda, then `epg ptx --model`: every kernel assembled for sm_90 and the learner-step model; .tools/ptx/table.md, model.md)
 # No param block: every argument after the target goes to the verb untouched (an optional leading
 # `--` is dropped), so `build.ps1 eval --loss X --targets left` works as it reads.
 $Target = if ($args.Count -gt 0) { [string]$args[0] } else { 'build' }
@@ -42,15 +43,59 @@ function Install-Deps {
     }
 }
 
+# NVIDIA's PTX assembler without a GPU: the one nvidia-cuda-toolkit .deb of Debian's non-free component (ptxas 11.8 on
+# bookworm, libc only), downloaded through apt with a temporary sources list and state (the machine's apt sources and
+# lists are left as they were), unpacked with dpkg-deb; only usr/bin/ptxas is kept, under the ignored .tools/cuda.
+$ptxasPath = Join-Path $root '.tools/cuda/usr/bin/ptxas'
+
+function Install-Ptxas([bool]$required) {
+    if (Test-Path $ptxasPath) { Write-Host "ptxas: present ($ptxasPath)"; return }
+    $uid = (& id -u)
+    if ($uid -ne '0') {
+        $msg = "ptxas: not installed; run as root: dotnet pwsh ./build.ps1 ptxas (the ptxas tests skip without it)"
+        if ($required) { throw $msg }
+        Write-Host $msg
+        return
+    }
+    $os = @{}
+    foreach ($line in (Get-Content '/etc/os-release')) { if ($line -match '^([A-Z_]+)=(.*)$') { $os[$Matches[1]] = $Matches[2].Trim('"') } }
+    if ($os['ID'] -ne 'debian' -or -not $os['VERSION_CODENAME']) {
+        $msg = "ptxas: fetching it needs Debian (its non-free nvidia-cuda-toolkit package); this is $($os['PRETTY_NAME']): put a ptxas on the PATH or in EPG_PTXAS"
+        if ($required) { throw $msg }
+        Write-Host $msg
+        return
+    }
+    $tmp = (& mktemp -d).Trim()
+    try {
+        foreach ($d in @('lists/partial', 'cache/archives/partial', 'parts', 'deb')) { New-Item -ItemType Directory -Force (Join-Path $tmp $d) | Out-Null }
+        Set-Content -Path (Join-Path $tmp 'sources.list') -Value "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $($os['VERSION_CODENAME']) non-free"
+        $apt = @('-q', '-o', "Dir::Etc::SourceList=$tmp/sources.list", '-o', "Dir::Etc::SourceParts=$tmp/parts",
+            '-o', "Dir::State::Lists=$tmp/lists", '-o', "Dir::Cache=$tmp/cache", '-o', 'APT::Sandbox::User=root')
+        Invoke-Checked 'apt-get' ($apt + @('update'))
+        Push-Location (Join-Path $tmp 'deb')
+        try { Invoke-Checked 'apt-get' ($apt + @('download', 'nvidia-cuda-toolkit')) } finally { Pop-Location }
+        $deb = Get-ChildItem (Join-Path $tmp 'deb') -Filter 'nvidia-cuda-toolkit_*.deb' | Select-Object -First 1
+        if (-not $deb) { throw 'ptxas: apt-get download left no nvidia-cuda-toolkit .deb' }
+        Invoke-Checked 'dpkg-deb' @('-x', $deb.FullName, (Join-Path $tmp 'x'))
+        $bin = New-Item -ItemType Directory -Force (Split-Path $ptxasPath)
+        Copy-Item -LiteralPath (Join-Path $tmp 'x/usr/bin/ptxas') -Destination $bin
+        Write-Host "ptxas: $($deb.Name) -> $ptxasPath"
+        Invoke-Checked $ptxasPath @('--version')
+    } finally {
+        Remove-Item -Recurse -Force $tmp
+    }
+}
+
 function Invoke-Epg([string[]]$arguments) {
     Invoke-Checked 'dotnet' (@('run', '--project', $cli, '-c', $Configuration, '--') + $arguments)
 }
 
 switch ($Target) {
-    'deps' { Install-Deps }
+    'deps' { Install-Deps; Install-Ptxas $false }
     'build' { Invoke-Checked 'dotnet' @('build', (Join-Path $root 'EpgFast.sln'), '-c', $Configuration) }
     'test' {
         Install-Deps
+        Install-Ptxas $false
         $logger = @('--logger', 'console;verbosity=normal')
         Invoke-Checked 'dotnet' (@('test', (Join-Path $root 'EpgFast.sln'), '-c', $Configuration) + $logger + $Rest)
     }
@@ -84,5 +129,10 @@ switch ($Target) {
         Remove-Item -Recurse -Force $stage
         Write-Host ("gpu-bundle: {0} ({1:N1} MiB)" -f $tar, ((Get-Item $tar).Length / 1MB))
     }
-    default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck, gpu-bundle)" }
+    'ptxas' {
+        # Fetch ptxas (as root), then assemble every kernel for sm_90 and print the table and the H100 model; table.md, model.md, .ptx and .cubin files go to .tools/ptx.
+        Install-Ptxas $true
+        Invoke-Epg (@('ptx', '--model', '--out', (Join-Path $root '.tools/ptx')) + $Rest)
+    }
+    default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck, gpu-bundle, ptxas)" }
 }

@@ -23,6 +23,7 @@ public static class Program
         typeof(PhysicsOptions),
         typeof(BenchOptions),
         typeof(RolloutOptions),
+        typeof(PtxOptions),
     ];
 
     public static int Main(string[] args)

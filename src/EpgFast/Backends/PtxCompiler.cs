@@ -70,17 +70,30 @@ public static class PtxCompiler
         throw new InvalidOperationException($"kernel type parameter {parameter.Name} is not an IView<T>, ILanes<TV> or a lane value");
     }
 
+    /// <summary>
+    /// The newest PTX ISA that NVIDIA's ptxas 11.8 (Debian's nvidia-cuda-toolkit, what `build.ps1 ptxas` fetches) accepts:
+    /// PTX 7.8. ILGPU's own setting, so the header is written as `.version 7.8` with no text edit.
+    /// </summary>
+    public static readonly CudaInstructionSet PtxasIsa = CudaInstructionSet.ISA_78;
+
     /// <summary>The PTX text of one kernel type (closed over GpuView), for inspection.</summary>
-    public static string CompileToPtx(Type kernelType) => CompileAll(new[] { kernelType }, keepText: true)[0].Ptx!;
+    public static string CompileToPtx(Type kernelType) => CompileAll(new[] { kernelType }, keepText: true, CudaInstructionSet.ISA_80)[0].Ptx!;
 
     /// <summary>Compiles the launcher entry for each kernel type; returns (type, PTX text length) or throws on the first failure.</summary>
     public static IReadOnlyList<(Type Kernel, int PtxChars)> CompileAll(IEnumerable<Type>? kernelTypes = null)
-        => CompileAll(kernelTypes, keepText: false).Select(r => (r.Kernel, r.PtxChars)).ToList();
+        => CompileAll(kernelTypes, keepText: false, CudaInstructionSet.ISA_80).Select(r => (r.Kernel, r.PtxChars)).ToList();
 
-    private static List<(Type Kernel, int PtxChars, string? Ptx)> CompileAll(IEnumerable<Type>? kernelTypes, bool keepText)
+    /// <summary>
+    /// The PTX text of each kernel type (default: every kernel) for sm_90 at PTX ISA <paramref name="isa"/>
+    /// (default <see cref="PtxasIsa"/>, what ptxas 11.8 assembles).
+    /// </summary>
+    public static IReadOnlyList<(Type Kernel, string Ptx)> CompileAllText(IEnumerable<Type>? kernelTypes = null, CudaInstructionSet? isa = null)
+        => CompileAll(kernelTypes, keepText: true, isa ?? PtxasIsa).Select(r => (r.Kernel, r.Ptx!)).ToList();
+
+    private static List<(Type Kernel, int PtxChars, string? Ptx)> CompileAll(IEnumerable<Type>? kernelTypes, bool keepText, CudaInstructionSet isa)
     {
         using var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_90, isa, null!);
         var run = typeof(KernelEntry).GetMethod(nameof(KernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
         var runGroups = typeof(GroupKernelEntry).GetMethod(nameof(GroupKernelEntry.Run), BindingFlags.Public | BindingFlags.Static)!;
         var results = new List<(Type, int, string?)>();
