@@ -239,8 +239,8 @@ public static class Constraints
     }
 
     /// <summary>
-    /// Solves for qacc (SQacc) given M (SM), qacc_smooth (SQaccSmooth) and the rows, by Newton's method; returns the
-    /// iterations used. SQaccWarm (the last step's qacc) starts the search when it costs less than qacc_smooth.
+    /// Solves for qacc (SQacc) given M (SM), the smooth force (STau) and the rows, by Newton's method; returns the
+    /// iterations used. SQaccWarm (the last constrained step's qacc; flagged valid by SQaccWarm[Nv] != 0) starts the search.
     /// </summary>
     public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
@@ -248,16 +248,12 @@ public static class Constraints
     {
         ref readonly SimDims d = ref m.D;
         int nv = d.Nv;
-        // start: the warm start or qacc_smooth, whichever costs less (as MuJoCo)
-        for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.SQaccWarm + k];
-        float warm = Evaluate(m, s, rows);
-        for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.SQaccSmooth + k];
-        float smooth = Evaluate(m, s, rows);
-        if (warm < smooth)
-        {
-            for (int k = 0; k < nv; k++) s[d.SQacc + k] = s[d.SQaccWarm + k];
-            Evaluate(m, s, rows);
-        }
+        // start: the last constrained step's qacc when there was one since the last reset, else 0 (MuJoCo tries its
+        // warm start and qacc_smooth and keeps the cheaper; the problem is strictly convex, so the start changes only
+        // the iterations)
+        bool warm = s[d.SQaccWarm + nv] != 0f;
+        for (int k = 0; k < nv; k++) s[d.SQacc + k] = warm ? s[d.SQaccWarm + k] : 0f;
+        Evaluate(m, s, rows);
         int iterations = 0;
         while (iterations < d.Iterations)
         {
@@ -274,35 +270,19 @@ public static class Constraints
         return iterations;
     }
 
-    /// <summary>Fills SRowJar = J qacc - aref and SMRes = M (qacc - qacc_smooth); returns the cost at qacc.</summary>
-    private static float Evaluate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
+    /// <summary>
+    /// Fills SRowJar = J qacc - aref and SMRes = M (qacc - qacc_smooth) = M qacc - f_smooth (f_smooth at STau), so
+    /// qacc_smooth itself is never needed.
+    /// </summary>
+    private static void Evaluate<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
         int nv = d.Nv;
-        for (int k = 0; k < nv; k++) s[d.SDir + k] = s[d.SQacc + k] - s[d.SQaccSmooth + k];
-        TreeLdl.Multiply(m, s, d.SM, d.SDir, d.SMRes);
-        float cost = 0f;
-        for (int k = 0; k < nv; k++) cost += 0.5f * s[d.SDir + k] * s[d.SMRes + k];
+        TreeLdl.Multiply(m, s, d.SM, d.SQacc, d.SMRes);
+        for (int k = 0; k < nv; k++) s[d.SMRes + k] -= s[d.STau + k];
         for (int r = 0; r < rows; r++) s[d.SRowJar + r] = RowDot(m, s, r, d.SQacc) - s[d.SRowAref + r];
-        int i = 0;
-        while (i < rows)
-        {
-            int kind = (int)s[d.SRowKind + i];
-            if (kind == SimDims.RowOneSided)
-            {
-                float jar = s[d.SRowJar + i];
-                if (jar < 0f) cost += 0.5f * s[d.SRowD + i] * jar * jar;
-                i++;
-            }
-            else
-            {
-                cost += ConeCost(s, d, i, 0f, out _, out _);
-                i += 3;
-            }
-        }
-        return cost;
     }
 
     /// <summary>J_r x over row r's chain, for the Nv-vector at scratch offset <paramref name="x"/>.</summary>

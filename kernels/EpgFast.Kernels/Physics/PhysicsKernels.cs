@@ -39,7 +39,7 @@ public struct PhysicsStepKernel<TF, TI> : IKernel
         {
             for (int k = 0; k < d.Nq; k++) s[d.SQpos + k] = qpos[index * d.Nq + k];
             for (int k = 0; k < d.Nv; k++) s[d.SQvel + k] = qvel[index * d.Nv + k];
-            for (int k = 0; k < d.Nv; k++) s[d.SQaccWarm + k] = 0f;
+            for (int k = 0; k <= d.Nv; k++) s[d.SQaccWarm + k] = 0f;
             reset[index] = 0;
         }
         for (int f = 0; f < FrameSkip; f++)
@@ -86,7 +86,7 @@ public struct PhysicsInspectKernel<TF, TI> : IKernel
         int nv = d.Nv;
         for (int k = 0; k < d.Nq; k++) s[d.SQpos + k] = qpos[index * d.Nq + k];
         for (int k = 0; k < nv; k++) s[d.SQvel + k] = qvel[index * nv + k];
-        for (int k = 0; k < nv; k++) s[d.SQaccWarm + k] = 0f;
+        for (int k = 0; k <= nv; k++) s[d.SQaccWarm + k] = 0f;
         PhysicsStep.Forward(Model, s, Ctrl, index, out int rows, out _, out _, out _);
         if (rows == 0)
         {

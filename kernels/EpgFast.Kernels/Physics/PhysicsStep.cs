@@ -6,7 +6,7 @@ namespace EpgFast.Kernels.Physics;
 /// One physics step of one environment, MuJoCo 2.2.2's mj_step with the Euler integrator:
 /// <code>
 /// kinematics(q); bias = C(q, v) v + g(q); M = CRBA(q) + armature
-/// f_smooth = gear * clamp(ctrl) - damping * v - bias;  qacc_smooth = M^-1 f_smooth
+/// f_smooth = gear * clamp(ctrl) - damping * v - bias;  qacc_smooth = M^-1 f_smooth (never formed)
 /// qacc = argmin 0.5 (a - qacc_smooth)' M (a - qacc_smooth) + s(J a - aref)   (the soft constraints, see Constraints)
 /// f = f_smooth + J' force;  v' = v + h (M + h D)^-1 f                         (joint damping D implicit, as mj_Euler)
 /// q' = q (+) h v'                                                             (quaternions: q * exp(h w_local))
@@ -51,8 +51,6 @@ public static class PhysicsStep
             dg[o + SimDims.DiagRows] = rows;
         }
 
-        if (rows == 0)
-            for (int i = 0; i < nv; i++) s[d.SQaccWarm + i] = s[d.STau + i]; // without constraints: Euler's qacc
         Integrate(m, s);
     }
 
@@ -74,7 +72,7 @@ public static class PhysicsStep
         RigidBodyDynamics.Bias(m, s);
         RigidBodyDynamics.MassMatrix(m, s);
 
-        // smooth force: passive damping, actuators, bias (and, when constraints act, qacc_smooth = M^-1 f_smooth)
+        // smooth force: passive damping, actuators, bias
         for (int i = 0; i < nv; i++) s[d.STau + i] = -s[d.SBias + i] - mf[d.DofDampingF + i] * s[d.SQvel + i];
         for (int u = 0; u < d.Nu; u++)
         {
@@ -91,10 +89,6 @@ public static class PhysicsStep
         contacts = 0;
         if (rows > 0)
         {
-            TreeLdl.Copy(m, s, d.SM, d.SH);
-            TreeLdl.Factor(m, s, d.SH, d.SHDinv);
-            for (int i = 0; i < nv; i++) s[d.SQaccSmooth + i] = s[d.STau + i];
-            TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SQaccSmooth);
             iterations = Constraints.Solve(m, s, rows);
             normalForce = Constraints.ApplyForces(m, s, rows, out contacts);
         }
@@ -103,7 +97,10 @@ public static class PhysicsStep
             for (int sl = 0; sl < d.NSlots; sl++) s[d.SSlotForce + sl] = 0f;
         }
         if (rows > 0)
+        {
             for (int i = 0; i < nv; i++) s[d.SQaccWarm + i] = s[d.SQacc + i];
+            s[d.SQaccWarm + nv] = 1f; // a warm start is there
+        }
     }
 
     /// <summary>

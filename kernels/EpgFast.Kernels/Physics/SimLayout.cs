@@ -100,7 +100,7 @@ public struct SimDims
         long lanes = 1L << ScratchShift;
         return (envs + lanes - 1) / lanes * lanes * ScratchSize;
     }
-    /// <summary>Persistent state: qpos (Nq), qvel (Nv), the constraint solver's warm start (the last step's qacc, Nv).</summary>
+    /// <summary>Persistent state: qpos (Nq), qvel (Nv), the constraint solver's warm start (the last constrained step's qacc, Nv, then 1 when it is there, 0 after a reset).</summary>
     public int SQpos, SQvel, SQaccWarm;
     /// <summary>Per body: xpos (3), xquat (4), xmat (9, row-major), cinert (10), composite inertia (10), cvel (6), cacc (6), cfrc (6).</summary>
     public int SXpos, SXquat, SXmat, SCinert, SCcomp, SCvel, SCacc, SCfrc;
@@ -110,8 +110,8 @@ public struct SimDims
     public int SM;
     /// <summary>A tree-sparse nv x nv work matrix (M, the Newton Hessian M + J' D J, M + h D) factorised in place as L'DL; its 1/D.</summary>
     public int SH, SHDinv;
-    /// <summary>Per dof vectors: bias, smooth force, qacc_smooth = M^-1 smooth force, qacc, gradient, search direction, M times the direction, M (qacc - qacc_smooth).</summary>
-    public int SBias, STau, SQaccSmooth, SQacc, SGrad, SDir, SMDir, SMRes;
+    /// <summary>Per dof vectors: bias, smooth force (then plus J' force, then Euler's acceleration), qacc, gradient, search direction, M times the direction, M (qacc - qacc_smooth).</summary>
+    public int SBias, STau, SQacc, SGrad, SDir, SMDir, SMRes;
     /// <summary>
     /// Constraint rows: J by chain position (MaxRows x Nv: element t is the entry of the t-th dof of the chain of
     /// the row's dof, root first; J is zero elsewhere), the row's dof (-1: none), aref, D = 1 / R, J qacc - aref,

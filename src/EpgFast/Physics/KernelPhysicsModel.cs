@@ -244,7 +244,7 @@ public sealed class KernelPhysicsModel
         int nv = m.Nv;
         d.SQpos = S(m.Nq);
         d.SQvel = S(nv);
-        d.SQaccWarm = S(nv);
+        d.SQaccWarm = S(nv + 1);
         d.SXpos = S(3 * nb);
         d.SXquat = S(4 * nb);
         d.SXmat = S(9 * nb);
@@ -259,7 +259,6 @@ public sealed class KernelPhysicsModel
         d.SHDinv = S(nv);
         d.SBias = S(nv);
         d.STau = S(nv);
-        d.SQaccSmooth = S(nv);
         d.SQacc = S(nv);
         d.SGrad = S(nv);
         d.SDir = S(nv);
