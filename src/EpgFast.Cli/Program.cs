@@ -20,6 +20,7 @@ public static class Program
         typeof(SelfcheckOptions),
         typeof(TrainOptions),
         typeof(EvalOptions),
+        typeof(PlayOptions),
         typeof(PhysicsOptions),
         typeof(BenchOptions),
         typeof(RolloutOptions),

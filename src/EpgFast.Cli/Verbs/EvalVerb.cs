@@ -49,7 +49,12 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         string label = $"{Method.ToLowerInvariant()}-{Targets.ToLowerInvariant()}";
         Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()})");
         var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, 1 << 15), config.Seed, 1u << 15, Paths);
-        var written = EvalOutputs.Write(Out, r);
+        var written = EvalOutputs.Write(Out, r).ToList();
+        // the trained policies, for epg play
+        string policies = Path.Combine(Out, "policies", label + ".bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(policies)!);
+        evaluator.Policies(label).Write(policies);
+        written.Add(policies);
         var json = new JsonObject
         {
             ["label"] = label,

@@ -247,6 +247,12 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _p.CopyFrom(p);
     }
 
+    public LearnerSnapshot Snapshot()
+    {
+        _device.Synchronize();
+        return new LearnerSnapshot(_p.ToArray(), _normalizer.Sum.ToArray(), _normalizer.Sum2.ToArray(), _normalizer.Count.ToArray());
+    }
+
     public void Dispose()
     {
         _actor.Dispose();

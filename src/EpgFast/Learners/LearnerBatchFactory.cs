@@ -29,7 +29,15 @@ public interface ILearnerBatch : IDisposable
         ILifetimeObserver? observer = null);
 
     void Poison(int learner);
+
+    /// <summary>Every learner's parameters and running-normalizer statistics as they are now (after a lifetime: the trained policies).</summary>
+    LearnerSnapshot Snapshot();
 }
+
+/// <summary>
+/// Learners' state copied to the host. parameters: (L, Layout.Stride); normSum, normSum2: (L, TrajDim); normCount: (L).
+/// </summary>
+public sealed record LearnerSnapshot(float[] Parameters, float[] NormSum, float[] NormSum2, float[] NormCount);
 
 
 /// <summary>Opens a <see cref="LearnerBatch{TF, TI}"/> with the view types of the env's device.</summary>

@@ -32,11 +32,27 @@ public sealed record PhiFile(float[] Phi, JsonObject? Metadata)
     private const int HeaderSize = 20;
 
     /// <summary>Writes <paramref name="phi"/> (and optional metadata) to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, ReadOnlySpan<float> phi, JsonObject? metadata = null)
+    public static void Write(string path, ReadOnlySpan<float> phi, JsonObject? metadata = null) => Write(path, Magic, phi, metadata);
+
+    /// <summary>
+    /// Reads and verifies <paramref name="path"/>; when <paramref name="expectedLength"/> is given
+    /// the file must hold exactly that many parameters. Bad files throw a one-line
+    /// <see cref="EpgException"/> naming the file and what is wrong.
+    /// </summary>
+    public static PhiFile Read(string path, int? expectedLength = null)
+    {
+        var f = Read(path, Magic, "loss file", "an EpgFast phi file", "a best.phi written by epg train");
+        if (expectedLength is int n && n != f.Phi.Length)
+            throw new EpgException($"loss file {path} holds {f.Phi.Length} parameters but this loss network has {n} (different network settings?)");
+        return f;
+    }
+
+    /// <summary>The container above with another 8-byte magic (other float files of the project share it).</summary>
+    internal static void Write(string path, ReadOnlySpan<byte> magic, ReadOnlySpan<float> phi, JsonObject? metadata)
     {
         byte[] meta = metadata is null ? [] : Encoding.UTF8.GetBytes(metadata.ToJsonString());
         var content = new byte[HeaderSize + meta.Length + 4L * phi.Length];
-        Magic.CopyTo(content);
+        magic.CopyTo(content);
         BinaryPrimitives.WriteUInt32LittleEndian(content.AsSpan(8), Version);
         BinaryPrimitives.WriteUInt32LittleEndian(content.AsSpan(12), (uint)phi.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(content.AsSpan(16), (uint)meta.Length);
@@ -47,30 +63,25 @@ public sealed record PhiFile(float[] Phi, JsonObject? Metadata)
         AtomicFile.WriteAllBytes(path, Checksum.Append(content));
     }
 
-    /// <summary>
-    /// Reads and verifies <paramref name="path"/>; when <paramref name="expectedLength"/> is given
-    /// the file must hold exactly that many parameters. Bad files throw a one-line
-    /// <see cref="EpgException"/> naming the file and what is wrong.
-    /// </summary>
-    public static PhiFile Read(string path, int? expectedLength = null)
+    /// <summary>Reads and verifies a container with <paramref name="magic"/>; <paramref name="what"/> names the file kind in errors.</summary>
+    internal static PhiFile Read(string path, ReadOnlySpan<byte> magic, string what, string kind, string expected)
     {
-        if (!File.Exists(path)) throw new EpgException($"loss file {path} does not exist");
+        if (Directory.Exists(path)) throw new EpgException($"{what} {path} is a directory");
+        if (!File.Exists(path)) throw new EpgException($"{what} {path} does not exist");
         byte[] b = File.ReadAllBytes(path);
-        if (b.Length < HeaderSize + Checksum.Size || !b.AsSpan(0, 8).SequenceEqual(Magic))
-            throw new EpgException(b.Length >= 8 && b.AsSpan(0, 8).SequenceEqual(Magic)
-                ? $"loss file {path} is truncated ({b.Length} bytes)"
-                : $"loss file {path} is not an EpgFast phi file (bad magic; expected a best.phi written by epg train)");
+        if (b.Length < HeaderSize + Checksum.Size || !b.AsSpan(0, 8).SequenceEqual(magic))
+            throw new EpgException(b.Length >= 8 && b.AsSpan(0, 8).SequenceEqual(magic)
+                ? $"{what} {path} is truncated ({b.Length} bytes)"
+                : $"{what} {path} is not {kind} (bad magic; expected {expected})");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(8));
         if (version != Version)
-            throw new EpgException($"loss file {path} has format version {version}; this build reads version {Version}");
+            throw new EpgException($"{what} {path} has format version {version}; this build reads version {Version}");
         long p = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(12));
         long m = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(16));
-        long expected = HeaderSize + m + 4 * p + Checksum.Size;
-        if (b.Length < expected) throw new EpgException($"loss file {path} is truncated ({b.Length} bytes, header says {expected})");
-        if (b.Length > expected) throw new EpgException($"loss file {path} is corrupt ({b.Length} bytes, header says {expected})");
-        if (!Checksum.Verify(b)) throw new EpgException($"loss file {path} is corrupt (SHA-256 checksum mismatch)");
-        if (expectedLength is int n && n != p)
-            throw new EpgException($"loss file {path} holds {p} parameters but this loss network has {n} (different network settings?)");
+        long size = HeaderSize + m + 4 * p + Checksum.Size;
+        if (b.Length < size) throw new EpgException($"{what} {path} is truncated ({b.Length} bytes, header says {size})");
+        if (b.Length > size) throw new EpgException($"{what} {path} is corrupt ({b.Length} bytes, header says {size})");
+        if (!Checksum.Verify(b)) throw new EpgException($"{what} {path} is corrupt (SHA-256 checksum mismatch)");
         JsonObject? meta = null;
         if (m > 0)
         {
@@ -80,7 +91,7 @@ public sealed record PhiFile(float[] Phi, JsonObject? Metadata)
             }
             catch (System.Text.Json.JsonException)
             {
-                throw new EpgException($"loss file {path} has unreadable metadata");
+                throw new EpgException($"{what} {path} has unreadable metadata");
             }
         }
         var phi = new float[p];

@@ -107,6 +107,13 @@ public sealed class Evaluator : IDisposable
             paths, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds));
     }
 
+    /// <summary>The learners' policies as the last <see cref="Run"/> left them (for <c>epg play</c>).</summary>
+    public Runs.PolicyFile Policies(string label)
+    {
+        var c = _batch.Layout.Config;
+        return new Runs.PolicyFile(_config, _config.Env, _config.Engine, label, c.Ppo, _env.ObsDim, _env.ActDim, _batch.Layout.Stride, c.TrajDim, _batch.Snapshot());
+    }
+
     public void Dispose()
     {
         _batch.Dispose();
