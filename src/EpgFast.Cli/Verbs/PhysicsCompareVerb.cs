@@ -66,8 +66,15 @@ public sealed partial class PhysicsOptions
             Console.WriteLine($"{Mark(free.BiasRelErr < 1e-4)} bias max rel err             {free.BiasRelErr:g3}  (< 1e-4, vs qfrc_bias)");
             Console.WriteLine($"{Mark(free.OneStepRelErr < 1e-3)} one Euler step max rel err   {free.OneStepRelErr:g3}  (< 1e-3)");
             Console.WriteLine($"{Mark(free.HundredStepRelErr < 1e-2)} 100 Euler steps max rel err  {free.HundredStepRelErr:g3}  (< 1e-2)");
-            Console.WriteLine($"{Mark(step.Pass)} constrained qacc max rel err  {step.QaccRelErr:g3}  (< 1e-3; {step.States} states MuJoCo recorded, {step.Contacts} contacts)");
-            Console.WriteLine($"{Mark(step.Pass)} contact normal force err     {step.ForceErrOverWeight:g3} of the weight  (< 1e-3)");
+            if (step.Applicable)
+            {
+                Console.WriteLine($"{Mark(step.Pass)} constrained qacc max rel err  {step.QaccRelErr:g3}  (< 1e-3; {step.States} states MuJoCo recorded, {step.Contacts} contacts)");
+                Console.WriteLine($"{Mark(step.Pass)} contact normal force err     {step.ForceErrOverWeight:g3} of the weight  (< 1e-3)");
+            }
+            else
+            {
+                Console.WriteLine("     constrained step             n/a (MuJoCo reached no state with contacts)");
+            }
             Console.WriteLine($"{Mark(drop0.Pass)} drop, zero controls          torso z {drop0.TorsoZErr * 1000:F3} mm (< 10), hinges {drop0.HingeErrDeg:F4} deg (< 2), 100 env steps");
             Console.WriteLine($"{Mark(drop3.Pass)} drop, controls +-0.3         torso z {drop3.TorsoZErr * 1000:F3} mm (< 10), hinges {drop3.HingeErrDeg:F4} deg (< 2), 100 env steps");
             Console.WriteLine($"{Mark(double.IsNaN(rest.ForceRatio) || Math.Abs(rest.ForceRatio - 1) < 0.05)} rest normal force / weight   {(double.IsNaN(rest.ForceRatio) ? "n/a (no contacts)" : rest.ForceRatio.ToString("F4"))}  (within 5%)");
