@@ -68,13 +68,12 @@ public static class Constraints
                 int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
                 int count = mi[d.DofChainCountI + dof];
                 int j = d.SRowJ + rows * nv;
-                // by chain position: the dof is its chain's last entry
-                for (int t = 0; t < count - 1; t++) s[j + t] = 0f;
+                // by chain position: the dof is its chain's last entry, the row's only nonzero
                 s[j + count - 1] = sign;
                 float imp = Impedance(mf, d.LimitSolimpF + 5 * l, pos - margin);
                 float r = Regulariser(imp, mf[d.LimitDiagF + l]);
                 float vel = sign * s[d.SQvel + dof];
-                SetRow(s, d, rows, dof, -mf[d.LimitBF + l] * vel - mf[d.LimitKF + l] * imp * (pos - margin), 1f / r, SimDims.RowOneSided, 0f, -1);
+                SetRow(s, d, rows, dof, count - 1, -mf[d.LimitBF + l] * vel - mf[d.LimitKF + l] * imp * (pos - margin), 1f / r, SimDims.RowOneSided, 0f, -1);
                 rows++;
             }
         }
@@ -169,23 +168,23 @@ public static class Constraints
             float k0 = mf[d.SlotKF + sl] * imp * pos, bb = mf[d.SlotBF + sl];
             if (count == 1)
             {
-                SetRow(s, d, rows, deep, -bb * vn - k0, 1f / r0, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows, deep, 0, -bb * vn - k0, 1f / r0, SimDims.RowOneSided, 0f, sl);
             }
             else if (count == 4)
             {
                 // the four edges share R = 2 mu^2 / impratio times the first edge's own
                 float dd = 1f / (mf[d.SlotConeF + sl] * r0);
-                SetRow(s, d, rows, deep, -bb * (vn + mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
-                SetRow(s, d, rows + 1, deep, -bb * (vn - mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
-                SetRow(s, d, rows + 2, deep, -bb * (vn + mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
-                SetRow(s, d, rows + 3, deep, -bb * (vn - mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows, deep, 0, -bb * (vn + mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows + 1, deep, 0, -bb * (vn - mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows + 2, deep, 0, -bb * (vn + mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
+                SetRow(s, d, rows + 3, deep, 0, -bb * (vn - mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
             }
             else
             {
                 float df = 1f / (d.FrictionRScale * r0);
-                SetRow(s, d, rows, deep, -bb * vn - k0, 1f / r0, SimDims.RowEllipticNormal, mf[d.SlotConeF + sl], sl);
-                SetRow(s, d, rows + 1, deep, -bb * v1, df, SimDims.RowEllipticFriction, mu, sl);
-                SetRow(s, d, rows + 2, deep, -bb * v2, df, SimDims.RowEllipticFriction, mu, sl);
+                SetRow(s, d, rows, deep, 0, -bb * vn - k0, 1f / r0, SimDims.RowEllipticNormal, mf[d.SlotConeF + sl], sl);
+                SetRow(s, d, rows + 1, deep, 0, -bb * v1, df, SimDims.RowEllipticFriction, mu, sl);
+                SetRow(s, d, rows + 2, deep, 0, -bb * v2, df, SimDims.RowEllipticFriction, mu, sl);
             }
             rows += count;
         }
@@ -225,12 +224,13 @@ public static class Constraints
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Regulariser(float imp, float diag) => MathF.Max(1e-15f, (1f - imp) * diag / imp);
 
-    /// <summary>Row r's dof (whose chain holds the row's J), aref, D = 1 / R, kind, friction and slot.</summary>
+    /// <summary>Row r's dof (whose chain holds the row's J) and first chain position where J may be nonzero, aref, D = 1 / R, kind, friction and slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SetRow<TF>(Scratch<TF> s, in SimDims d, int r, int dof, float aref, float dd, int kind, float mu, int slot)
+    private static void SetRow<TF>(Scratch<TF> s, in SimDims d, int r, int dof, int first, float aref, float dd, int kind, float mu, int slot)
         where TF : struct, IView<float>
     {
         s[d.SRowDof + r] = dof;
+        s[d.SRowFirst + r] = first;
         s[d.SRowAref + r] = aref;
         s[d.SRowD + r] = dd;
         s[d.SRowKind + r] = kind;
@@ -298,7 +298,7 @@ public static class Constraints
         int count = mi[d.DofChainCountI + dof];
         int j = d.SRowJ + r * d.Nv;
         float sum = 0f;
-        for (int t = 0; t < count; t++) sum += s[j + t] * s[x + mi[chain + t]];
+        for (int t = (int)s[d.SRowFirst + r]; t < count; t++) sum += s[j + t] * s[x + mi[chain + t]];
         return sum;
     }
 
@@ -314,7 +314,7 @@ public static class Constraints
         int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
         int count = mi[d.DofChainCountI + dof];
         int j = d.SRowJ + r * d.Nv;
-        for (int t = 0; t < count; t++) s[y + mi[chain + t]] += a * s[j + t];
+        for (int t = (int)s[d.SRowFirst + r]; t < count; t++) s[y + mi[chain + t]] += a * s[j + t];
     }
 
     /// <summary>H += w J_a' J_a (a = b), or H += w (J_a' J_b + J_b' J_a), for rows a and b on one chain (the tree-sparse lower triangle of SH).</summary>
@@ -330,19 +330,20 @@ public static class Constraints
         int chain = d.ChainDofI + mi[d.DofChainStartI + dof];
         int count = mi[d.DofChainCountI + dof];
         int ja = d.SRowJ + a * nv, jb = d.SRowJ + b * nv;
-        for (int t = 0; t < count; t++)
+        int first = (int)s[d.SRowFirst + a]; // rows a and b share it (one contact, or a = b)
+        for (int t = first; t < count; t++)
         {
             int row = d.SH + mi[chain + t] * nv;
             // entry (chain[t], chain[u]) for u <= t: chain[u] is chain[t] or one of its ancestors
             if (a == b)
             {
                 float at = w * s[ja + t];
-                for (int u = 0; u <= t; u++) s[row + mi[chain + u]] += at * s[ja + u];
+                for (int u = first; u <= t; u++) s[row + mi[chain + u]] += at * s[ja + u];
             }
             else
             {
                 float at = w * s[ja + t], bt = w * s[jb + t];
-                for (int u = 0; u <= t; u++) s[row + mi[chain + u]] += at * s[jb + u] + bt * s[ja + u];
+                for (int u = first; u <= t; u++) s[row + mi[chain + u]] += at * s[jb + u] + bt * s[ja + u];
             }
         }
     }

@@ -119,7 +119,7 @@ public struct SimDims
     /// <see cref="RowEllipticFriction"/>), friction (elliptic rows: the normal row holds the cone's mu, a friction
     /// row its coefficient), the contact slot (-1: a joint limit).
     /// </summary>
-    public int SRowJ, SRowDof, SRowAref, SRowD, SRowJar, SRowJp, SRowKind, SRowMu, SRowSlot;
+    public int SRowJ, SRowDof, SRowFirst, SRowAref, SRowD, SRowJar, SRowJp, SRowKind, SRowMu, SRowSlot;
     public const int RowOneSided = 0;
     public const int RowEllipticNormal = 1;
     public const int RowEllipticFriction = 2;

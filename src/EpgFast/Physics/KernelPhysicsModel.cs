@@ -266,6 +266,7 @@ public sealed class KernelPhysicsModel
         d.SMRes = S(nv);
         d.SRowJ = S(d.MaxRows * nv);
         d.SRowDof = S(d.MaxRows);
+        d.SRowFirst = S(d.MaxRows);
         d.SRowAref = S(d.MaxRows);
         d.SRowD = S(d.MaxRows);
         d.SRowJar = S(d.MaxRows);
