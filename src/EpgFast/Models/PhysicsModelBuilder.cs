@@ -60,7 +60,8 @@ internal sealed class PhysicsModelBuilder
         foreach (var a in Model.Actuators) m.Actuators.Add(a);
         m.IgnoredVisual.AddRange(Model.IgnoredVisual.Distinct());
         // geoms in MuJoCo's order: by body (bodies are in pre-order), then file order
-        foreach (var g in _geoms.OrderBy(g => g.Geom.Body)) m.Geoms.Add(g.Geom);
+        var geomsInOrder = _geoms.OrderBy(g => g.Geom.Body).ToList();
+        foreach (var g in geomsInOrder) m.Geoms.Add(g.Geom);
         Model = m;
 
         // joints: check free joints, assign addresses (joints are already in body pre-order)
@@ -125,10 +126,11 @@ internal sealed class PhysicsModelBuilder
             if (rho < 0) throw loader.Error(at, "<geom> density/mass must not be negative");
             g.Mass = rho * volume;
         }
+        var geomsOfBody = m.Geoms.Where(g => g.Type != GeomType.Plane).ToLookup(g => g.Body); // one pass, not one per body
         for (int b = 1; b < m.Bodies.Count; b++)
         {
             var body = m.Bodies[b];
-            var geoms = m.Geoms.Where(g => g.Body == b && g.Type != GeomType.Plane).ToList();
+            var geoms = geomsOfBody[b].ToList();
             double total = geoms.Sum(g => g.Mass);
             var com = new double[3];
             foreach (var g in geoms)
@@ -151,17 +153,21 @@ internal sealed class PhysicsModelBuilder
         }
         // moving bodies need mass (MuJoCo: "mass and inertia of moving bodies must be larger than mjMINVAL")
         var weld = Weld(m);
+        // subtree masses in one reverse pass (bodies are in pre-order: a parent comes before its children)
+        var subtree = new double[m.Bodies.Count];
+        for (int b = m.Bodies.Count - 1; b >= 1; b--)
+        {
+            subtree[b] += m.Bodies[b].Mass;
+            subtree[m.Bodies[b].Parent] += subtree[b];
+        }
         for (int b = 1; b < m.Bodies.Count; b++)
         {
             if (weld[b] == 0) continue;
-            double subtree = 0;
-            for (int c = b; c < m.Bodies.Count; c++)
-                if (IsInSubtree(m, c, b)) subtree += m.Bodies[c].Mass;
-            if (m.Bodies[b].Joints.Count > 0 && subtree <= 1e-15)
-                throw new EpgException($"{Path.GetFileName(Source)}: body '{m.Bodies[b].Name}' moves but has no mass (give it a geom with density or mass)");
+            if (m.Bodies[b].Joints.Count > 0 && subtree[b] <= 1e-15)
+                throw loader.Error(_bodyElements[b], $"body{(m.Bodies[b].Name is { Length: > 0 } bn ? $" '{bn}'" : " (unnamed)")} moves but has no mass (give it a geom with density or mass)");
         }
 
-        if (m.ContactEnabled) BuildContactPairs(m, weld);
+        if (m.ContactEnabled) BuildContactPairs(m, weld, loader, geomsInOrder.Select(g => g.At).ToList());
         return m;
     }
 
@@ -182,13 +188,6 @@ internal sealed class PhysicsModelBuilder
         return [ixx, ixx, izz, 0, 0, 0];
     }
 
-    private static bool IsInSubtree(PhysicsModel m, int body, int root)
-    {
-        for (int b = body; b > 0; b = m.Bodies[b].Parent)
-            if (b == root) return true;
-        return root == 0;
-    }
-
     /// <summary>weld: (nbody) the nearest ancestor-or-self with joints (0 for bodies welded to the world), as MuJoCo's body_weldid.</summary>
     private static int[] Weld(PhysicsModel m)
     {
@@ -198,26 +197,67 @@ internal sealed class PhysicsModelBuilder
         return weld;
     }
 
-    private void BuildContactPairs(PhysicsModel m, int[] weld)
+    /// <summary>
+    /// The contact pairs in MuJoCo's order (i &lt; j): only pairs whose contype/conaffinity bits
+    /// match are visited (per bit, the geoms that set it), so geoms with contype 0 or conaffinity 0
+    /// cost nothing and the work is proportional to the pairs that pass the filter, not to all pairs.
+    /// </summary>
+    private void BuildContactPairs(PhysicsModel m, int[] weld, MjcfLoader loader, List<XElement> at)
     {
-        string file = Path.GetFileName(Source);
-        for (int i = 0; i < m.Geoms.Count; i++)
-        for (int j = i + 1; j < m.Geoms.Count; j++)
+        int n = m.Geoms.Count;
+        var withType = new List<int>[32];    // geoms whose contype has bit k (ascending)
+        var withAffinity = new List<int>[32]; // geoms whose conaffinity has bit k (ascending)
+        for (int k = 0; k < 32; k++)
         {
-            var a = m.Geoms[i];
-            var b = m.Geoms[j];
-            if ((a.Contype & b.Conaffinity) == 0 && (b.Contype & a.Conaffinity) == 0) continue;
-            int w1 = weld[a.Body], w2 = weld[b.Body];
-            if (w1 == w2) continue;
-            int p1 = weld[m.Bodies[w1].Parent < 0 ? 0 : m.Bodies[w1].Parent];
-            int p2 = weld[m.Bodies[w2].Parent < 0 ? 0 : m.Bodies[w2].Parent];
-            if (w1 != 0 && w2 != 0 && (w1 == p2 || w2 == p1)) continue; // MuJoCo's parent-child filter
-            bool aPlane = a.Type == GeomType.Plane, bPlane = b.Type == GeomType.Plane;
-            if (aPlane == bPlane)
-                throw new EpgException($"{file}: geoms '{a.Name}' ({a.Type.ToString().ToLowerInvariant()}) and '{b.Name}' ({b.Type.ToString().ToLowerInvariant()}) can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
-            int plane = aPlane ? i : j, other = aPlane ? j : i;
-            int condim = Math.Max(a.Condim, b.Condim);
-            m.ContactPairs.Add(new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Friction[0], b.Friction[0]), condim));
+            withType[k] = [];
+            withAffinity[k] = [];
         }
+        for (int g = 0; g < n; g++)
+            for (int k = 0; k < 32; k++)
+            {
+                if ((m.Geoms[g].Contype >> k & 1) != 0) withType[k].Add(g);
+                if ((m.Geoms[g].Conaffinity >> k & 1) != 0) withAffinity[k].Add(g);
+            }
+        var partners = new SortedSet<int>();
+        for (int i = 0; i < n; i++)
+        {
+            partners.Clear();
+            for (int k = 0; k < 32; k++)
+            {
+                if ((m.Geoms[i].Contype >> k & 1) != 0) AddAbove(withAffinity[k], i, partners);
+                if ((m.Geoms[i].Conaffinity >> k & 1) != 0) AddAbove(withType[k], i, partners);
+            }
+            foreach (int j in partners)
+            {
+                var a = m.Geoms[i];
+                var b = m.Geoms[j];
+                int w1 = weld[a.Body], w2 = weld[b.Body];
+                if (w1 == w2) continue;
+                int p1 = weld[m.Bodies[w1].Parent < 0 ? 0 : m.Bodies[w1].Parent];
+                int p2 = weld[m.Bodies[w2].Parent < 0 ? 0 : m.Bodies[w2].Parent];
+                if (w1 != 0 && w2 != 0 && (w1 == p2 || w2 == p1)) continue; // MuJoCo's parent-child filter
+                bool aPlane = a.Type == GeomType.Plane, bPlane = b.Type == GeomType.Plane;
+                if (aPlane == bPlane)
+                    throw loader.Error(at[j], $"{Describe(a, at[i])} and {Describe(b, at[j])} can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
+                int plane = aPlane ? i : j, other = aPlane ? j : i;
+                int condim = Math.Max(a.Condim, b.Condim);
+                m.ContactPairs.Add(new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Friction[0], b.Friction[0]), condim));
+            }
+        }
+    }
+
+    private static void AddAbove(List<int> ascending, int i, SortedSet<int> into)
+    {
+        int start = ascending.BinarySearch(i + 1);
+        for (int t = start < 0 ? ~start : start; t < ascending.Count; t++) into.Add(ascending[t]);
+    }
+
+    /// <summary>"geom 'name' (sphere)" or, for an unnamed one, "unnamed sphere geom at line N".</summary>
+    private static string Describe(GeomModel g, XElement at)
+    {
+        string type = g.Type.ToString().ToLowerInvariant();
+        if (g.Name.Length > 0) return $"geom '{g.Name}' ({type})";
+        int line = at is System.Xml.IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
+        return line > 0 ? $"unnamed {type} geom at line {line}" : $"an unnamed {type} geom";
     }
 }
