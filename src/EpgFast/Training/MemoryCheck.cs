@@ -38,19 +38,22 @@ public static class MemoryCheck
         {
             var e = Measure(device, spec, config, b);
             if (e.LargestBuffer > int.MaxValue)
-                throw EpgException.DoesNotFit($"{b.What}: {b.Learners} learners need a buffer of {e.LargestBuffer:N0} elements, beyond the 2^31 - 1 a device buffer can index; use fewer learners or a smaller buffer");
+                throw EpgException.DoesNotFit($"does not fit: {b.What}: {b.Learners} learners need a buffer of {e.LargestBuffer:N0} elements, beyond the 2^31 - 1 a device buffer can index; use fewer learners or a smaller buffer");
             total += e.Bytes;
             largest = Math.Max(largest, e.LargestBuffer);
         }
         if (total > limit)
-            throw EpgException.DoesNotFit($"{string.Join(" + ", batches.Select(b => $"{b.Learners} learners ({b.What})"))} need about {Mib(total)} of device memory; {device.Name} has {Mib(limit)} free; use fewer learners or a smaller lifetime/buffer");
+            throw EpgException.DoesNotFit($"does not fit: {string.Join(" + ", batches.Select(b => $"{b.Learners} learners ({b.What})"))} need about {Mib(total)} of device memory; {device.Name} has {Mib(limit)} free; use fewer learners or a smaller lifetime/buffer");
         return new Estimate(total, largest);
     }
 
-    /// <summary>Bytes and longest buffer of one batch, extrapolated from batches of one and two units.</summary>
+    /// <summary>
+    /// Bytes and longest buffer of one batch, extrapolated from small batches of one and two units
+    /// (a unit: at most 4 learners, so the measure itself never allocates much).
+    /// </summary>
     public static Estimate Measure(Device device, EnvSpec spec, TrainConfig config, Batch b)
     {
-        int unit = Math.Max(1, Math.Min(b.PerMember, b.Learners));
+        int unit = Math.Max(1, Math.Min(Math.Min(b.PerMember, b.Learners), 4));
         long units = (b.Learners + unit - 1) / unit;
         var one = Build(device, spec, config, unit, b);
         if (units == 1) return one;
@@ -65,10 +68,13 @@ public static class MemoryCheck
         device.ResetLargestAllocation();
         using var env = EnvFactory.Create(spec, device, learners);
         var networks = config.Networks(env.ObsDim, env.ActDim, b.Ppo);
-        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, Math.Min(b.PerMember, learners), config.FitnessEpisodes);
+        // one member (an eval) stays one member; members of T learners are measured as members of at most 4
+        // (more members than the real batch: an over- rather than an under-estimate)
+        int perMember = b.PerMember >= b.Learners ? learners : Math.Min(b.PerMember, learners);
+        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, perMember, config.FitnessEpisodes);
         long phi = new Networks.LossLayout(networks).PhiSize;
         // the members' phi vectors (one per member) come on top of the batch
-        return new Estimate(device.AllocatedBytes - before + 4 * phi * Math.Max(1, learners / Math.Max(1, b.PerMember)), device.LargestAllocation);
+        return new Estimate(device.AllocatedBytes - before + 4 * phi * (learners / perMember), device.LargestAllocation);
     }
 
     public static string Mib(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / 1048576.0:F1} MiB";
