@@ -61,6 +61,7 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         // goal tasks: method-targets (epg-left); Ant has no target: method-ant
         string label = goal ? $"{Method.Trim().ToLowerInvariant()}-{Targets.Trim().ToLowerInvariant()}" : $"{Method.Trim().ToLowerInvariant()}-{config.Env}";
         using var outDir = RunDirectory.Lock(Out);
+        EvalOutputs.CheckExisting(outDir); // a folder with other files of these names is refused before the work
         Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()}) -> {Out}");
         var progress = new EpochProgress(1);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -164,24 +165,42 @@ public static class EvalOutputs
 {
     private const string CurvesHeader = "method,step,return_mean,return_std,return_min,return_max";
 
-    /// <summary>Writes (or merges into) the eval files of <paramref name="dir"/>, which the caller has locked; <paramref name="goal"/>: the task has targets (final distances, paths).</summary>
-    public static IReadOnlyList<string> Write(RunDirectory dir, EvalResult r, bool goal = true)
+    /// <summary>Refuses a folder whose curves.csv or summary.json is not an eval's (before any work).</summary>
+    public static void CheckExisting(RunDirectory dir)
     {
-        // curves.csv: method,step,return_mean,return_std,return_min,return_max (other labels' rows kept)
+        ReadCurves(dir);
+        ReadSummary(dir);
+    }
+
+    private static string[] ReadCurves(RunDirectory dir)
+    {
         string curvesPath = dir.PathOf("curves.csv");
         var old = File.Exists(curvesPath) ? File.ReadAllLines(curvesPath) : [];
         if (old.Length > 0 && (old[0] != CurvesHeader || old.Skip(1).Any(l => l.Split(',').Length != 6 || !l.Split(',').Skip(1).All(IsNumber))))
             throw new EpgException($"{curvesPath} is not an eval's curves file (header '{CurvesHeader}'); choose another --out");
+        return old;
+    }
+
+    private static JsonObject ReadSummary(RunDirectory dir)
+    {
         string summaryPath = dir.PathOf("summary.json");
-        JsonObject all;
         try
         {
-            all = File.Exists(summaryPath) ? (JsonNode.Parse(File.ReadAllText(summaryPath))?["methods"]?.AsObject()?.DeepClone().AsObject() ?? []) : new JsonObject();
+            return File.Exists(summaryPath) ? (JsonNode.Parse(File.ReadAllText(summaryPath))?["methods"]?.AsObject()?.DeepClone().AsObject() ?? []) : new JsonObject();
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
         {
             throw new EpgException($"{summaryPath} is not an eval's summary.json; choose another --out");
         }
+    }
+
+    /// <summary>Writes (or merges into) the eval files of <paramref name="dir"/>, which the caller has locked; <paramref name="goal"/>: the task has targets (final distances, paths).</summary>
+    public static IReadOnlyList<string> Write(RunDirectory dir, EvalResult r, bool goal = true)
+    {
+        // curves.csv: method,step,return_mean,return_std,return_min,return_max (other labels' rows kept)
+        string curvesPath = dir.PathOf("curves.csv");
+        var old = ReadCurves(dir);
+        JsonObject all = ReadSummary(dir);
         var rows = old.Skip(1).Where(l => !l.StartsWith(r.Label + ",", StringComparison.Ordinal)).ToList();
         for (int i = 0; i < r.CurveSteps.Length; i++)
         {
@@ -221,7 +240,7 @@ public static class EvalOutputs
             }).ToList();
         string curvesPng = dir.PathOf(Path.Combine("plots", "learning-curves.png"));
         LearningCurvesPlot.Write(curvesPng, byLabel, "Fresh learners: return of the last finished episode (mean ± sd)");
-        var written = new List<string> { curvesPath, summaryPath, curvesPng };
+        var written = new List<string> { curvesPath, dir.PathOf("summary.json"), curvesPng };
         if (r.Paths.Count > 0)
         {
             string pathsPng = dir.PathOf(Path.Combine("plots", "paths.png"));

@@ -81,7 +81,8 @@ public sealed class RunDirectory : IDisposable
             if (input is not null && Canonical(input) == me)
                 throw new EpgException($"{option} {path} is the same file as {inputOption}; writing it would destroy the input; choose another {option}");
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        CheckPath(folder, option);
+        if (!Directory.Exists(folder)) CheckPath(folder, option);
+        else if (!DirectoryLock.CanWrite(folder)) throw new EpgException($"{option} {path}: no permission to write in {folder}");
         if (File.Exists(path) && !DirectoryLock.CanWriteFile(path)) throw new EpgException($"{option} {path}: no permission to replace this file");
     }
 

@@ -41,6 +41,10 @@ public sealed class BadInputSandbox : IDisposable
         Write("dup-body.xml", $"<mujoco>\n<worldbody>\n{floor}\n<body name=\"b\"><joint name=\"j\"/><geom size=\"0.1\" conaffinity=\"0\"/></body>\n<body name=\"b\" pos=\"1 0 0\"><joint name=\"k\"/><geom size=\"0.1\" conaffinity=\"0\"/></body>\n</worldbody>\n</mujoco>\n");
         Write("dup-joint.xml", $"<mujoco>\n<worldbody>\n{floor}\n<body name=\"a\"><joint name=\"j\"/><geom size=\"0.1\" conaffinity=\"0\"/></body>\n<body name=\"b\" pos=\"1 0 0\"><joint name=\"j\"/><geom size=\"0.1\" conaffinity=\"0\"/></body>\n</worldbody>\n<actuator><motor joint=\"j\"/></actuator>\n</mujoco>\n");
         Write("unnamed-pair.xml", "<mujoco>\n<worldbody>\n<body>\n<joint/>\n<geom size=\"1\"/>\n</body>\n<body pos=\"3 0 0\">\n<joint/>\n<geom size=\"1\"/>\n</body>\n</worldbody>\n</mujoco>\n");
+        Directory.CreateDirectory(this["foreign"]);
+        Write("foreign/summary.json", "my own notes, not JSON\n");
+        Directory.CreateDirectory(this["foreign-curves"]);
+        Write("foreign-curves/curves.csv", "a,b\n1,2\n");
         Write("tendon.xml", "<mujoco>\n<tendon/>\n</mujoco>\n");
     }
 
@@ -136,6 +140,9 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
         { "eval loss sizes differ from its header", 1, "trained with buffer_rows 32", ["eval", "--loss", "lone.phi", "--preset", "ci", "--config", "c-buffer64.json", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
         { "eval loss is not a phi file", 1, "not an EpgFast phi file", ["eval", "--loss", "afile", "--preset", "ci", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
         { "eval loss missing", 1, "does not exist", ["eval", "--loss", "nope.phi", "--preset", "ci", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "eval into a folder with a foreign summary.json", 1, "is not an eval's summary.json", ["eval", "--method", "ppo", "--env", "point-goal", "--preset", "ci", "--learners", "2", "--out", "foreign", "--backend", "cpu"] },
+        { "eval into a folder with a foreign curves.csv", 1, "is not an eval's curves file", ["eval", "--method", "ppo", "--env", "point-goal", "--preset", "ci", "--learners", "2", "--out", "foreign-curves", "--backend", "cpu"] },
+        { "physics scratch beyond 32-bit sizes", 3, "does not fit: 2000000000 environments", ["physics", "--engine", "kernel", "--model", Ant, "--envs", "2000000000", "--steps", "1", "--backend", "cpu"] },
         { "bench --out names a file", 1, "is a file", ["bench", "--suite", "physics", "--learners", "64", "--out", "afile", "--backend", "cpu"] },
     };
 
