@@ -64,6 +64,31 @@ public class EverydayUseTests
         Assert.True(Directory.Exists(tmp["kept"]));
     }
 
+    /// <summary>Two real processes: this one holds a run directory's lock (as a running epg train does); epg in a child process is refused.</summary>
+    [Fact]
+    public void AnotherProcessOnALockedRunDirectoryIsRefused()
+    {
+        string epg = Path.Combine(AppContext.BaseDirectory, "epg.dll");
+        if (!File.Exists(epg)) return; // the CLI is not beside the tests
+        using var tmp = new TempDir();
+        var (code, _, stderr) = EpgRunner.Run("train", "--preset", "ci", "--out", tmp["run"], "--backend", "cpu", "--report-tasks", "0");
+        Assert.True(code == 0, stderr);
+        string before = File.ReadAllText(tmp["run/metrics.csv"]);
+        using (RunDirectory.Lock(tmp["run"]))
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "exec", epg, "train", "--preset", "ci", "--out", tmp["run"], "--resume", "--backend", "cpu", "--report-tasks", "0" }) psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(1, p.ExitCode);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.Contains("in use by another epg process", err);
+        }
+        Assert.Equal(before, File.ReadAllText(tmp["run/metrics.csv"]));
+        Assert.Empty(Directory.GetFiles(tmp["run"], "*.tmp", SearchOption.AllDirectories));
+    }
+
     [Fact]
     public void AFailedWriteLeavesNoTempFile()
     {
