@@ -12,6 +12,8 @@ internal sealed class PhysicsModelBuilder
 {
     private readonly List<(GeomModel Geom, double Density, double Mass, XElement At)> _geoms = [];
     private readonly List<XElement> _bodyElements = [null!];
+    private MjcfLoader? _loader;              // for errors with file and line (set by Compile)
+    private List<XElement> _geomAt = [];       // each compiled geom's element, in m.Geoms order
 
     public PhysicsModelBuilder(string source)
     {
@@ -167,7 +169,9 @@ internal sealed class PhysicsModelBuilder
                 throw loader.Error(_bodyElements[b], $"body{(m.Bodies[b].Name is { Length: > 0 } bn ? $" '{bn}'" : " (unnamed)")} moves but has no mass (give it a geom with density or mass)");
         }
 
-        if (m.ContactEnabled) BuildContactPairs(m, weld, loader, geomsInOrder.Select(g => g.At).ToList());
+        _loader = loader;
+        _geomAt = geomsInOrder.Select(g => g.At).ToList();
+        if (m.ContactEnabled) BuildContactPairs(m, weld);
         return m;
     }
 
@@ -198,11 +202,10 @@ internal sealed class PhysicsModelBuilder
     }
 
     /// <summary>
-    /// The contact pairs in MuJoCo's order (i &lt; j): only pairs whose contype/conaffinity bits
-    /// match are visited (per bit, the geoms that set it), so geoms with contype 0 or conaffinity 0
-    /// cost nothing and the work is proportional to the pairs that pass the filter, not to all pairs.
+    /// The geom pairs (i &lt; j, in order) whose contype/conaffinity bits match: per bit, the geoms
+    /// that set it, so the work is proportional to the pairs that pass the filter, not to all pairs.
     /// </summary>
-    private void BuildContactPairs(PhysicsModel m, int[] weld, MjcfLoader loader, List<XElement> at)
+    private static IEnumerable<(int I, int J)> CandidatePairs(PhysicsModel m)
     {
         int n = m.Geoms.Count;
         var withType = new List<int>[32];    // geoms whose contype has bit k (ascending)
@@ -227,22 +230,7 @@ internal sealed class PhysicsModelBuilder
                 if ((m.Geoms[i].Contype >> k & 1) != 0) AddAbove(withAffinity[k], i, partners);
                 if ((m.Geoms[i].Conaffinity >> k & 1) != 0) AddAbove(withType[k], i, partners);
             }
-            foreach (int j in partners)
-            {
-                var a = m.Geoms[i];
-                var b = m.Geoms[j];
-                int w1 = weld[a.Body], w2 = weld[b.Body];
-                if (w1 == w2) continue;
-                int p1 = weld[m.Bodies[w1].Parent < 0 ? 0 : m.Bodies[w1].Parent];
-                int p2 = weld[m.Bodies[w2].Parent < 0 ? 0 : m.Bodies[w2].Parent];
-                if (w1 != 0 && w2 != 0 && (w1 == p2 || w2 == p1)) continue; // MuJoCo's parent-child filter
-                bool aPlane = a.Type == GeomType.Plane, bPlane = b.Type == GeomType.Plane;
-                if (aPlane == bPlane)
-                    throw loader.Error(at[j], $"{Describe(a, at[i])} and {Describe(b, at[j])} can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
-                int plane = aPlane ? i : j, other = aPlane ? j : i;
-                int condim = Math.Max(a.Condim, b.Condim);
-                m.ContactPairs.Add(new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Friction[0], b.Friction[0]), condim));
-            }
+            foreach (int j in partners) yield return (i, j);
         }
     }
 
@@ -259,5 +247,30 @@ internal sealed class PhysicsModelBuilder
         if (g.Name.Length > 0) return $"geom '{g.Name}' ({type})";
         int line = at is System.Xml.IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
         return line > 0 ? $"unnamed {type} geom at line {line}" : $"an unnamed {type} geom";
+    }
+
+    /// <summary>
+    /// The contact pairs in MuJoCo's order (i &lt; j). Only pairs whose contype/conaffinity bits match
+    /// are visited (<see cref="CandidatePairs"/>), so geoms with contype 0 or conaffinity 0 cost nothing.
+    /// </summary>
+    private void BuildContactPairs(PhysicsModel m, int[] weld)
+    {
+        foreach (var (i, j) in CandidatePairs(m))
+        {
+            var a = m.Geoms[i];
+            var b = m.Geoms[j];
+            if ((a.Contype & b.Conaffinity) == 0 && (b.Contype & a.Conaffinity) == 0) continue;
+            int w1 = weld[a.Body], w2 = weld[b.Body];
+            if (w1 == w2) continue;
+            int p1 = weld[m.Bodies[w1].Parent < 0 ? 0 : m.Bodies[w1].Parent];
+            int p2 = weld[m.Bodies[w2].Parent < 0 ? 0 : m.Bodies[w2].Parent];
+            if (w1 != 0 && w2 != 0 && (w1 == p2 || w2 == p1)) continue; // MuJoCo's parent-child filter
+            bool aPlane = a.Type == GeomType.Plane, bPlane = b.Type == GeomType.Plane;
+            if (aPlane == bPlane)
+                throw _loader!.Error(_geomAt[j], $"{Describe(a, _geomAt[i])} and {Describe(b, _geomAt[j])} can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
+            int plane = aPlane ? i : j, other = aPlane ? j : i;
+            int condim = Math.Max(a.Condim, b.Condim);
+            m.ContactPairs.Add(new ContactPair(plane, other, Math.Max(a.Margin, b.Margin), Math.Max(a.Friction[0], b.Friction[0]), condim));
+        }
     }
 }
