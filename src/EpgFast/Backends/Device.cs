@@ -73,6 +73,16 @@ public abstract class Device : IDisposable
 
     private long _largestLength;
 
+    /// <summary>
+    /// A negative length is a size product that overflowed 32-bit indexing (learners x rows x
+    /// columns ...): the work does not fit (exit 3), not a buffer to allocate.
+    /// </summary>
+    protected static void CheckLength(int length)
+    {
+        if (length < 0)
+            throw EpgException.DoesNotFit($"does not fit: a buffer's size overflowed 32-bit indexing (2^31 - 1 elements); use fewer learners or smaller sizes");
+    }
+
     /// <summary>The most elements any one buffer allocated since the last <see cref="ResetLargestAllocation"/> held (for the up-front memory check).</summary>
     public long LargestAllocation => Interlocked.Read(ref _largestLength);
 

@@ -90,6 +90,19 @@ public class EverydayUseTests
     }
 
     [Fact]
+    public void AnOverflowedBufferSizeDoesNotFit()
+    {
+        using var device = new CpuDevice(1);
+        int overflowed = unchecked(100_000 * 30_000); // a learners x rows product past 2^31
+        var e = Assert.Throws<EpgException>(() => device.Allocate<float>(overflowed));
+        Assert.Equal(ExitCodes.DoesNotFit, e.ExitCode);
+        using var tmp = new TempDir();
+        var (code, _, stderr) = EpgRunner.Run("bench", "--suite", "networks", "--learners", "2000000000", "--out", tmp["bench"], "--backend", "cpu", "--seconds", "0.1");
+        Assert.Equal(3, code);
+        Assert.Contains("overflowed 32-bit indexing", stderr.Trim().Split('\n')[^1]);
+    }
+
+    [Fact]
     public void AFailedWriteLeavesNoTempFile()
     {
         using var tmp = new TempDir();
