@@ -7,9 +7,12 @@ namespace EpgFast.Cli;
 
 /// <summary>
 /// `epg`: parses the verb, calls the engine, prints. Conventions for every verb:
-/// --json prints exactly one JSON document on stdout (messages go to stderr);
-/// bad arguments print one line and exit 2; an <see cref="EpgException"/> prints one line and
-/// exits with its code.
+/// --json prints exactly one JSON document on stdout (messages go to stderr). <see cref="Main"/>
+/// is the one place failures become exit codes (<see cref="ExitCodes"/>): bad arguments print one
+/// line and exit 2; an <see cref="EpgException"/> prints one line and exits with its code (1 a
+/// user error, 2 a bad value, 3 does not fit); an allocation failure is one line and exit 3; a file
+/// the system refuses (permission, no space, not found) is one line and exit 1; anything else is a
+/// bug: its stack trace goes to stderr and the exit code is 70.
 /// </summary>
 public static class Program
 {
@@ -42,12 +45,39 @@ public static class Program
                 (object options) => ((IVerb)options).Run(),
                 errors => ReportParseErrors(result, errors));
         }
-        catch (EpgException e)
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"epg: {e.Message}");
-            return e.ExitCode;
+            return Fail(e);
         }
     }
+
+    /// <summary>Prints one line for an expected failure (the stack trace for a bug) and returns the exit code.</summary>
+    public static int Fail(Exception e)
+    {
+        switch (e)
+        {
+            case EpgException x:
+                Console.Error.WriteLine($"epg: {OneLine(x.Message)}");
+                return x.ExitCode;
+            case { } when EpgFast.Training.MemoryCheck.IsOutOfMemory(e):
+                Console.Error.WriteLine($"epg: does not fit: the allocation failed ({OneLine(Innermost(e).Message)}); use fewer learners or a smaller lifetime/buffer");
+                return ExitCodes.DoesNotFit;
+            case UnauthorizedAccessException or IOException:
+                Console.Error.WriteLine($"epg: {OneLine(e.Message)}");
+                return ExitCodes.UserError;
+            default:
+                Console.Error.WriteLine($"epg: internal error (a bug; please report it with this trace): {e}");
+                return ExitCodes.InternalError;
+        }
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 
     private static int ReportParseErrors(ParserResult<object> result, IEnumerable<Error> errors)
     {
@@ -67,7 +97,7 @@ public static class Program
             return 0;
         }
         Console.Error.WriteLine($"epg: {Describe(list[0])} (see epg --help)");
-        return 2;
+        return ExitCodes.BadArguments;
     }
 
     private static string Describe(Error e) => e switch

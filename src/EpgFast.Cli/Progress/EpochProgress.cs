@@ -70,6 +70,27 @@ public sealed class EpochProgress
             $"[grey]steps/s[/] {rate}  [grey]{Markup.Escape(times)}[/]{(extra is null ? "" : "  " + Markup.Escape(extra))}");
     }
 
+    /// <summary>
+    /// The progress of one long lifetime (<c>epg eval</c>): steps of life done of <paramref name="total"/>,
+    /// learner steps/s, elapsed, ETA, and <paramref name="extra"/>.
+    /// </summary>
+    public void Steps(long done, long total, double stepsPerSecond, string? extra = null)
+    {
+        TimeSpan elapsed = _clock();
+        TimeSpan? eta = done > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - done))) : null;
+        string pct = (100.0 * done / Math.Max(1, total)).ToString("0", CultureInfo.InvariantCulture);
+        string times = $"elapsed {Duration(elapsed)}  ETA {(eta is { } e ? Duration(e) : "?")}";
+        if (_console is null)
+        {
+            _plain.WriteLine($"step {done}/{total} ({pct}%)  steps/s {Rate(stepsPerSecond)}  {times}{(extra is null ? "" : "  " + extra)}");
+            _plain.Flush();
+            return;
+        }
+        ClearStatus();
+        _console.MarkupLine($"[grey]step[/] [bold]{done}[/][grey]/{total}[/] [blue]{Bar((double)done / Math.Max(1, total), 20)}[/]  " +
+                            $"[grey]steps/s[/] {Rate(stepsPerSecond)}  [grey]{Markup.Escape(times)}[/]{(extra is null ? "" : "  " + Markup.Escape(extra))}");
+    }
+
     /// <summary>An in-place status line inside an epoch (terminal only; e.g. "learners 40% (update 51/128)").</summary>
     public void Status(string text)
     {

@@ -59,15 +59,16 @@ public sealed class BenchOptions : ComputeOptions, IVerb
             Alpha = Alpha,
             Updates = Updates,
         };
+        // --out is checked and taken before the measurements, not after them
+        RunDirectory.CheckPath(Out);
         // MuJoCo steps on CPU threads: with --backend auto it takes the CPU launcher even where a GPU exists.
         using var device = settings.Engine == EngineKind.MuJoCo && Backend == BackendKind.Auto ? new CpuDevice(Threads) : OpenDevice();
+        using var outDir = RunDirectory.Lock(Out);
         Output.Message($"bench on {device.Kind.ToString().ToLowerInvariant()}: {device.Name}, suites {string.Join(",", settings.Suites.Select(ThroughputBench.Name))}, learners {string.Join(",", settings.Learners)}");
 
         var report = new ThroughputBench(device, settings, Output.Message).Run();
         var json = report.ToJson();
-        Directory.CreateDirectory(Out);
-        string resultsPath = Path.Combine(Out, "results.json");
-        AtomicFile.WriteAllText(resultsPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        string resultsPath = outDir.WriteText("results.json", json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var plots = ThroughputPlot.Write(Out, report);
         json["files"] = new JsonArray(plots.Prepend(resultsPath).Select(p => (JsonNode)p).ToArray());
         Output.Result(Json, json, () => PrintTable(report, plots.Prepend(resultsPath)));

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CommandLine;
 using EpgFast.Backends;
+using EpgFast.Cli.Progress;
 using EpgFast.Runs;
 using EpgFast.Tasks;
 using EpgFast.Training;
@@ -30,46 +31,133 @@ public sealed class EvalOptions : ConfigOptions, IVerb
 
     public int Run()
     {
+        // Everything that can be refused is checked before --out is touched: the arguments, the
+        // loss file and the sizes in its header, the whole config, --out, the memory.
         var method = Method.Trim().ToLowerInvariant() switch
         {
             "epg" => EvalMethod.Epg,
             "ppo" => EvalMethod.Ppo,
-            _ => throw new EpgException($"--method must be epg or ppo (got '{Method}')", 2),
+            _ => throw EpgException.BadArguments($"--method must be epg or ppo (got '{Method}')"),
         };
-        if (Learners < 1) throw new EpgException("--learners must be at least 1", 2);
-        if (method == EvalMethod.Epg && Loss is null) throw new EpgException("--method epg needs --loss FILE (a best.phi)", 2);
+        if (Learners < 1) throw EpgException.BadArguments("--learners must be at least 1");
+        if (Paths < 0) throw EpgException.BadArguments($"--paths must not be negative (got {Paths})");
+        if (method == EvalMethod.Epg && Loss is null) throw EpgException.BadArguments("--method epg needs --loss FILE (a best.phi)");
         var region = GoalTasks.ParseRegion(Targets);
-        TrainConfig? runConfig = null;
-        string? beside = Loss is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Loss))!, "config.json");
-        if (beside is not null && File.Exists(beside)) runConfig = TrainConfig.Preset("paper").WithFile(beside);
-        var config = BuildConfig(runConfig);
+        RunDirectory.CheckPath(Out);
+        PhiFile? loss = Loss is null ? null : PhiFile.Read(Loss);
+        var config = EvalConfig(loss);
+        var spec = EpgTrainer.EnvSpecFor(config);
+        bool goal = EnvFactory.Parse(config.Env) != EnvKind.Ant;
         using var device = OpenDevice();
-        using var evaluator = new Evaluator(device, EpgTrainer.EnvSpecFor(config), config, Learners, ppo: method == EvalMethod.Ppo);
-        float[] phi = Loss is null ? evaluator.Layout.Initialize(config.Seed) : PhiFile.Read(Loss, evaluator.Layout.PhiSize).Phi;
-        string label = $"{Method.ToLowerInvariant()}-{Targets.ToLowerInvariant()}";
-        Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()})");
-        var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, 1 << 15), config.Seed, 1u << 15, Paths);
-        var written = EvalOutputs.Write(Out, r).ToList();
+        MemoryCheck.Ensure(device, spec, config, [new MemoryCheck.Batch("eval", Learners, Learners, method == EvalMethod.Ppo)], MemoryLimitBytes);
+        using var evaluator = new Evaluator(device, spec, config, Learners, ppo: method == EvalMethod.Ppo);
+        if (loss is not null)
+        {
+            CheckHeader(loss, evaluator, config);
+            if (loss.Phi.Length != evaluator.Layout.PhiSize)
+                throw new EpgException($"loss file {Loss} holds {loss.Phi.Length} parameters but this loss network has {evaluator.Layout.PhiSize} (different network settings?)");
+        }
+        float[] phi = loss?.Phi ?? evaluator.Layout.Initialize(config.Seed);
+        // goal tasks: method-targets (epg-left); Ant has no target: method-ant
+        string label = goal ? $"{Method.Trim().ToLowerInvariant()}-{Targets.Trim().ToLowerInvariant()}" : $"{Method.Trim().ToLowerInvariant()}-{config.Env}";
+        using var outDir = RunDirectory.Lock(Out);
+        EvalOutputs.CheckExisting(outDir); // a folder with other files of these names is refused before the work
+        Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()}) -> {Out}");
+        var progress = new EpochProgress(1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double lastLine = -1;
+        int lastTenth = 0;
+        var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, 1 << 15), config.Seed, 1u << 15, goal ? Paths : 0,
+            (done, total, mean) =>
+            {
+                double now = clock.Elapsed.TotalSeconds;
+                int tenth = (int)(10L * done / total);
+                if (done < total && tenth == lastTenth && now - lastLine < 5) return;
+                lastLine = now;
+                lastTenth = tenth;
+                progress.Steps(done, total, (double)done * Learners / Math.Max(1e-9, now), $"last-episode return mean {mean:F3}");
+            });
+        var written = EvalOutputs.Write(outDir, r, goal).ToList();
         // the trained policies, for epg play
-        string policies = Path.Combine(Out, "policies", label + ".bin");
+        string policies = outDir.PathOf(Path.Combine("policies", label + ".bin"));
         Directory.CreateDirectory(Path.GetDirectoryName(policies)!);
         evaluator.Policies(label).Write(policies);
         written.Add(policies);
         var json = new JsonObject
         {
             ["label"] = label,
+            ["env"] = config.Env,
             ["learners"] = Learners,
             ["final_return_mean"] = TrainOptions.Finite(r.FitnessMean),
             ["final_return_std"] = TrainOptions.Finite(r.FitnessStd),
-            ["final_distance_mean"] = TrainOptions.Finite(r.DistanceMean),
-            ["final_distance_std"] = TrainOptions.Finite(r.DistanceStd),
-            ["quarantined"] = r.Quarantined,
-            ["learner_steps_per_s"] = r.StepsPerSecond,
-            ["files"] = new JsonArray(written.Select(f => (JsonNode)f).ToArray()),
         };
+        if (goal)
+        {
+            json["final_distance_mean"] = TrainOptions.Finite(r.DistanceMean);
+            json["final_distance_std"] = TrainOptions.Finite(r.DistanceStd);
+        }
+        json["quarantined"] = r.Quarantined;
+        json["learner_steps_per_s"] = r.StepsPerSecond;
+        json["files"] = new JsonArray(written.Select(f => (JsonNode)f).ToArray());
         Output.Result(Json, json, () =>
-            Console.WriteLine($"{label}: final return {r.FitnessMean:F3} ± {r.FitnessStd:F3}, final distance {r.DistanceMean:F3} ± {r.DistanceStd:F3} ({Learners} learners); wrote {string.Join(", ", written)}"));
+            Console.WriteLine($"{label}: final return {r.FitnessMean:F3} ± {r.FitnessStd:F3}" +
+                              (goal ? $", final distance {r.DistanceMean:F3} ± {r.DistanceStd:F3}" : "") +
+                              $" ({Learners} learners); wrote {string.Join(", ", written)}"));
         return 0;
+    }
+
+    /// <summary>
+    /// The eval's config: when --loss sits in a run directory, that run's config.json; else the preset
+    /// with the sizes best.phi's header records (env, buffer_rows, progress features, memory). Then
+    /// --config and flags, validated as a whole.
+    /// </summary>
+    private TrainConfig EvalConfig(PhiFile? loss)
+    {
+        string? beside = Loss is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Loss))!, "config.json");
+        if (beside is not null && File.Exists(beside)) return BuildConfig(TrainConfig.Preset("paper").WithFile(beside) with { Source = null });
+        var meta = loss?.Metadata;
+        if (meta is null) return BuildConfig();
+        var c = TrainConfig.Preset(Preset);
+        try
+        {
+            if (meta["env"] is JsonValue env && env.TryGetValue(out string? e)) c = c with { Env = e };
+            if (meta["buffer_rows"] is JsonValue n && n.TryGetValue(out int rows)) c = c with { BufferRows = rows };
+            if (meta["extra"] is JsonValue x && x.TryGetValue(out int extra)) c = c with { ProgressFeatures = extra > 0 };
+            if (meta["memory"] is JsonValue m && m.TryGetValue(out bool memory)) c = c with { Memory = memory };
+        }
+        catch (InvalidOperationException)
+        {
+            throw new EpgException($"loss file {Loss} has metadata of the wrong types");
+        }
+        try
+        {
+            return BuildConfig(c);
+        }
+        catch (EpgException e)
+        {
+            throw new EpgException($"{e.Message} (with the sizes from {Loss}'s header: buffer_rows {c.BufferRows}, {(c.ProgressFeatures ? "progress features" : "no progress features")}; pick a --preset or --config they fit)", e.ExitCode);
+        }
+    }
+
+    /// <summary>Refuses a loss whose header (sizes it was trained with) disagrees with the network this eval builds.</summary>
+    private void CheckHeader(PhiFile loss, Evaluator evaluator, TrainConfig config)
+    {
+        if (loss.Metadata is not { } meta) return;
+        var n = evaluator.Layout.Config;
+        void Same(string key, object actual)
+        {
+            if (meta[key] is not JsonValue v) return;
+            string recorded = v.ToJsonString().Trim('"');
+            string now = actual is bool b ? (b ? "true" : "false") : Convert.ToString(actual, System.Globalization.CultureInfo.InvariantCulture)!;
+            if (recorded != now)
+                throw new EpgException($"loss file {Loss} was trained with {key} {recorded} (its header) but this eval's config gives {key} {now}; evaluate it with the sizes it was trained with");
+        }
+        Same("env", config.Env);
+        Same("obs", n.Obs);
+        Same("act", n.Act);
+        Same("buffer_rows", n.BufferRows);
+        Same("extra", n.Extra);
+        Same("memory", config.Memory);
     }
 }
 
@@ -80,36 +168,70 @@ public sealed class EvalOptions : ConfigOptions, IVerb
 /// </summary>
 public static class EvalOutputs
 {
-    public static IReadOnlyList<string> Write(string dir, EvalResult r)
+    private const string CurvesHeader = "method,step,return_mean,return_std,return_min,return_max";
+
+    /// <summary>Refuses a folder whose curves.csv or summary.json is not an eval's (before any work).</summary>
+    public static void CheckExisting(RunDirectory dir)
     {
-        Directory.CreateDirectory(Path.Combine(dir, "plots"));
+        ReadCurves(dir);
+        ReadSummary(dir);
+    }
+
+    private static string[] ReadCurves(RunDirectory dir)
+    {
+        string curvesPath = dir.PathOf("curves.csv");
+        var old = File.Exists(curvesPath) ? File.ReadAllLines(curvesPath) : [];
+        if (old.Length > 0 && (old[0] != CurvesHeader || old.Skip(1).Any(l => l.Split(',').Length != 6 || !l.Split(',').Skip(1).All(IsNumber))))
+            throw new EpgException($"{curvesPath} is not an eval's curves file (header '{CurvesHeader}'); choose another --out");
+        return old;
+    }
+
+    private static JsonObject ReadSummary(RunDirectory dir)
+    {
+        string summaryPath = dir.PathOf("summary.json");
+        try
+        {
+            return File.Exists(summaryPath) ? (JsonNode.Parse(File.ReadAllText(summaryPath))?["methods"]?.AsObject()?.DeepClone().AsObject() ?? []) : new JsonObject();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            throw new EpgException($"{summaryPath} is not an eval's summary.json; choose another --out");
+        }
+    }
+
+    /// <summary>Writes (or merges into) the eval files of <paramref name="dir"/>, which the caller has locked; <paramref name="goal"/>: the task has targets (final distances, paths).</summary>
+    public static IReadOnlyList<string> Write(RunDirectory dir, EvalResult r, bool goal = true)
+    {
         // curves.csv: method,step,return_mean,return_std,return_min,return_max (other labels' rows kept)
-        string curvesPath = Path.Combine(dir, "curves.csv");
-        var rows = File.Exists(curvesPath) ? File.ReadAllLines(curvesPath).Skip(1).Where(l => !l.StartsWith(r.Label + ",", StringComparison.Ordinal)).ToList() : [];
+        string curvesPath = dir.PathOf("curves.csv");
+        var old = ReadCurves(dir);
+        JsonObject all = ReadSummary(dir);
+        var rows = old.Skip(1).Where(l => !l.StartsWith(r.Label + ",", StringComparison.Ordinal)).ToList();
         for (int i = 0; i < r.CurveSteps.Length; i++)
         {
             var v = r.CurveReturns[i];
             double m = v.Average(), sd = EvalResult.Std(v);
             rows.Add(FormattableString.Invariant($"{r.Label},{r.CurveSteps[i]},{m:R},{sd:R},{v.Min():R},{v.Max():R}"));
         }
-        AtomicFile.WriteAllText(curvesPath, "method,step,return_mean,return_std,return_min,return_max\n" + string.Join("\n", rows) + "\n");
+        dir.WriteText("curves.csv", CurvesHeader + "\n" + string.Join("\n", rows) + "\n");
 
-        string summaryPath = Path.Combine(dir, "summary.json");
-        var all = File.Exists(summaryPath) ? (JsonNode.Parse(File.ReadAllText(summaryPath))?["methods"]?.AsObject()?.DeepClone().AsObject() ?? []) : new JsonObject();
         var mine = new JsonObject
         {
             ["final_return_mean"] = TrainOptions.Finite(r.FitnessMean),
             ["final_return_std"] = TrainOptions.Finite(r.FitnessStd),
-            ["final_distance_mean"] = TrainOptions.Finite(r.DistanceMean),
-            ["final_distance_std"] = TrainOptions.Finite(r.DistanceStd),
-            ["learners"] = r.Fitness.Length,
-            ["quarantined"] = r.Quarantined,
         };
+        if (goal)
+        {
+            mine["final_distance_mean"] = TrainOptions.Finite(r.DistanceMean);
+            mine["final_distance_std"] = TrainOptions.Finite(r.DistanceStd);
+        }
+        mine["learners"] = r.Fitness.Length;
+        mine["quarantined"] = r.Quarantined;
         all[r.Label] = mine.DeepClone();
         var summary = mine.DeepClone().AsObject();
         summary["label"] = r.Label;
         summary["methods"] = all;
-        AtomicFile.WriteAllText(summaryPath, summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        dir.WriteText("summary.json", summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
         // learning curves of every label in the directory
         var byLabel = File.ReadAllLines(curvesPath).Skip(1).Select(l => l.Split(','))
@@ -121,15 +243,17 @@ public static class EvalOutputs
                 return new CurveSeries(g.Key, pts.Select(p => p.Step).ToArray(), pts.Select(p => p.Mean).ToArray(),
                     pts.Select(p => p.Mean - p.Sd).ToArray(), pts.Select(p => p.Mean + p.Sd).ToArray());
             }).ToList();
-        string curvesPng = Path.Combine(dir, "plots", "learning-curves.png");
+        string curvesPng = dir.PathOf(Path.Combine("plots", "learning-curves.png"));
         LearningCurvesPlot.Write(curvesPng, byLabel, "Fresh learners: return of the last finished episode (mean ± sd)");
-        var written = new List<string> { curvesPath, summaryPath, curvesPng };
+        var written = new List<string> { curvesPath, dir.PathOf("summary.json"), curvesPng };
         if (r.Paths.Count > 0)
         {
-            string pathsPng = Path.Combine(dir, "plots", "paths.png");
+            string pathsPng = dir.PathOf(Path.Combine("plots", "paths.png"));
             PathsPlot.Write(pathsPng, r.Paths, $"{r.Label}: torso paths and targets");
             written.Add(pathsPng);
         }
         return written;
     }
+
+    private static bool IsNumber(string s) => double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _);
 }

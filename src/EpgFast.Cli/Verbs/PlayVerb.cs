@@ -7,10 +7,10 @@ using EpgFast.Training;
 
 namespace EpgFast.Cli.Verbs;
 
-[Verb("play", HelpText = "Run the policies an eval trained (DIR/policies/METHOD-TARGETS.bin) with their mean action, on either engine, and report their returns.")]
+[Verb("play", HelpText = "Run the policies an eval trained (DIR/policies/LABEL.bin) with their mean action, on either engine, and report their returns.")]
 public sealed class PlayOptions : ComputeOptions, IVerb
 {
-    [Option("policies", Required = true, HelpText = "A policy file written by epg eval (DIR/policies/METHOD-TARGETS.bin).")]
+    [Option("policies", Required = true, HelpText = "A policy file written by epg eval (DIR/policies/LABEL.bin).")]
     public string Policies { get; set; } = "";
 
     [Option("env", HelpText = "Task: ant or goal-ant (default: the one the policies were trained on).")]

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using CommandLine;
 using EpgFast.Backends;
 using EpgFast.Physics;
+using EpgFast.Runs;
 
 namespace EpgFast.Cli.Verbs;
 
@@ -33,8 +34,11 @@ public sealed class RolloutOptions : ComputeOptions, IVerb
     {
         if (FrameSkip < 1) throw new EpgException($"--frame-skip must be at least 1 (got {FrameSkip})", 2);
         var engine = PhysicsFactory.ParseEngine(Engine);
-        if (!File.Exists(Model)) throw new EpgException($"model file not found: {Model}");
-        if (!File.Exists(Actions)) throw new EpgException($"action file not found: {Actions}");
+        if (!File.Exists(Model)) throw new EpgException(Directory.Exists(Model) ? $"model file {Model} is a folder" : $"model file not found: {Model}");
+        if (!File.Exists(Actions)) throw new EpgException(Directory.Exists(Actions) ? $"action file {Actions} is a folder" : $"action file not found: {Actions}");
+        // outputs: files that can be written and never one of the inputs (nor each other)
+        RunDirectory.CheckOutputFile(Out, "--out", (Actions, "--actions"), (Model, "--model"));
+        if (Plot is not null) RunDirectory.CheckOutputFile(Plot, "--plot", (Actions, "--actions"), (Model, "--model"), (Out, "--out"));
 
         // MuJoCo steps on CPU threads: with --backend auto it takes the CPU launcher even where a GPU exists.
         using var device = engine == EngineKind.MuJoCo && Backend == BackendKind.Auto ? new CpuDevice(Threads) : OpenDevice();

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using CommandLine;
 using EpgFast.Backends;
 using EpgFast.Cli.Progress;
+using EpgFast.Runs;
 using EpgFast.Training;
 
 namespace EpgFast.Cli.Verbs;
@@ -27,15 +28,33 @@ public abstract class ConfigOptions : ComputeOptions
     [Option("epochs", HelpText = "Override the number of ES epochs.")]
     public int? Epochs { get; set; }
 
+    [Option("memory-limit-mb", HelpText = "Treat the device as having this much memory, in MiB (default: its own memory); a run that needs more is refused up front (exit 3).")]
+    public double? MemoryLimitMb { get; set; }
+
+    /// <summary>--memory-limit-mb in bytes (null: the device's own memory).</summary>
+    public long? MemoryLimitBytes => MemoryLimitMb switch
+    {
+        null => null,
+        > 0 and < 1e12 => (long)(MemoryLimitMb.Value * 1048576),
+        _ => throw EpgException.BadArguments($"--memory-limit-mb must be positive (got {MemoryLimitMb})"),
+    };
+
+    /// <summary>
+    /// The effective configuration (preset or <paramref name="baseConfig"/>, then --config FILE, then
+    /// flags), validated as a whole: the one check every config-taking verb runs before it touches
+    /// a file or allocates.
+    /// </summary>
     public TrainConfig BuildConfig(TrainConfig? baseConfig = null)
     {
+        if (Threads < 0) throw EpgException.BadArguments($"--threads must not be negative (got {Threads})");
         var c = baseConfig ?? TrainConfig.Preset(Preset);
         if (ConfigFile is not null) c = c.WithFile(ConfigFile);
-        if (Env is not null) c = c with { Env = Env };
-        if (Engine is not null) c = c with { Engine = Engine };
-        if (Seed is not null) c = c with { Seed = Seed.Value };
-        if (Epochs is not null) c = c with { Epochs = Epochs.Value };
-        if (Threads > 0) c = c with { Threads = Threads };
+        if (Env is not null) c = c.SetByFlag("env") with { Env = Env };
+        if (Engine is not null) c = c.SetByFlag("engine") with { Engine = Engine };
+        if (Seed is not null) c = c.SetByFlag("seed") with { Seed = Seed.Value };
+        if (Epochs is not null) c = c.SetByFlag("epochs") with { Epochs = Epochs.Value };
+        if (Threads > 0) c = c.SetByFlag("threads") with { Threads = Threads };
+        _ = MemoryLimitBytes;
         return c.Validate();
     }
 }
@@ -54,19 +73,27 @@ public sealed class TrainOptions : ConfigOptions, IVerb
 
     public int Run()
     {
+        // Everything that can be refused is checked before the run directory is touched:
+        // the whole config, --out, the device, the memory the run and its report need.
         var config = BuildConfig();
+        if (ReportTasks < 0) throw EpgException.BadArguments($"--report-tasks must not be negative (got {ReportTasks})");
+        RunDirectory.CheckPath(Out);
         using var device = OpenDevice();
-        Output.Message($"epg train: {config.Env} on {config.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}); " +
-                       $"{config.Epochs} epochs x {config.Learners} learners x {config.Lifetime} steps -> {Out}");
+        MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, EpgTrainer.MemoryBatches(config), MemoryLimitBytes);
+        if (ReportTasks > 0)
+            MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, [new MemoryCheck.Batch("report", ReportTasks, ReportTasks, true)], MemoryLimitBytes);
+        using var dir = RunDirectory.Lock(Out);
         var progress = new EpochProgress(config.Epochs, 0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var final = EpgTrainer.Train(config, Out, Resume, device,
+        var final = EpgTrainer.Train(config, dir, Resume, device,
             r => progress.Epoch(r.Epoch, r.Info.FitnessMean, r.Info.FitnessMax, r.StepsPerSecond,
                 $"alpha {r.Alpha:F2}, updates {r.UpdateShare:P0} of time" + (r.Quarantined > 0 ? $", quarantined {r.Quarantined}" : "") + (r.TestFitness is { } t ? $", test {t:F3}" : "")),
-            Output.Message);
+            Output.Message, MemoryLimitBytes, memoryChecked: true,
+            onStarted: () => Output.Message($"epg train: {config.Env} on {config.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}); " +
+                                            $"{config.Epochs} epochs x {config.Learners} learners x {config.Lifetime} steps -> {Out}"));
         double trainSeconds = clock.Elapsed.TotalSeconds;
         IReadOnlyList<EvalResult> report = [];
-        if (ReportTasks > 0) report = EpgTrainer.Report(config, Out, device, ReportTasks, Output.Message);
+        if (ReportTasks > 0) report = EpgTrainer.Report(config, dir, device, ReportTasks, Output.Message);
         var json = new JsonObject
         {
             ["out"] = Path.GetFullPath(Out),

@@ -6,10 +6,31 @@ using ILGPU.Runtime.Cuda;
 
 namespace EpgFast.Backends;
 
-/// <summary>A clear, user-facing failure: printed as one line, exit code 1 (or the given code).</summary>
-public sealed class EpgException(string message, int exitCode = 1) : Exception(message)
+/// <summary>
+/// The exit codes of `epg` (README, "Exit codes"): 0 success, 1 a user error (a file that is not
+/// there or not what it should be, a run directory in use, a refused resume), 2 bad arguments or
+/// configuration values, 3 the work does not fit (device memory, sizes beyond 32-bit indexing),
+/// 70 an internal error (a bug: printed with its stack trace).
+/// </summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int UserError = 1;
+    public const int BadArguments = 2;
+    public const int DoesNotFit = 3;
+    public const int InternalError = 70;
+}
+
+/// <summary>A clear, user-facing failure: printed as one line, exit code 1 (or the given code, see <see cref="ExitCodes"/>).</summary>
+public sealed class EpgException(string message, int exitCode = ExitCodes.UserError) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>A bad argument or configuration value (exit 2).</summary>
+    public static EpgException BadArguments(string message) => new(message, ExitCodes.BadArguments);
+
+    /// <summary>Work that does not fit the device's memory or 32-bit sizes (exit 3).</summary>
+    public static EpgException DoesNotFit(string message) => new(message, ExitCodes.DoesNotFit);
 }
 
 /// <summary>Opens the device a <see cref="BackendKind"/> asks for.</summary>

@@ -27,7 +27,11 @@ public sealed class CpuDevice : Device
 
     public override long MemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
-    public override DeviceBuffer<T> Allocate<T>(int length) => Counted(new CpuBuffer<T>(length));
+    public override DeviceBuffer<T> Allocate<T>(int length)
+    {
+        CheckLength(length);
+        return Counted(new CpuBuffer<T>(length));
+    }
 
     public override void Launch<TKernel>(int n, in TKernel kernel)
     {

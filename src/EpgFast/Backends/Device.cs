@@ -60,11 +60,33 @@ public abstract class Device : IDisposable
     /// <summary>Called by an implementation's Allocate: adds <paramref name="buffer"/>'s bytes to <see cref="AllocatedBytes"/> until it is disposed.</summary>
     protected DeviceBuffer<T> Counted<T>(DeviceBuffer<T> buffer) where T : unmanaged
     {
+        long seen;
+        while (buffer.Length > (seen = Interlocked.Read(ref _largestLength))
+               && Interlocked.CompareExchange(ref _largestLength, buffer.Length, seen) != seen)
+        {
+        }
         long bytes = (long)buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         buffer.SetCounter(this, bytes);
         Interlocked.Add(ref _allocatedBytes, bytes);
         return buffer;
     }
+
+    private long _largestLength;
+
+    /// <summary>
+    /// A negative length is a size product that overflowed 32-bit indexing (learners x rows x
+    /// columns ...): the work does not fit (exit 3), not a buffer to allocate.
+    /// </summary>
+    protected static void CheckLength(int length)
+    {
+        if (length < 0)
+            throw EpgException.DoesNotFit($"does not fit: a buffer's size overflowed 32-bit indexing (2^31 - 1 elements); use fewer learners or smaller sizes");
+    }
+
+    /// <summary>The most elements any one buffer allocated since the last <see cref="ResetLargestAllocation"/> held (for the up-front memory check).</summary>
+    public long LargestAllocation => Interlocked.Read(ref _largestLength);
+
+    public void ResetLargestAllocation() => Interlocked.Exchange(ref _largestLength, 0);
 
     internal void Uncount(long bytes) => Interlocked.Add(ref _allocatedBytes, -bytes);
 

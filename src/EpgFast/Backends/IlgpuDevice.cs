@@ -57,6 +57,7 @@ public sealed class IlgpuDevice : Device
 
     public override DeviceBuffer<T> Allocate<T>(int length)
     {
+        CheckLength(length);
         var b = new IlgpuBuffer<T>(_accelerator.Allocate1D<T>(Math.Max(1, length)), length);
         b.Clear();
         return Counted(b);

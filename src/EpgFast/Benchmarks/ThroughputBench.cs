@@ -184,6 +184,10 @@ public sealed class ThroughputBench
         {
             return new BenchFailure(learners, suite, e.Message);
         }
+        catch (EpgException e) when (e.ExitCode == ExitCodes.DoesNotFit)
+        {
+            return new BenchFailure(learners, suite, e.Message.StartsWith("does not fit: ", StringComparison.Ordinal) ? e.Message[14..] : e.Message);
+        }
         catch (Exception e) when (IsOutOfMemory(e))
         {
             return new BenchFailure(learners, suite, $"allocation failed: {e.Message.Split('\n')[0].Trim()}");
@@ -193,17 +197,7 @@ public sealed class ThroughputBench
     private static string Mb(long bytes) => $"{bytes / 1048576.0:F1} MiB";
 
     /// <summary>Whether an exception (or one inside it) is an allocation failure: .NET's, or CUDA's "out of memory".</summary>
-    public static bool IsOutOfMemory(Exception? e)
-    {
-        for (; e is not null; e = e.InnerException)
-        {
-            if (e is OutOfMemoryException or InsufficientMemoryException) return true;
-            if (e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
-                || e.Message.Contains("OUT_OF_MEMORY", StringComparison.OrdinalIgnoreCase)
-                || e.Message.Contains("ErrorMemoryAllocation", StringComparison.OrdinalIgnoreCase)) return true;
-        }
-        return false;
-    }
+    public static bool IsOutOfMemory(Exception? e) => Training.MemoryCheck.IsOutOfMemory(e);
 
     private sealed class BenchOutOfMemory(string message) : Exception(message);
 

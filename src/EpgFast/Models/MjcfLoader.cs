@@ -38,6 +38,7 @@ public sealed class MjcfLoader
     private readonly string _file;
     private readonly PhysicsModel _model;
     private readonly Dictionary<string, DefaultClass> _classes = new();
+    private readonly Dictionary<(string Kind, string Name), int> _names = new() { [("body", "world")] = 0 };
     private bool _degrees = true;
     private string _eulerSeq = "xyz";
     private bool _autoLimits;
@@ -118,6 +119,16 @@ public sealed class MjcfLoader
         int line = at is IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
         string where = line > 0 ? $"{_file}:{line}" : _file;
         return new EpgException($"{where}: {message}");
+    }
+
+    /// <summary>Refuses a name used twice for one kind of element (body, joint, geom, actuator), as MuJoCo's compiler does.</summary>
+    private void Named(XElement e, string kind)
+    {
+        if (Str(e, "name") is not { Length: > 0 } name) return;
+        int line = e is IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
+        if (_names.TryGetValue((kind, name), out int first))
+            throw Error(e, $"repeated name '{name}' in {kind} ({(first > 0 ? $"first on line {first}" : "reserved")}); MuJoCo refuses repeated names");
+        _names[(kind, name)] = line;
     }
 
     private EpgException Outside(XElement e, string attribute) =>
@@ -329,6 +340,7 @@ public sealed class MjcfLoader
                 case "freejoint":
                     if (bodyIndex == 0) throw Error(c, "a <freejoint> cannot be in <worldbody>");
                     CheckAttributes(c, "freejoint", "name");
+                    Named(c, "joint");
                     b.AddJoint(c, new JointModel { Name = Str(c, "name") ?? "", Type = JointType.Free, Body = bodyIndex });
                     break;
                 case "geom":
@@ -350,6 +362,7 @@ public sealed class MjcfLoader
     private void ParseBody(XElement e, int parent, string inheritedClass, PhysicsModelBuilder b)
     {
         CheckAttributes(e, "body", "name");
+        Named(e, "body");
         string childClass = inheritedClass;
         if (Str(e, "childclass") is { } cc)
         {
@@ -406,6 +419,7 @@ public sealed class MjcfLoader
     private void ParseJoint(XElement e, int body, string cls, PhysicsModelBuilder b)
     {
         CheckAttributes(e, "joint", "name", "class");
+        Named(e, "joint");
         string S(string n) => Attr(e, "joint", cls, n).Value!;
         bool Has(string n) => Attr(e, "joint", cls, n).Value is not null;
         double D(string n, double dflt) => Has(n) ? NumAt(Attr(e, "joint", cls, n), n) : dflt;
@@ -512,6 +526,7 @@ public sealed class MjcfLoader
     private void ParseGeom(XElement e, int body, string cls, PhysicsModelBuilder b)
     {
         CheckAttributes(e, "geom", "name", "class");
+        Named(e, "geom");
         bool Has(string n) => Attr(e, "geom", cls, n).Value is not null;
         double D(string n, double dflt) => Has(n) ? NumAt(Attr(e, "geom", cls, n), n) : dflt;
         int I(string n, int dflt) => Has(n) ? IntAt(Attr(e, "geom", cls, n), n) : dflt;
@@ -589,6 +604,7 @@ public sealed class MjcfLoader
             if (e.Name.LocalName != "motor")
                 throw Error(e, $"<actuator> child <{e.Name.LocalName}> is outside the supported MJCF subset (supported: motor)");
             CheckAttributes(e, "motor", "name", "class");
+            Named(e, "actuator");
             string cls = ClassOf(e, "main");
             bool Has(string n) => Attr(e, "motor", cls, n).Value is not null;
             string? jointName = Attr(e, "motor", cls, "joint").Value;

@@ -12,6 +12,8 @@ internal sealed class PhysicsModelBuilder
 {
     private readonly List<(GeomModel Geom, double Density, double Mass, XElement At)> _geoms = [];
     private readonly List<XElement> _bodyElements = [null!];
+    private MjcfLoader? _loader;              // for errors with file and line (set by Compile)
+    private List<XElement> _geomAt = [];       // each compiled geom's element, in m.Geoms order
 
     public PhysicsModelBuilder(string source)
     {
@@ -68,7 +70,8 @@ internal sealed class PhysicsModelBuilder
         foreach (var a in Model.Actuators) m.Actuators.Add(a);
         m.IgnoredVisual.AddRange(Model.IgnoredVisual.Distinct());
         // geoms in MuJoCo's order: by body (bodies are in pre-order), then file order
-        foreach (var g in _geoms.OrderBy(g => g.Geom.Body)) m.Geoms.Add(g.Geom);
+        var geomsInOrder = _geoms.OrderBy(g => g.Geom.Body).ToList();
+        foreach (var g in geomsInOrder) m.Geoms.Add(g.Geom);
         Model = m;
 
         // joints: check free joints, assign addresses (joints are already in body pre-order)
@@ -133,10 +136,11 @@ internal sealed class PhysicsModelBuilder
             if (rho < 0) throw loader.Error(at, "<geom> density/mass must not be negative");
             g.Mass = rho * volume;
         }
+        var geomsOfBody = m.Geoms.Where(g => g.Type != GeomType.Plane).ToLookup(g => g.Body); // one pass, not one per body
         for (int b = 1; b < m.Bodies.Count; b++)
         {
             var body = m.Bodies[b];
-            var geoms = m.Geoms.Where(g => g.Body == b && g.Type != GeomType.Plane).ToList();
+            var geoms = geomsOfBody[b].ToList();
             double total = geoms.Sum(g => g.Mass);
             var com = new double[3];
             foreach (var g in geoms)
@@ -159,16 +163,22 @@ internal sealed class PhysicsModelBuilder
         }
         // moving bodies need mass (MuJoCo: "mass and inertia of moving bodies must be larger than mjMINVAL")
         var weld = Weld(m);
+        // subtree masses in one reverse pass (bodies are in pre-order: a parent comes before its children)
+        var subtree = new double[m.Bodies.Count];
+        for (int b = m.Bodies.Count - 1; b >= 1; b--)
+        {
+            subtree[b] += m.Bodies[b].Mass;
+            subtree[m.Bodies[b].Parent] += subtree[b];
+        }
         for (int b = 1; b < m.Bodies.Count; b++)
         {
             if (weld[b] == 0) continue;
-            double subtree = 0;
-            for (int c = b; c < m.Bodies.Count; c++)
-                if (IsInSubtree(m, c, b)) subtree += m.Bodies[c].Mass;
-            if (m.Bodies[b].Joints.Count > 0 && subtree <= 1e-15)
-                throw new EpgException($"{Path.GetFileName(Source)}: body '{m.Bodies[b].Name}' moves but has no mass (give it a geom with density or mass)");
+            if (m.Bodies[b].Joints.Count > 0 && subtree[b] <= 1e-15)
+                throw loader.Error(_bodyElements[b], $"body{(m.Bodies[b].Name is { Length: > 0 } bn ? $" '{bn}'" : " (unnamed)")} moves but has no mass (give it a geom with density or mass)");
         }
 
+        _loader = loader;
+        _geomAt = geomsInOrder.Select(g => g.At).ToList();
         if (m.ContactEnabled) BuildContactPairs(m, weld);
         return m;
     }
@@ -190,13 +200,6 @@ internal sealed class PhysicsModelBuilder
         return [ixx, ixx, izz, 0, 0, 0];
     }
 
-    private static bool IsInSubtree(PhysicsModel m, int body, int root)
-    {
-        for (int b = body; b > 0; b = m.Bodies[b].Parent)
-            if (b == root) return true;
-        return root == 0;
-    }
-
     /// <summary>weld: (nbody) the nearest ancestor-or-self with joints (0 for bodies welded to the world), as MuJoCo's body_weldid.</summary>
     private static int[] Weld(PhysicsModel m)
     {
@@ -206,11 +209,61 @@ internal sealed class PhysicsModelBuilder
         return weld;
     }
 
+    /// <summary>
+    /// The geom pairs (i &lt; j, in order) whose contype/conaffinity bits match: per bit, the geoms
+    /// that set it, so the work is proportional to the pairs that pass the filter, not to all pairs.
+    /// </summary>
+    private static IEnumerable<(int I, int J)> CandidatePairs(PhysicsModel m)
+    {
+        int n = m.Geoms.Count;
+        var withType = new List<int>[32];    // geoms whose contype has bit k (ascending)
+        var withAffinity = new List<int>[32]; // geoms whose conaffinity has bit k (ascending)
+        for (int k = 0; k < 32; k++)
+        {
+            withType[k] = [];
+            withAffinity[k] = [];
+        }
+        for (int g = 0; g < n; g++)
+            for (int k = 0; k < 32; k++)
+            {
+                if ((m.Geoms[g].Contype >> k & 1) != 0) withType[k].Add(g);
+                if ((m.Geoms[g].Conaffinity >> k & 1) != 0) withAffinity[k].Add(g);
+            }
+        var partners = new SortedSet<int>();
+        for (int i = 0; i < n; i++)
+        {
+            partners.Clear();
+            for (int k = 0; k < 32; k++)
+            {
+                if ((m.Geoms[i].Contype >> k & 1) != 0) AddAbove(withAffinity[k], i, partners);
+                if ((m.Geoms[i].Conaffinity >> k & 1) != 0) AddAbove(withType[k], i, partners);
+            }
+            foreach (int j in partners) yield return (i, j);
+        }
+    }
+
+    private static void AddAbove(List<int> ascending, int i, SortedSet<int> into)
+    {
+        int start = ascending.BinarySearch(i + 1);
+        for (int t = start < 0 ? ~start : start; t < ascending.Count; t++) into.Add(ascending[t]);
+    }
+
+    /// <summary>"geom 'name' (sphere)" or, for an unnamed one, "unnamed sphere geom at line N".</summary>
+    private static string Describe(GeomModel g, XElement at)
+    {
+        string type = g.Type.ToString().ToLowerInvariant();
+        if (g.Name.Length > 0) return $"geom '{g.Name}' ({type})";
+        int line = at is System.Xml.IXmlLineInfo li && li.HasLineInfo() ? li.LineNumber : 0;
+        return line > 0 ? $"unnamed {type} geom at line {line}" : $"an unnamed {type} geom";
+    }
+
+    /// <summary>
+    /// The contact pairs in MuJoCo's order (i &lt; j). Only pairs whose contype/conaffinity bits match
+    /// are visited (<see cref="CandidatePairs"/>), so geoms with contype 0 or conaffinity 0 cost nothing.
+    /// </summary>
     private void BuildContactPairs(PhysicsModel m, int[] weld)
     {
-        string file = Path.GetFileName(Source);
-        for (int i = 0; i < m.Geoms.Count; i++)
-        for (int j = i + 1; j < m.Geoms.Count; j++)
+        foreach (var (i, j) in CandidatePairs(m))
         {
             var a = m.Geoms[i];
             var b = m.Geoms[j];
@@ -222,7 +275,7 @@ internal sealed class PhysicsModelBuilder
             if (w1 != 0 && w2 != 0 && (w1 == p2 || w2 == p1)) continue; // MuJoCo's parent-child filter
             bool aPlane = a.Type == GeomType.Plane, bPlane = b.Type == GeomType.Plane;
             if (aPlane == bPlane)
-                throw new EpgException($"{file}: geoms '{a.Name}' ({a.Type.ToString().ToLowerInvariant()}) and '{b.Name}' ({b.Type.ToString().ToLowerInvariant()}) can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
+                throw _loader!.Error(_geomAt[j], $"{Describe(a, _geomAt[i])} and {Describe(b, _geomAt[j])} can collide (contype/conaffinity), but only plane-sphere and plane-capsule contacts are supported: set contype/conaffinity so they cannot");
             int plane = aPlane ? i : j, other = aPlane ? j : i;
             m.ContactPairs.Add(Mix(plane, other, a, b));
         }

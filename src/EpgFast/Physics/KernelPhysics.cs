@@ -41,7 +41,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         _dims = Packed.ForBatch(envs, structureOfArrays: device is not CpuDevice);
         long scratch = _dims.ScratchLength(envs);
         if (scratch > int.MaxValue)
-            throw new EpgException($"--envs {envs}: the kernel simulator's scratch ({_dims.ScratchSize} floats per environment) would exceed 2^31 elements; use at most {int.MaxValue / _dims.ScratchSize} environments");
+            throw EpgException.DoesNotFit($"does not fit: {envs} environments: the kernel simulator's scratch ({_dims.ScratchSize} floats per environment) would exceed 2^31 elements; use at most {int.MaxValue / _dims.ScratchSize} environments");
         Envs = envs;
         Nq = model.Nq;
         Nv = model.Nv;

@@ -16,6 +16,7 @@ public static class RolloutActions
         string text;
         try
         {
+            if (Directory.Exists(path)) throw new EpgException($"action file {path} is a directory");
             text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -46,8 +47,11 @@ public static class RolloutActions
             for (int c = 0; c < nu; c++)
             {
                 string cell = cells[c].Trim();
-                if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
+                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || !double.IsFinite(d))
                     throw new EpgException($"{name} line {line}: value {c + 1} '{Shorten(cell)}' is not a finite number");
+                float v = (float)d;
+                if (!float.IsFinite(v))
+                    throw new EpgException($"{name} line {line}: value {c + 1} '{Shorten(cell)}' is out of float32 range (magnitude at most 3.4e38; controls are clamped to ctrlrange, so 1 or -1 does the same)");
                 actions[r * nu + c] = v;
             }
         }

@@ -6,7 +6,7 @@ using EpgFast.Training;
 namespace EpgFast.Runs;
 
 /// <summary>
-/// Trained policies of an evaluation (DIR/policies/METHOD-TARGETS.bin, written by <c>epg eval</c>, read by
+/// Trained policies of an evaluation (DIR/policies/LABEL.bin, written by <c>epg eval</c>, read by
 /// <c>epg play</c>): every learner's parameter vector and running-normalizer statistics at the end of its
 /// lifetime, with the configuration that sized them. Stored in <see cref="PhiFile"/>'s container (magic
 /// "EPGPOL\0\0", a SHA-256 over the file); the floats are parameters (Count, Stride), then the normalizer's
@@ -38,7 +38,7 @@ public sealed record PolicyFile(TrainConfig Config, string Env, string Engine, s
     /// <summary>Reads and verifies a policy file; a wrong, damaged or inconsistent file is a one-line <see cref="EpgException"/>.</summary>
     public static PolicyFile Read(string path)
     {
-        var f = PhiFile.Read(path, Magic, "policy file", "an EpgFast policy file", "DIR/policies/METHOD-TARGETS.bin written by epg eval");
+        var f = PhiFile.Read(path, Magic, "policy file", "an EpgFast policy file", "DIR/policies/LABEL.bin written by epg eval");
         var m = f.Metadata ?? throw new EpgException($"policy file {path} has no metadata");
         try
         {

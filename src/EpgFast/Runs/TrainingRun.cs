@@ -66,45 +66,71 @@ public sealed class TrainingRun : IDisposable
         IReadOnlyList<string> extraColumns, bool resume, Action<string>? message = null,
         IReadOnlyCollection<string>? resumeIgnoredKeys = null)
     {
-        RunDirectory dir;
+        var dir = RunDirectory.Lock(root);
+        try
+        {
+            var run = Start(dir, es, initialPhi, config, extraColumns, resume, message, resumeIgnoredKeys);
+            run._ownsDirectory = true;
+            return run;
+        }
+        catch
+        {
+            dir.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Start(string, EvolutionStrategy, ReadOnlySpan{float}, JsonNode, IReadOnlyList{string}, bool, Action{string}?, IReadOnlyCollection{string}?)"/>
+    /// in a directory the caller has locked (<see cref="RunDirectory.Lock"/>) and keeps: every
+    /// check (an existing run, the resumed config, the checkpoint's sizes and seed) comes before
+    /// the first write, so a refused start or resume leaves the directory as it was.
+    /// </summary>
+    public static TrainingRun Start(RunDirectory dir, EvolutionStrategy es, ReadOnlySpan<float> initialPhi, JsonNode config,
+        IReadOnlyList<string> extraColumns, bool resume, Action<string>? message = null,
+        IReadOnlyCollection<string>? resumeIgnoredKeys = null)
+    {
+        if (!dir.IsLocked) throw new InvalidOperationException("TrainingRun.Start needs a locked RunDirectory (RunDirectory.Lock)");
+        string root = dir.Root;
         Checkpoint? checkpoint = null;
         if (resume && RunDirectory.HoldsRun(root))
         {
-            dir = RunDirectory.Open(root);
-            CheckSameConfig(dir, config, resumeIgnoredKeys ?? []);
+            JsonNode old = dir.ReadConfig()
+                ?? throw new EpgException($"--resume: {root} holds a run but no config.json, so its settings are unknown; restore config.json, or start a new run in another --out");
+            CheckSameConfig(dir, old, config, resumeIgnoredKeys ?? []);
             checkpoint = dir.LoadLatest(message);
             if (checkpoint is null) message?.Invoke($"--resume: {root} has no checkpoint yet; starting at epoch 0");
+            else
+            {
+                if (checkpoint.State.ParameterCount != initialPhi.Length)
+                    throw new EpgException($"--resume: checkpoint has {checkpoint.State.ParameterCount} loss parameters but this loss network has {initialPhi.Length}");
+                if (checkpoint.State.Seed != es.Config.Seed)
+                    throw new EpgException($"--resume: checkpoint has seed {checkpoint.State.Seed} but the config says {es.Config.Seed}");
+            }
+            dir.BeginResume();
         }
         else
         {
             if (resume) message?.Invoke($"--resume: {root} holds no run yet; starting a new one");
-            dir = resume ? RunDirectory.Open(EnsureExists(root)) : RunDirectory.Create(root);
+            dir.BeginNew();
         }
-        dir.WriteConfig(config.DeepClone());
 
         if (checkpoint is null)
-            return new TrainingRun(dir, dir.CreateMetrics(extraColumns), es.Initialize(initialPhi), [], resumed: false);
+        {
+            var created = dir.CreateMetrics(extraColumns);
+            dir.WriteConfig(config.DeepClone());
+            return new TrainingRun(dir, created, es.Initialize(initialPhi), [], resumed: false);
+        }
 
         EsState state = checkpoint.State;
-        if (state.ParameterCount != initialPhi.Length)
-            throw new EpgException($"--resume: checkpoint has {state.ParameterCount} loss parameters but this loss network has {initialPhi.Length}");
-        if (state.Seed != es.Config.Seed)
-            throw new EpgException($"--resume: checkpoint has seed {state.Seed} but the config says {es.Config.Seed}");
         var metrics = dir.ResumeMetrics(extraColumns, state.Epoch, message);
+        dir.WriteConfig(config.DeepClone());
         message?.Invoke($"resuming {root} at epoch {state.Epoch}");
         return new TrainingRun(dir, metrics, state, checkpoint.Extra, resumed: true);
     }
 
-    private static string EnsureExists(string root)
+    private static void CheckSameConfig(RunDirectory dir, JsonNode old, JsonNode config, IReadOnlyCollection<string> ignored)
     {
-        System.IO.Directory.CreateDirectory(root);
-        return root;
-    }
-
-    private static void CheckSameConfig(RunDirectory dir, JsonNode config, IReadOnlyCollection<string> ignored)
-    {
-        JsonNode? old = dir.ReadConfig();
-        if (old is null) return;
         if (old is JsonObject o && config is JsonObject n)
         {
             var keys = o.Select(kv => kv.Key).Union(n.Select(kv => kv.Key)).Where(k => !ignored.Contains(k))
@@ -140,5 +166,12 @@ public sealed class TrainingRun : IDisposable
     /// <summary>Draws plots/fitness.png from the whole metrics file.</summary>
     public void Finish() => Directory.PlotFitness();
 
-    public void Dispose() => _metrics.Dispose();
+    private bool _ownsDirectory;
+
+    /// <summary>Closes metrics.csv; releases the directory's lock when <see cref="Start(string, EvolutionStrategy, ReadOnlySpan{float}, JsonNode, IReadOnlyList{string}, bool, Action{string}?, IReadOnlyCollection{string}?)"/> took it.</summary>
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        if (_ownsDirectory) Directory.Dispose();
+    }
 }

@@ -36,11 +36,35 @@ public sealed class EpgTrainer
         return new EnvSpec { Kind = kind, Engine = TrainConfig.ParseEngine(c.Engine), Ant = ant, PointGoal = point };
     }
 
-    /// <summary>Runs (or resumes) a training run in <paramref name="outDir"/>; returns the final state.</summary>
+    /// <summary>Runs (or resumes) a training run in <paramref name="outDir"/> (locked for the call); returns the final state.</summary>
     public static EsState Train(TrainConfig config, string outDir, bool resume, Device device,
         Action<EpochReport> onEpoch, Action<string> message)
     {
         config.Validate();
+        RunDirectory.CheckPath(outDir);
+        using var dir = RunDirectory.Lock(outDir);
+        return Train(config, dir, resume, device, onEpoch, message);
+    }
+
+    /// <summary>
+    /// What a training run keeps alive at once, for <see cref="MemoryCheck"/>: the members' learners
+    /// and the periodic tests' fresh learners.
+    /// </summary>
+    public static IReadOnlyList<MemoryCheck.Batch> MemoryBatches(TrainConfig c) =>
+        c.TestEvery > 0
+            ? [new("training", c.Learners, c.TasksPerMember, c.Alpha().UsesPpo), new("periodic tests", c.TestTasks, c.TestTasks, false)]
+            : [new("training", c.Learners, c.TasksPerMember, c.Alpha().UsesPpo)];
+
+    /// <summary>
+    /// Runs (or resumes) a training run in <paramref name="dir"/>, which the caller has locked
+    /// (<see cref="RunDirectory.Lock"/>). Everything that can be refused (the config, the memory
+    /// it needs, an existing run, the resumed run's config) is checked before the first write.
+    /// </summary>
+    public static EsState Train(TrainConfig config, RunDirectory dir, bool resume, Device device,
+        Action<EpochReport> onEpoch, Action<string> message, long? memoryLimitBytes = null, bool memoryChecked = false, Action? onStarted = null)
+    {
+        config.Validate();
+        if (!memoryChecked) MemoryCheck.Ensure(device, EnvSpecFor(config), config, MemoryBatches(config), memoryLimitBytes);
         var spec = EnvSpecFor(config);
         var region = GoalTasks.ParseRegion(config.TrainTargets);
         using var env = EnvFactory.Create(spec, device, config.Learners);
@@ -52,14 +76,11 @@ public sealed class EpgTrainer
         float[] phi0 = lossLayout.Initialize(config.Seed);
         var es = new EvolutionStrategy(config.Es());
         var configJson = JsonNode.Parse(config.ToJson())!;
-        using var run = TrainingRun.Start(outDir, es, phi0, configJson, ExtraColumns, resume, message, ["threads"]);
-        run.PhiMetadata = s => new JsonObject
-        {
-            ["env"] = config.Env, ["obs"] = networks.Obs, ["act"] = networks.Act, ["buffer_rows"] = networks.BufferRows,
-            ["extra"] = networks.Extra, ["best_epoch"] = s.BestEpoch, ["best_fitness"] = double.IsFinite(s.BestFitness) ? s.BestFitness : null,
-        };
         using var tester = config.TestEvery > 0 ? new Evaluator(device, spec, config, config.TestTasks, ppo: false) : null;
         using var phi = device.Allocate<float>(config.Population * lossLayout.PhiSize);
+        using var run = TrainingRun.Start(dir, es, phi0, configJson, ExtraColumns, resume, message, ["threads"]);
+        run.PhiMetadata = s => PhiMetadata(config, networks, s);
+        onStarted?.Invoke();
         var members = new float[config.Population * lossLayout.PhiSize];
         int[] taskIds = new int[config.Learners];
 
@@ -96,12 +117,31 @@ public sealed class EpgTrainer
     }
 
     /// <summary>
+    /// best.phi's metadata: the sizes a loss network is built from (env, obs, act, buffer_rows,
+    /// extra, memory), which `epg eval` enforces, and when it was best.
+    /// </summary>
+    public static JsonObject PhiMetadata(TrainConfig config, NetworkConfig networks, EsState s) => new()
+    {
+        ["env"] = config.Env, ["obs"] = networks.Obs, ["act"] = networks.Act, ["buffer_rows"] = networks.BufferRows,
+        ["extra"] = networks.Extra, ["memory"] = config.Memory,
+        ["best_epoch"] = s.BestEpoch, ["best_fitness"] = double.IsFinite(s.BestFitness) ? s.BestFitness : null,
+    };
+
+    /// <summary>Writes report.md and plots/report-curves.png into <paramref name="outDir"/> (see the overload).</summary>
+    public static IReadOnlyList<EvalResult> Report(TrainConfig config, string outDir, Device device, int tasks, Action<string> message)
+    {
+        using var dir = RunDirectory.Lock(outDir);
+        return Report(config, dir, device, tasks, message);
+    }
+
+    /// <summary>
     /// Writes report.md: the evolved loss (best phi, alpha = 0), the initial loss (alpha = 0) and PPO
     /// trained from scratch, each on the same <paramref name="tasks"/> fresh tasks of the training
     /// region, with mean and spread over tasks; plus plots/report-curves.png.
     /// </summary>
-    public static IReadOnlyList<EvalResult> Report(TrainConfig config, string outDir, Device device, int tasks, Action<string> message)
+    public static IReadOnlyList<EvalResult> Report(TrainConfig config, RunDirectory dir, Device device, int tasks, Action<string> message)
     {
+        string outDir = dir.Root;
         var spec = EnvSpecFor(config);
         var region = GoalTasks.ParseRegion(config.TrainTargets);
         var best = PhiFile.Read(Path.Combine(outDir, "best.phi"));
@@ -114,8 +154,7 @@ public sealed class EpgTrainer
             message($"report: training {tasks} fresh learners with the {label}");
             results.Add(evaluator.Run(label, method, phi, region, ids, config.Seed, 1u << 14));
         }
-        var plotsDir = Directory.CreateDirectory(Path.Combine(outDir, "plots")).FullName;
-        LearningCurvesPlot.Write(Path.Combine(plotsDir, "report-curves.png"),
+        LearningCurvesPlot.Write(dir.PathOf(Path.Combine("plots", "report-curves.png")),
             results.Select(r => CurveSeries.FromLearners(r.Label, r.CurveSteps, r.CurveReturns)).ToList(),
             $"{config.Env}: fresh learners on {tasks} new {config.TrainTargets} tasks");
 
@@ -137,7 +176,7 @@ public sealed class EpgTrainer
             .Heading("Training")
             .Paragraph($"Epochs in metrics.csv: {metrics.Rows.Count}. Best phi from epoch {best.Metadata?["best_epoch"]} (test fitness {best.Metadata?["best_fitness"]}).")
             .Image("fitness", "plots/fitness.png");
-        md.Save(Path.Combine(outDir, "report.md"));
+        dir.WriteText("report.md", md.ToString());
         return results;
     }
 

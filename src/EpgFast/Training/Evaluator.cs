@@ -87,16 +87,21 @@ public sealed class Evaluator : IDisposable
 
     /// <summary>
     /// Trains the learners for one lifetime on tasks <paramref name="taskIds"/> in <paramref name="region"/>.
+    /// <paramref name="progress"/>, when given, hears (steps of life done, lifetime, mean of the learners'
+    /// last finished episode returns) at the end of every M-step window.
     /// </summary>
     public EvalResult Run(string label, EvalMethod method, ReadOnlySpan<float> phi, Kernels.Tasks.GoalRegion region,
-        int[] taskIds, ulong seed, uint round, int recordPaths = 0)
+        int[] taskIds, ulong seed, uint round, int recordPaths = 0, Action<int, int, double>? progress = null)
     {
         if (phi.Length != Layout.PhiSize)
             throw new EpgException($"loss has {phi.Length} parameters; this configuration's loss network needs {Layout.PhiSize}");
         _phi.CopyFrom(phi);
         _env.SampleTargets(seed, taskIds, region);
         var targets = _env.Targets.ToArray();
-        var observer = new CurveObserver(_batch.Learners, _config.ActSteps, Math.Min(recordPaths, _batch.Learners));
+        var observer = new CurveObserver(_batch.Learners, _config.ActSteps, Math.Min(recordPaths, _batch.Learners))
+        {
+            Progress = progress is null ? null : (step, mean) => progress(step, _config.Lifetime, mean),
+        };
         float alpha = method == EvalMethod.Ppo ? 1f : 0f;
         // Evaluation streams: epoch numbers from 2^23 up never occur in training.
         var result = _batch.RunLifetime(_phi, alpha, seed, (1u << 23) + round, 0, observer);
@@ -128,6 +133,7 @@ public sealed class Evaluator : IDisposable
         public readonly List<double[]> Returns = [];
         public float[] FinalDistances = new float[learners];
         public readonly int PathCount = pathCount;
+        public Action<int, double>? Progress { get; init; }
         // The path of each learner's last finished episode (the trained policy's walk), and of the running one.
         public List<double>[] PathX = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
         public List<double>[] PathY = Enumerable.Range(0, pathCount).Select(_ => new List<double>()).ToArray();
@@ -158,6 +164,7 @@ public sealed class Evaluator : IDisposable
             {
                 Steps.Add(step + 1);
                 Returns.Add(_last.Select(x => (double)x).ToArray());
+                Progress?.Invoke(step + 1, _last.Average(x => (double)x));
             }
         }
     }

@@ -118,49 +118,120 @@ public sealed record TrainConfig
         _ => throw new EpgException($"--preset must be one of {string.Join(", ", PresetNames)} (got '{name}')", 2),
     };
 
-    /// <summary>Applies a JSON file's fields over this config; unknown fields are an error naming them.</summary>
+    /// <summary>
+    /// Where the fields set by a --config file came from (file and 1-based line of each key), so that
+    /// <see cref="Validate"/> names the line of the user's file; not part of config.json.
+    /// </summary>
+    [JsonIgnore]
+    public ConfigSource? Source { get; init; }
+
+    /// <summary>
+    /// Applies a JSON file's fields over this config. The file is checked as a whole before anything
+    /// else: a JSON object at the top level, no key twice, only known fields, values of the right
+    /// type; each error is one line naming the file and the line of the key. Call
+    /// <see cref="Validate"/> on the final config (after flags), which names the file's lines too.
+    /// </summary>
     public TrainConfig WithFile(string path)
     {
-        if (!File.Exists(path)) throw new EpgException($"--config {path}: no such file", 2);
+        var source = ConfigSource.Read(path);
+        var baseNode = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(this, Json))!.AsObject();
+        foreach (var (key, value) in source.Fields)
+        {
+            if (!baseNode.ContainsKey(key))
+                throw source.Error(key, $"unknown field '{key}' (fields: snake_case names as in config.json, e.g. {string.Join(", ", baseNode.Select(kv => kv.Key).Take(4))} ...)");
+            baseNode[key] = value?.DeepClone();
+        }
         try
         {
-            var baseNode = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(this, Json))!.AsObject();
-            var overrides = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?.AsObject()
-                ?? throw new EpgException($"--config {path}: not a JSON object", 2);
-            foreach (var (key, value) in overrides)
-                baseNode[key] = value?.DeepClone();
-            return baseNode.Deserialize<TrainConfig>(Json)!.Validate();
+            return baseNode.Deserialize<TrainConfig>(Json)! with { Source = source };
         }
         catch (JsonException e)
         {
-            throw new EpgException($"--config {path}: {e.Message}", 2);
+            string key = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "";
+            string expected = typeof(TrainConfig).GetProperties().FirstOrDefault(pi => JsonNamingPolicy.SnakeCaseLower.ConvertName(pi.Name) == key)?.PropertyType switch
+            {
+                { } t when t == typeof(int) => "an integer (32-bit)",
+                { } t when t == typeof(ulong) => "a non-negative integer",
+                { } t when t == typeof(double) || t == typeof(float) => "a number",
+                { } t when t == typeof(bool) => "true or false",
+                { } t when t == typeof(string) => "a string",
+                _ => "another type",
+            };
+            throw source.Error(key, $"field '{key}' must be {expected}");
         }
     }
 
+    /// <summary>This config with <paramref name="key"/> no longer attributed to the --config file (a flag set it).</summary>
+    public TrainConfig SetByFlag(string key) => Source is null ? this : this with { Source = Source.Without(key) };
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Throws a one-line error when the values cannot work together.</summary>
+    /// <summary>
+    /// The one check of a whole configuration, run before any file is touched: throws a one-line
+    /// error (exit 2; exit 3 for sizes beyond 32-bit indexing) naming the field, and the line of the
+    /// --config file that set it.
+    /// </summary>
     public TrainConfig Validate()
     {
-        void Need(bool ok, string what)
+        void Need(bool ok, string what, params string[] fields)
         {
-            if (!ok) throw new EpgException($"config: {what}", 2);
+            if (ok) return;
+            string? key = fields.FirstOrDefault(f => Source?.Lines.ContainsKey(f) == true);
+            if (key is not null) throw Source!.Error(key, what);
+            throw EpgException.BadArguments($"config: {what}");
         }
-        EnvFactory.Parse(Env);
-        ParseEngine(Engine);
-        Need(Epochs > 0, "epochs must be positive");
-        Need(Population >= 2, "population must be at least 2");
-        Need(!Antithetic || Population % 2 == 0, "antithetic pairs need an even population");
-        Need(TasksPerMember >= 1, "tasks_per_member must be at least 1");
-        Need(ActSteps >= Minibatch && ActSteps % Minibatch == 0, $"act_steps ({ActSteps}) must be a multiple of minibatch ({Minibatch})");
-        Need(BufferRows >= ActSteps, "buffer_rows must be at least act_steps");
-        Need(Updates >= 1 && EpochsPerUpdate >= 1, "updates and epochs_per_update must be positive");
-        Need(FitnessEpisodes >= 1, "fitness_episodes must be at least 1");
-        Need(Sigma > 0, "sigma must be positive");
-        Need(TargetRadiusMin > 0 && TargetRadiusMax >= TargetRadiusMin, "target radius range must be positive and ordered");
-        GoalTasks.ParseRegion(TrainTargets);
-        MlpPaths.Parse(UpdatePath, "config: update_path");
-        Alpha();
+        void Fits(long value, string what, params string[] fields)
+        {
+            if (value <= int.MaxValue) return;
+            string? key = fields.FirstOrDefault(f => Source?.Lines.ContainsKey(f) == true);
+            string message = $"{what} = {value:N0}, beyond 32-bit sizes (2^31 - 1); this does not fit";
+            throw key is null ? EpgException.DoesNotFit($"config: {message}") : new EpgException(Source!.Error(key, message).Message, ExitCodes.DoesNotFit);
+        }
+        try
+        {
+            EnvFactory.Parse(Env);
+        }
+        catch (EpgException e)
+        {
+            Need(false, e.Message, "env");
+        }
+        Need(Engine.Trim().ToLowerInvariant() is "kernel" or "mujoco", $"engine must be kernel or mujoco (got '{Engine}')", "engine");
+        Need(Epochs > 0, "epochs must be positive", "epochs");
+        Need(Population >= 2, "population must be at least 2", "population");
+        Need(!Antithetic || Population % 2 == 0, "antithetic pairs need an even population", "population", "antithetic");
+        Need(TasksPerMember >= 1, "tasks_per_member must be at least 1", "tasks_per_member");
+        Need(Minibatch >= 1, $"minibatch must be at least 1 (got {Minibatch})", "minibatch");
+        Need(ActSteps >= Minibatch && ActSteps % Minibatch == 0, $"act_steps ({ActSteps}) must be a multiple of minibatch ({Minibatch})", "act_steps", "minibatch");
+        Need(BufferRows >= ActSteps, "buffer_rows must be at least act_steps", "buffer_rows", "act_steps");
+        Need(BufferRows % ActSteps == 0, $"buffer_rows ({BufferRows}) must be a multiple of act_steps ({ActSteps})", "buffer_rows", "act_steps");
+        Need(Updates >= 1 && EpochsPerUpdate >= 1, "updates and epochs_per_update must be positive", "updates", "epochs_per_update");
+        Need(FitnessEpisodes >= 1, "fitness_episodes must be at least 1", "fitness_episodes");
+        Need(Sigma > 0 && double.IsFinite(Sigma), "sigma must be positive", "sigma");
+        Need(L2 >= 0 && double.IsFinite(L2), "l2 must be zero or positive", "l2");
+        Need(EsLearningRate > 0 && double.IsFinite(EsLearningRate) && EsFinalLearningRate >= 0 && double.IsFinite(EsFinalLearningRate),
+            "es_learning_rate must be positive and es_final_learning_rate not negative", "es_learning_rate", "es_final_learning_rate");
+        Need(EsDecayFraction >= 0 && EsDecayFraction <= 1, "es_decay_fraction must be in [0, 1]", "es_decay_fraction");
+        Need(InnerLearningRate > 0 && float.IsFinite(InnerLearningRate), "inner_learning_rate must be positive", "inner_learning_rate");
+        Need(TestEvery >= 0, "test_every must not be negative", "test_every");
+        Need(TestEvery == 0 || TestTasks >= 1, $"test_tasks must be at least 1 when test_every > 0 (got {TestTasks}; test_every 0 turns the tests off)", "test_tasks", "test_every");
+        Need(EpisodeSteps >= 0, "episode_steps must not be negative (0: the task's default)", "episode_steps");
+        Need(Threads >= 0, "threads must not be negative (0: one per core)", "threads");
+        Need(TargetRadiusMin > 0 && TargetRadiusMax >= TargetRadiusMin, "target radius range must be positive and ordered", "target_radius_min", "target_radius_max");
+        try
+        {
+            GoalTasks.ParseRegion(TrainTargets);
+            MlpPaths.Parse(UpdatePath, "config: update_path");
+            Alpha();
+        }
+        catch (EpgException e)
+        {
+            Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "train_targets", "update_path", "alpha_schedule");
+        }
+        Fits((long)Population * TasksPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");
+        Fits((long)ActSteps * Updates, "lifetime: act_steps x updates", "act_steps", "updates");
+        Fits((long)Epochs * TasksPerMember + TasksPerMember, "task ids: epochs x tasks_per_member", "epochs", "tasks_per_member");
+        Fits((long)BufferRows * 256, "buffer_rows x 256 columns", "buffer_rows");
+        Fits((long)Population * TasksPerMember * BufferRows, "learners x buffer_rows", "population", "tasks_per_member", "buffer_rows");
         return this;
     }
 
@@ -208,4 +279,107 @@ public sealed record TrainConfig
         Extra = ProgressFeatures ? 2 : 0,
         UpdatePath = MlpPaths.Parse(UpdatePath),
     }.Validate();
+}
+
+/// <summary>
+/// A --config file as the user wrote it: its top-level fields, each with the 1-based line of its
+/// key. <see cref="Read"/> refuses (exit 2, one line naming the file and line) anything but one JSON
+/// object with distinct keys.
+/// </summary>
+public sealed class ConfigSource
+{
+    private ConfigSource(string path, IReadOnlyList<(string Key, System.Text.Json.Nodes.JsonNode? Value)> fields, IReadOnlyDictionary<string, int> lines)
+    {
+        Path = path;
+        Fields = fields;
+        Lines = lines;
+    }
+
+    public string Path { get; }
+    public IReadOnlyList<(string Key, System.Text.Json.Nodes.JsonNode? Value)> Fields { get; }
+    public IReadOnlyDictionary<string, int> Lines { get; }
+
+    /// <summary>An error about field <paramref name="key"/>, naming the file and its line (exit 2).</summary>
+    public EpgException Error(string key, string what) =>
+        EpgException.BadArguments(Lines.TryGetValue(key, out int line) ? $"--config {Path} line {line}: {what}" : $"--config {Path}: {what}");
+
+    public ConfigSource Without(string key) =>
+        new(Path, Fields, Lines.Where(kv => kv.Key != key).ToDictionary(kv => kv.Key, kv => kv.Value));
+
+    public static ConfigSource Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            if (Directory.Exists(path)) throw EpgException.BadArguments($"--config {path}: is a directory, not a JSON file");
+            if (!File.Exists(path)) throw EpgException.BadArguments($"--config {path}: no such file");
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw EpgException.BadArguments($"--config {path}: cannot read it ({e.Message})");
+        }
+        int LineOf(long offset)
+        {
+            int line = 1;
+            for (long i = 0; i < offset && i < bytes.Length; i++)
+                if (bytes[i] == (byte)'\n') line++;
+            return line;
+        }
+        var options = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+        var lines = new Dictionary<string, int>();
+        try
+        {
+            // one pass with the reader: top-level shape, duplicate keys at every depth, each key's line
+            var reader = new Utf8JsonReader(bytes, options);
+            if (!reader.Read()) throw EpgException.BadArguments($"--config {path}: empty file (expected a JSON object such as {{\"epochs\": 10}})");
+            if (reader.TokenType != JsonTokenType.StartObject)
+                throw EpgException.BadArguments($"--config {path} line {LineOf(reader.TokenStartIndex)}: the top level must be a JSON object of fields (got {Describe(reader.TokenType)})");
+            var keys = new Stack<HashSet<string>>();
+            keys.Push([]);
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        keys.Push([]);
+                        break;
+                    case JsonTokenType.EndObject:
+                        keys.Pop();
+                        break;
+                    case JsonTokenType.PropertyName:
+                        string name = reader.GetString()!;
+                        int line = LineOf(reader.TokenStartIndex);
+                        if (!keys.Peek().Add(name))
+                            throw EpgException.BadArguments($"--config {path} line {line}: key '{name}' appears twice{(keys.Count == 1 && lines.TryGetValue(name, out int first) ? $" (first on line {first})" : "")}");
+                        if (keys.Count == 1) lines[name] = line;
+                        break;
+                }
+                if (keys.Count == 0)
+                {
+                    if (reader.Read())
+                        throw EpgException.BadArguments($"--config {path} line {LineOf(reader.TokenStartIndex)}: text after the top-level object");
+                    break;
+                }
+            }
+            var root = System.Text.Json.Nodes.JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+            return new ConfigSource(path, root.Select(kv => (kv.Key, kv.Value)).ToList(), lines);
+        }
+        catch (JsonException e)
+        {
+            string where = e.LineNumber is long l ? $" line {l + 1}" : "";
+            string what = e.Message.Split('.', 2)[0].Split(" LineNumber")[0].Split(" Path:")[0];
+            throw EpgException.BadArguments($"--config {path}{where}: not valid JSON ({what})");
+        }
+    }
+
+    private static string Describe(JsonTokenType t) => t switch
+    {
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => t.ToString(),
+    };
 }

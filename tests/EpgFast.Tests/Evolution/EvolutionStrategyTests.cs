@@ -24,6 +24,38 @@ public class EvolutionStrategyTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The L2 term as a property, independent of any reference formula: with equal fitnesses
+    /// (every centered rank 0, so no noise direction is preferred) and L2 &gt; 0, one step moves
+    /// every coordinate of phi toward zero (the coordinates are larger than the step, so none
+    /// crosses it); with L2 = 0 nothing moves.
+    /// </summary>
+    [Theory]
+    [InlineData(0.001, 1e-3)]
+    [InlineData(0.05, 1e-2)]
+    public void EqualFitnessesWithL2ShrinkEveryCoordinate(double l2, double lr)
+    {
+        var rng = new System.Random(3);
+        float[] phi = Range(257, j => (float)((rng.NextDouble() * 0.9 + 0.1) * (rng.Next(2) == 0 ? -1 : 1)));
+        foreach (bool antithetic in new[] { false, true })
+        {
+            var es = new EvolutionStrategy(new EsConfig { Population = 8, Antithetic = antithetic, Sigma = 0.05, L2 = l2, LearningRate = lr, FinalLearningRate = lr, Epochs = 10, Seed = 9 });
+            var s = es.Initialize(phi);
+            for (int step = 0; step < 3; step++)
+            {
+                var next = es.Tell(s, Enumerable.Repeat(-4.25, 8).ToArray());
+                for (int j = 0; j < phi.Length; j++)
+                {
+                    Assert.True(Math.Abs(next.Phi[j]) < Math.Abs(s.Phi[j]), $"coordinate {j}: {s.Phi[j]} -> {next.Phi[j]} (step {step}, antithetic {antithetic})");
+                    Assert.Equal(Math.Sign(s.Phi[j]), Math.Sign(next.Phi[j]));
+                }
+                s = next;
+            }
+            var still = new EvolutionStrategy(new EsConfig { Population = 8, Antithetic = antithetic, Sigma = 0.05, L2 = 0, LearningRate = lr, Epochs = 10, Seed = 9 });
+            Assert.Equal(Bits(phi), Bits(still.Tell(still.Initialize(phi), Enumerable.Repeat(1.0, 8).ToArray()).Phi));
+        }
+    }
+
     [Fact]
     public void AskGivesPhiPlusSigmaTimesRegeneratedNoise()
     {

@@ -18,6 +18,34 @@ public class PhiloxTests
         }
     }
 
+    /// <summary>
+    /// Pins the Box-Muller transform (not only the raw blocks): the expected values are literals
+    /// computed in float64 outside this code base from Philox4x32-10's blocks (the first four from
+    /// Random123's known-answer block for counter 0, key 0: 6627e8d5 e169c58d bc57ac4c 9b00dbd8),
+    /// with u = ((a >> 8) + 1) / 2^24, v = (b >> 8) / 2^24, r = sqrt(-2 ln u), theta = 2 pi v;
+    /// lanes 0, 1 = r cos, r sin of words (X, Y); lanes 2, 3 of (Z, W). A change of the transform
+    /// that Normal and NormalAt share changes these values.
+    /// </summary>
+    [Theory]
+    [InlineData(0UL, 0UL, 0UL, 0.9911374751458971)]
+    [InlineData(0UL, 0UL, 1UL, -0.9246627803544332)]
+    [InlineData(0UL, 0UL, 2UL, -0.6176090549848544)]
+    [InlineData(0UL, 0UL, 3UL, -0.4820683472644963)]
+    [InlineData(1UL, 7UL, 5UL, -0.9482722293869513)]
+    [InlineData(3735928559UL, 3UL, 1002UL, 1.0861909968764076)]
+    [InlineData(42UL, 1099511627785UL, 123456789UL, -1.9305617276599074)]
+    public void NormalAtMatchesFloat64BoxMullerOfKnownBlocks(ulong seed, ulong stream, ulong index, double expected)
+    {
+        Assert.Equal(0x6627e8d5u, Philox.Draw(0, 0, 0).X); // the known block the first rows derive from
+        float got = Philox.NormalAt(seed, stream, index);
+        Assert.True(Math.Abs(got - expected) <= 2e-6 * Math.Max(1, Math.Abs(expected)), $"NormalAt({seed}, {stream}, {index}) = {got:R}, float64 {expected:R}");
+        // the block-at-once form agrees with the per-element one
+        var b = Philox.Draw(seed, stream, index >> 2);
+        bool second = (index & 2) != 0;
+        float cos = Philox.Normal(second ? b.Z : b.X, second ? b.W : b.Y, out float sin);
+        Assert.Equal(got, (index & 1) == 0 ? cos : sin);
+    }
+
     [Fact]
     public void UniformsAreInRangeAndUnbiased()
     {

@@ -8,7 +8,7 @@ namespace EpgFast.Tests.Training;
 
 /// <summary>The whole EPG loop on the fast point-goal environment.</summary>
 [Collection("cli")]
-public class EpgLoopTests
+public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>A small point-goal run: 8 members (antithetic), 2 tasks each, 160-step lifetimes, no PPO.</summary>
     private static TrainConfig Small(int epochs) => TrainConfig.Preset("ci") with
@@ -159,24 +159,40 @@ public class EpgLoopTests
         // Measured with seeds 1, 2, 3 (epg train --preset ci --config ... --epochs 80): training fitness rose
         // from about -23 to -4 .. -7 and the evolved loss scored -0.4 .. -3.0 on 16 fresh tasks against
         // -19 .. -24 for the initial loss. The test asserts a margin well inside that.
-        var c = Small(60) with { TasksPerMember = 4 };
-        string dir = TempDir();
-        try
+        // Not resting on one seed's draws (an RNG reordering that changes nothing statistically moved seed 7's
+        // margin from 24 to 4.7): seeds 8 and 9 too (margins 13.1 and 17.1 when written, seed 7's 23.8); each
+        // seed must improve and beat the initial loss, and the mean margin over the three must clear 5.
+        var margins = new List<double>();
+        foreach (ulong seed in new ulong[] { 7, 8, 9 })
         {
-            Train(c, dir);
-            var fitness = EpgFast.Runs.MetricsLog.Read(Path.Combine(dir, "metrics.csv")).Column("fitness_mean");
-            Assert.Equal(60, fitness.Length);
-            double first = fitness.Take(10).Average(), last = fitness.TakeLast(10).Average();
-            Assert.True(last > first + 3, $"training fitness did not improve: first 10 epochs {first:F2}, last 10 {last:F2}");
-            using var device = new CpuDevice();
-            var results = EpgTrainer.Report(c, dir, device, 16, _ => { });
-            Assert.True(results[0].FitnessMean > results[1].FitnessMean + 5,
-                $"evolved {results[0].FitnessMean:F3} vs initial {results[1].FitnessMean:F3}");
-            Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+            var c = Small(60) with { TasksPerMember = 4, Seed = seed };
+            string dir = TempDir();
+            try
+            {
+                Train(c, dir);
+                var fitness = EpgFast.Runs.MetricsLog.Read(Path.Combine(dir, "metrics.csv")).Column("fitness_mean");
+                Assert.Equal(60, fitness.Length);
+                double first = fitness.Take(10).Average(), last = fitness.TakeLast(10).Average();
+                using var device = new CpuDevice();
+                var results = EpgTrainer.Report(c, dir, device, 16, _ => { });
+                double margin = results[0].FitnessMean - results[1].FitnessMean;
+                output.WriteLine($"seed {seed}: training {first:F2} -> {last:F2}; evolved {results[0].FitnessMean:F2} vs initial {results[1].FitnessMean:F2} (margin {margin:F2})");
+                if (seed == 7)
+                {
+                    Assert.True(last > first + 3, $"training fitness did not improve: first 10 epochs {first:F2}, last 10 {last:F2}");
+                    Assert.True(results[0].FitnessMean > results[1].FitnessMean + 5,
+                        $"evolved {results[0].FitnessMean:F3} vs initial {results[1].FitnessMean:F3}");
+                    Assert.True(File.Exists(Path.Combine(dir, "report.md")));
+                }
+                Assert.True(last > first, $"seed {seed}: training fitness did not improve: {first:F2} -> {last:F2}");
+                Assert.True(margin > 0, $"seed {seed}: evolved {results[0].FitnessMean:F3} vs initial {results[1].FitnessMean:F3}");
+                margins.Add(margin);
+            }
+            finally
+            {
+                Directory.Delete(dir, true);
+            }
         }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        Assert.True(margins.Average() > 5, $"mean margin over seeds {margins.Average():F2} ({string.Join(", ", margins.Select(m => m.ToString("F2")))})");
     }
 }

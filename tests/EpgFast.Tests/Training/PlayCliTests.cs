@@ -17,7 +17,7 @@ public class PlayCliTests
         using var tmp = new TempDir();
         var eval = EpgRunner.Run("eval", "--method", "ppo", "--env", "ant", "--preset", "ci", "--learners", "2", "--out", tmp["eval"], "--backend", "cpu", "--json");
         Assert.True(eval.Code == 0, eval.Err);
-        string file = tmp["eval/policies/ppo-left.bin"];
+        string file = tmp["eval/policies/ppo-ant.bin"];
         var policies = PolicyFile.Read(file);
         Assert.Equal((2, "ant", "kernel", 27, 8), (policies.Count, policies.Env, policies.Engine, policies.Obs, policies.Act));
         Assert.Equal(2 * policies.Stride, policies.Learners.Parameters.Length);
@@ -44,7 +44,7 @@ public class PlayCliTests
         using var tmp = new TempDir();
         var eval = EpgRunner.Run("eval", "--method", "ppo", "--env", "ant", "--preset", "ci", "--learners", "1", "--out", tmp["eval"], "--backend", "cpu");
         Assert.True(eval.Code == 0, eval.Err);
-        string good = tmp["eval/policies/ppo-left.bin"];
+        string good = tmp["eval/policies/ppo-ant.bin"];
         var bytes = File.ReadAllBytes(good);
         bytes[bytes.Length / 2] ^= 0x40;
         File.WriteAllBytes(tmp["damaged.bin"], bytes);
