@@ -400,24 +400,16 @@ public static class Constraints
         ref readonly SimDims d = ref m.D;
         int zone = Zone(s, d, i, 0f, out float mu, out float fr, out float n, out float u1, out float u2, out float t);
         if (zone == 0) return;
-        if (zone == 2)
-        {
-            for (int j = 0; j < 3; j++)
-            {
-                float dd = s[d.SRowD + i + j];
-                AddRowT(m, s, i + j, dd * s[d.SRowJar + i + j], d.SGrad);
-                AddOuter(m, s, i + j, i + j, dd);
-            }
-            return;
-        }
-        float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
-        float nmt = n - mu * t;
-        // force = -d cost / d jar
-        float f0 = -dm * nmt * mu;
-        float f1 = -f0 / t * u1 * fr, f2 = -f0 / t * u2 * fr;
+        ConeForce(s, d, i, out float f0, out float f1, out float f2);
         AddRowT(m, s, i, -f0, d.SGrad);
         AddRowT(m, s, i + 1, -f1, d.SGrad);
         AddRowT(m, s, i + 2, -f2, d.SGrad);
+        if (zone == 2)
+        {
+            for (int j = 0; j < 3; j++) AddOuter(m, s, i + j, i + j, s[d.SRowD + i + j]);
+            return;
+        }
+        float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
         // the cone Hessian in U: rows (1, -mu/T U'), block mu N / T^3 U U' + (mu^2 - mu N / T) I, scaled by diag(mu, fr)
         // on both sides and by Dm
         float h00 = 1f, h01 = -mu / t * u1, h02 = -mu / t * u2;
@@ -449,6 +441,27 @@ public static class Constraints
         if (n >= mu * t || (t <= 0f && n >= 0f)) return 0;
         if (mu * n + t <= 0f || (t <= 0f && n < 0f)) return 2;
         return 1;
+    }
+
+    /// <summary>The elliptic contact's force -d cost / d jar at the current jar (rows i .. i + 2; zero in the top zone).</summary>
+    private static void ConeForce<TF>(Scratch<TF> s, in SimDims d, int i, out float f0, out float f1, out float f2)
+        where TF : struct, IView<float>
+    {
+        int zone = Zone(s, d, i, 0f, out float mu, out float fr, out float n, out float u1, out float u2, out float t);
+        f0 = f1 = f2 = 0f;
+        if (zone == 2)
+        {
+            f0 = -s[d.SRowD + i] * s[d.SRowJar + i];
+            f1 = -s[d.SRowD + i + 1] * s[d.SRowJar + i + 1];
+            f2 = -s[d.SRowD + i + 2] * s[d.SRowJar + i + 2];
+        }
+        else if (zone == 1)
+        {
+            float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
+            f0 = -dm * (n - mu * t) * mu;
+            f1 = -f0 / t * u1 * fr;
+            f2 = -f0 / t * u2 * fr;
+        }
     }
 
     /// <summary>
@@ -617,21 +630,7 @@ public static class Constraints
             }
             else
             {
-                int zone = Zone(s, d, i, 0f, out float mu, out float fr, out float n, out float u1, out float u2, out float t);
-                float f0 = 0f, f1 = 0f, f2 = 0f;
-                if (zone == 2)
-                {
-                    f0 = -s[d.SRowD + i] * s[d.SRowJar + i];
-                    f1 = -s[d.SRowD + i + 1] * s[d.SRowJar + i + 1];
-                    f2 = -s[d.SRowD + i + 2] * s[d.SRowJar + i + 2];
-                }
-                else if (zone == 1)
-                {
-                    float dm = s[d.SRowD + i] / (mu * mu * (1f + mu * mu));
-                    f0 = -dm * (n - mu * t) * mu;
-                    f1 = -f0 / t * u1 * fr;
-                    f2 = -f0 / t * u2 * fr;
-                }
+                ConeForce(s, d, i, out float f0, out float f1, out float f2);
                 AddRowT(m, s, i, f0, d.STau);
                 AddRowT(m, s, i + 1, f1, d.STau);
                 AddRowT(m, s, i + 2, f2, d.STau);
