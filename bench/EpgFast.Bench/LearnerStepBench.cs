@@ -8,7 +8,7 @@ using EpgFast.Training;
 namespace EpgFast.Bench;
 
 /// <summary>
-/// The whole learner step (issue 6's "learner steps/s": normalize, policy, sample, env step with frame skip 5,
+/// The whole learner step ("learner steps/s": normalize, policy, sample, env step with frame skip 5,
 /// record, and the amortized update: 2 minibatches of 32 over the M = 64 newest steps, the policy forward and
 /// backward over the N = 512 buffer rows, the loss network, Adam) on goal-ant, all CPU threads, with the MuJoCo
 /// backend's physics as the baseline in the same run. One invocation = one lifetime of K = 2 updates x M = 64 steps

@@ -7,7 +7,7 @@ using EpgFast.Physics;
 
 namespace EpgFast.Cli.Verbs;
 
-/// <summary>`epg physics --compare`: the kernel simulator against MuJoCo on one model (issue 7, checks 1, 3 and 5).</summary>
+/// <summary>`epg physics --compare`: the kernel simulator against MuJoCo on one model: free motion, the constrained step, drops, rest, a trot.</summary>
 public sealed partial class PhysicsOptions
 {
     [Option("compare", HelpText = "Instead: validate the kernel simulator against MuJoCo on --model (mass matrix, bias and free motion without constraints; one forward step with contacts and limits from states MuJoCo recorded; drops under zero and constant controls; the model at rest; a coordinated trot in both engines). Exits 1 unless all pass.")]

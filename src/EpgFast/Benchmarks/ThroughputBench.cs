@@ -98,7 +98,7 @@ public sealed record BenchReport(string Device, string Backend, long MemoryLimit
 }
 
 /// <summary>
-/// Single-node throughput against batch size (issue 6): for each batch size L, the chosen suites are set up on
+/// Single-node throughput against batch size: for each batch size L, the chosen suites are set up on
 /// the device, timed by wall clock (one warm-up call, then repetitions until <see cref="BenchSettings.Seconds"/>),
 /// and their device memory counted (<see cref="Device.AllocatedBytes"/> before and after setup). A size that does
 /// not fit (out-of-memory on allocation, or more bytes than the limit, estimated from the previous size or counted

@@ -26,7 +26,7 @@ public sealed record EngineOptions
 
 /// <summary>
 /// Opens a physics engine by <see cref="EngineKind"/>. One place to add engines: the kernel
-/// simulator (issue 7) adds its case here.
+/// simulator adds its case here.
 /// </summary>
 public static class PhysicsFactory
 {

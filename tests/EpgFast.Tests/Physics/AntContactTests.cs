@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace EpgFast.Tests.Physics;
 
-/// <summary>Checks 3 and 4 of issue 7 on the Ant: settling at rest, robustness under random actions.</summary>
+/// <summary>The Ant on the kernel simulator: settling at rest, robustness under random actions.</summary>
 public class AntContactTests(ITestOutputHelper output)
 {
     [Fact]

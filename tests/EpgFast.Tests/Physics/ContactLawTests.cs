@@ -7,7 +7,7 @@ using static EpgFast.Diagnostics.PhysicsValidation;
 
 namespace EpgFast.Tests.Physics;
 
-/// <summary>Check 2 of issue 7: contact laws on a sphere and a capsule, against MuJoCo and the analytic answers.</summary>
+/// <summary>Contact laws on a sphere and a capsule, against MuJoCo and the analytic answers.</summary>
 public class ContactLawTests(ITestOutputHelper output)
 {
     private const double G = 9.81;

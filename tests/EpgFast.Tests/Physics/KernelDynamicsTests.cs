@@ -7,7 +7,7 @@ using static EpgFast.Tests.Physics.PhysicsTestUtil;
 
 namespace EpgFast.Tests.Physics;
 
-/// <summary>Check 1 of issue 7: dynamics without constraints against MuJoCo 2.2.2 (Euler).</summary>
+/// <summary>Dynamics without constraints against MuJoCo 2.2.2 (Euler).</summary>
 public class KernelDynamicsTests(ITestOutputHelper output)
 {
     [Fact]
