@@ -25,8 +25,7 @@ public sealed record EngineOptions
 }
 
 /// <summary>
-/// Opens a physics engine by <see cref="EngineKind"/>. One place to add engines: the kernel
-/// simulator adds its case here.
+/// Opens a physics engine by <see cref="EngineKind"/> (MuJoCo or the kernel simulator): the one place to add engines.
 /// </summary>
 public static class PhysicsFactory
 {
