@@ -78,16 +78,22 @@ public static class EvalOutputs
     public static IReadOnlyList<string> Write(string dir, EvalResult r)
     {
         Directory.CreateDirectory(Path.Combine(dir, "plots"));
-        // curves.csv: method,step,return_mean,return_std,return_min,return_max (other labels' rows kept)
+        // curves.csv: method,step,return_mean,return_std,return_min,return_max,distance_mean,distance_std (other labels' rows kept)
         string curvesPath = Path.Combine(dir, "curves.csv");
         var rows = File.Exists(curvesPath) ? File.ReadAllLines(curvesPath).Skip(1).Where(l => !l.StartsWith(r.Label + ",", StringComparison.Ordinal)).ToList() : [];
         for (int i = 0; i < r.CurveSteps.Length; i++)
         {
             var v = r.CurveReturns[i];
             double m = v.Average(), sd = EvalResult.Std(v);
-            rows.Add(FormattableString.Invariant($"{r.Label},{r.CurveSteps[i]},{m:R},{sd:R},{v.Min():R},{v.Max():R}"));
+            string dist = ",";
+            if (i < r.CurveDistances.Count)
+            {
+                var d = r.CurveDistances[i];
+                dist = FormattableString.Invariant($"{d.Average():R},{EvalResult.Std(d):R}");
+            }
+            rows.Add(FormattableString.Invariant($"{r.Label},{r.CurveSteps[i]},{m:R},{sd:R},{v.Min():R},{v.Max():R},{dist}"));
         }
-        AtomicFile.WriteAllText(curvesPath, "method,step,return_mean,return_std,return_min,return_max\n" + string.Join("\n", rows) + "\n");
+        AtomicFile.WriteAllText(curvesPath, "method,step,return_mean,return_std,return_min,return_max,distance_mean,distance_std\n" + string.Join("\n", rows) + "\n");
 
         string summaryPath = Path.Combine(dir, "summary.json");
         var all = File.Exists(summaryPath) ? (JsonNode.Parse(File.ReadAllText(summaryPath))?["methods"]?.AsObject()?.DeepClone().AsObject() ?? []) : new JsonObject();
@@ -97,6 +103,7 @@ public static class EvalOutputs
             ["final_return_std"] = TrainOptions.Finite(r.FitnessStd),
             ["final_distance_mean"] = TrainOptions.Finite(r.DistanceMean),
             ["final_distance_std"] = TrainOptions.Finite(r.DistanceStd),
+            ["start_distance_mean"] = r.TargetDistances.Length > 0 ? TrainOptions.Finite(r.TargetDistances.Average(x => (double)x)) : null,
             ["learners"] = r.Fitness.Length,
             ["quarantined"] = r.Quarantined,
         };

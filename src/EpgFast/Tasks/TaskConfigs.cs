@@ -1,3 +1,4 @@
+using EpgFast.Backends;
 using EpgFast.Kernels.Tasks;
 
 namespace EpgFast.Tasks;
@@ -60,6 +61,27 @@ public sealed record AntTaskConfig
         TerminateWhenUnhealthy = false,
         MaxSteps = 200,
         ObserveXY = true,
+    };
+
+    /// <summary>The names <see cref="GoalAntDefinition"/> knows.</summary>
+    public static readonly string[] GoalAntDefinitions = ["progress"];
+
+    /// <summary>
+    /// A GoalAnt definition by name (config field goal_ant). progress: <see cref="GoalAnt"/>, the
+    /// project's first definition (progress reward, no healthy reward, no termination, 200 steps).
+    /// </summary>
+    public static AntTaskConfig GoalAntDefinition(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "progress" => GoalAnt,
+        _ => throw new EpgException($"goal_ant must be one of {string.Join(", ", GoalAntDefinitions)} (got '{name}')", 2),
+    };
+
+    /// <summary>GoalAnt's reward by name: progress ((d - d') / dt) or negative-distance (-d').</summary>
+    public static GoalReward ParseGoalReward(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "progress" => GoalReward.Progress,
+        "negative-distance" or "distance" => GoalReward.NegativeDistance,
+        _ => throw new EpgException($"goal_ant_reward must be progress or negative-distance (got '{name}')", 2),
     };
 
     /// <summary>The kernels' constants for an engine with the given sizes and timestep.</summary>
