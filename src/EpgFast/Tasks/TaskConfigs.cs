@@ -63,16 +63,32 @@ public sealed record AntTaskConfig
         ObserveXY = true,
     };
 
+    /// <summary>
+    /// GoalAnt with the meta-RL literature's Ant-goal reward (negative distance, as MAML's, ProMP's and
+    /// PEARL's Ant goal tasks; Euclidean here, L1 there) and MAML's "happy, not suicidal" survive bonus
+    /// with Ant-v4's termination: r = -d' + 4 - 0.05 |a|^2, terminated unless 0.2 &lt;= z &lt;= 1 (the
+    /// bonus is paid on every step, so with d' &lt;= 4 living always pays more than ending); 200 steps;
+    /// observation, targets and control cost as <see cref="GoalAnt"/>.
+    /// </summary>
+    public static AntTaskConfig GoalAntDistanceSurvive { get; } = GoalAnt with
+    {
+        GoalReward = GoalReward.NegativeDistance,
+        HealthyReward = 4f,
+        TerminateWhenUnhealthy = true,
+    };
+
     /// <summary>The names <see cref="GoalAntDefinition"/> knows.</summary>
-    public static readonly string[] GoalAntDefinitions = ["progress"];
+    public static readonly string[] GoalAntDefinitions = ["progress", "distance-survive"];
 
     /// <summary>
     /// A GoalAnt definition by name (config field goal_ant). progress: <see cref="GoalAnt"/>, the
-    /// project's first definition (progress reward, no healthy reward, no termination, 200 steps).
+    /// project's first definition (progress reward, no healthy reward, no termination, 200 steps);
+    /// distance-survive: <see cref="GoalAntDistanceSurvive"/>.
     /// </summary>
     public static AntTaskConfig GoalAntDefinition(string name) => name.Trim().ToLowerInvariant() switch
     {
         "progress" => GoalAnt,
+        "distance-survive" => GoalAntDistanceSurvive,
         _ => throw new EpgException($"goal_ant must be one of {string.Join(", ", GoalAntDefinitions)} (got '{name}')", 2),
     };
 

@@ -140,6 +140,8 @@ public class AntTaskTests
     public void GoalAntDefinitionsByName()
     {
         Assert.Same(AntTaskConfig.GoalAnt, AntTaskConfig.GoalAntDefinition("progress"));
+        Assert.Equal(AntTaskConfig.GoalAnt with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true },
+            AntTaskConfig.GoalAntDefinition("distance-survive"));
         foreach (var name in AntTaskConfig.GoalAntDefinitions)
             Assert.Equal(AntObjective.Goal, AntTaskConfig.GoalAntDefinition(name).Objective);
         Assert.Throws<EpgException>(() => AntTaskConfig.GoalAntDefinition("no-such"));

@@ -22,6 +22,7 @@ public class GoalAntConfigTests
         var spec = EpgTrainer.EnvSpecFor(TrainConfig.Preset("paper"));
         Assert.Equal(AntTaskConfig.GoalAnt, spec.Ant);
         Assert.Equal(AntTaskConfig.GoalAnt, EpgTrainer.EnvSpecFor(TrainConfig.Preset("paper") with { GoalAnt = "progress" }).Ant);
+        Assert.Equal(AntTaskConfig.GoalAntDistanceSurvive, EpgTrainer.EnvSpecFor(TrainConfig.Preset("paper") with { GoalAnt = "distance-survive" }).Ant);
     }
 
     [Fact]
