@@ -168,7 +168,7 @@ public sealed class EvalOptions : ConfigOptions, IVerb
 /// </summary>
 public static class EvalOutputs
 {
-    private const string CurvesHeader = "method,step,return_mean,return_std,return_min,return_max";
+    private const string CurvesHeader = "method,step,return_mean,return_std,return_min,return_max,distance_mean,distance_std";
 
     /// <summary>Refuses a folder whose curves.csv or summary.json is not an eval's (before any work).</summary>
     public static void CheckExisting(RunDirectory dir)
@@ -181,7 +181,7 @@ public static class EvalOutputs
     {
         string curvesPath = dir.PathOf("curves.csv");
         var old = File.Exists(curvesPath) ? File.ReadAllLines(curvesPath) : [];
-        if (old.Length > 0 && (old[0] != CurvesHeader || old.Skip(1).Any(l => l.Split(',').Length != 6 || !l.Split(',').Skip(1).All(IsNumber))))
+        if (old.Length > 0 && (old[0] != CurvesHeader || old.Skip(1).Any(l => l.Split(',') is var f && (f.Length != 8 || !f[1..6].All(IsNumber) || !f[6..].All(x => x.Length == 0 || IsNumber(x))))))
             throw new EpgException($"{curvesPath} is not an eval's curves file (header '{CurvesHeader}'); choose another --out");
         return old;
     }
@@ -202,7 +202,7 @@ public static class EvalOutputs
     /// <summary>Writes (or merges into) the eval files of <paramref name="dir"/>, which the caller has locked; <paramref name="goal"/>: the task has targets (final distances, paths).</summary>
     public static IReadOnlyList<string> Write(RunDirectory dir, EvalResult r, bool goal = true)
     {
-        // curves.csv: method,step,return_mean,return_std,return_min,return_max (other labels' rows kept)
+        // curves.csv: method,step,return_mean,return_std,return_min,return_max,distance_mean,distance_std (other labels' rows kept; distances empty without targets)
         string curvesPath = dir.PathOf("curves.csv");
         var old = ReadCurves(dir);
         JsonObject all = ReadSummary(dir);
@@ -211,7 +211,13 @@ public static class EvalOutputs
         {
             var v = r.CurveReturns[i];
             double m = v.Average(), sd = EvalResult.Std(v);
-            rows.Add(FormattableString.Invariant($"{r.Label},{r.CurveSteps[i]},{m:R},{sd:R},{v.Min():R},{v.Max():R}"));
+            string dist = ",";
+            if (i < r.CurveDistances.Count)
+            {
+                var d = r.CurveDistances[i];
+                dist = FormattableString.Invariant($"{d.Average():R},{EvalResult.Std(d):R}");
+            }
+            rows.Add(FormattableString.Invariant($"{r.Label},{r.CurveSteps[i]},{m:R},{sd:R},{v.Min():R},{v.Max():R},{dist}"));
         }
         dir.WriteText("curves.csv", CurvesHeader + "\n" + string.Join("\n", rows) + "\n");
 
@@ -224,6 +230,7 @@ public static class EvalOutputs
         {
             mine["final_distance_mean"] = TrainOptions.Finite(r.DistanceMean);
             mine["final_distance_std"] = TrainOptions.Finite(r.DistanceStd);
+            if (r.TargetDistances.Length > 0) mine["start_distance_mean"] = TrainOptions.Finite(r.TargetDistances.Average(x => (double)x));
         }
         mine["learners"] = r.Fitness.Length;
         mine["quarantined"] = r.Quarantined;

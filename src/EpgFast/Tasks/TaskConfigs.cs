@@ -1,3 +1,4 @@
+using EpgFast.Backends;
 using EpgFast.Kernels.Tasks;
 
 namespace EpgFast.Tasks;
@@ -60,6 +61,43 @@ public sealed record AntTaskConfig
         TerminateWhenUnhealthy = false,
         MaxSteps = 200,
         ObserveXY = true,
+    };
+
+    /// <summary>
+    /// GoalAnt with the meta-RL literature's Ant-goal reward (negative distance, as MAML's, ProMP's and
+    /// PEARL's Ant goal tasks; Euclidean here, L1 there) and MAML's "happy, not suicidal" survive bonus
+    /// with Ant-v4's termination: r = -d' + 4 - 0.05 |a|^2, terminated unless 0.2 &lt;= z &lt;= 1 (the
+    /// bonus is paid on every step, so with d' &lt;= 4 living always pays more than ending); 200 steps;
+    /// observation, targets and control cost as <see cref="GoalAnt"/>.
+    /// </summary>
+    public static AntTaskConfig GoalAntDistanceSurvive { get; } = GoalAnt with
+    {
+        GoalReward = GoalReward.NegativeDistance,
+        HealthyReward = 4f,
+        TerminateWhenUnhealthy = true,
+    };
+
+    /// <summary>The names <see cref="GoalAntDefinition"/> knows.</summary>
+    public static readonly string[] GoalAntDefinitions = ["progress", "distance-survive"];
+
+    /// <summary>
+    /// A GoalAnt definition by name (config field goal_ant). progress: <see cref="GoalAnt"/>, the
+    /// project's first definition (progress reward, no healthy reward, no termination, 200 steps);
+    /// distance-survive: <see cref="GoalAntDistanceSurvive"/>.
+    /// </summary>
+    public static AntTaskConfig GoalAntDefinition(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "progress" => GoalAnt,
+        "distance-survive" => GoalAntDistanceSurvive,
+        _ => throw new EpgException($"goal_ant must be one of {string.Join(", ", GoalAntDefinitions)} (got '{name}')", 2),
+    };
+
+    /// <summary>GoalAnt's reward by name: progress ((d - d') / dt) or negative-distance (-d').</summary>
+    public static GoalReward ParseGoalReward(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "progress" => GoalReward.Progress,
+        "negative-distance" or "distance" => GoalReward.NegativeDistance,
+        _ => throw new EpgException($"goal_ant_reward must be progress or negative-distance (got '{name}')", 2),
     };
 
     /// <summary>The kernels' constants for an engine with the given sizes and timestep.</summary>

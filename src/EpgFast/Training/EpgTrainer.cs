@@ -28,9 +28,13 @@ public sealed class EpgTrainer
     {
         var kind = EnvFactory.Parse(c.Env);
         var region = GoalTasks.ParseRegion(c.TrainTargets);
-        var ant = kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAnt;
+        var ant = kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAntDefinition(c.GoalAnt);
         ant = ant with { Region = region, RadiusMin = c.TargetRadiusMin, RadiusMax = c.TargetRadiusMax };
         if (c.EpisodeSteps > 0) ant = ant with { MaxSteps = c.EpisodeSteps };
+        if (c.GoalAntReward is not null) ant = ant with { GoalReward = AntTaskConfig.ParseGoalReward(c.GoalAntReward) };
+        if (c.HealthyReward is float healthy) ant = ant with { HealthyReward = healthy };
+        if (c.TerminateWhenUnhealthy is bool terminate) ant = ant with { TerminateWhenUnhealthy = terminate };
+        if (c.CtrlCostWeight is float ctrl) ant = ant with { CtrlCostWeight = ctrl };
         var point = new PointGoalConfig { Region = region };
         if (c.EpisodeSteps > 0) point = point with { MaxSteps = c.EpisodeSteps };
         return new EnvSpec { Kind = kind, Engine = TrainConfig.ParseEngine(c.Engine), Ant = ant, PointGoal = point };

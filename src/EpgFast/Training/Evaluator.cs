@@ -29,6 +29,12 @@ public sealed record EvalResult(
     int Quarantined,
     double StepsPerSecond)
 {
+    /// <summary>At every window end, each learner's final distance to its target in its last finished episode (0 before the first).</summary>
+    public IReadOnlyList<double[]> CurveDistances { get; init; } = [];
+
+    /// <summary>Each learner's target distance from the origin (where the torso starts, up to the reset noise).</summary>
+    public float[] TargetDistances { get; init; } = [];
+
     public double FitnessMean => Finite(Fitness).DefaultIfEmpty(double.NaN).Average();
     public double FitnessStd => Std(Finite(Fitness));
     public double DistanceMean => Finite(FinalDistances).DefaultIfEmpty(double.NaN).Average();
@@ -109,7 +115,12 @@ public sealed class Evaluator : IDisposable
         for (int l = 0; l < observer.PathCount; l++)
             paths.Add(new Runs.TorsoPath(observer.PathX[l].ToArray(), observer.PathY[l].ToArray(), targets[2 * l], targets[2 * l + 1], label));
         return new EvalResult(label, result.Fitness, observer.FinalDistances, observer.Steps.ToArray(), observer.Returns,
-            paths, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds));
+            paths, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds))
+        {
+            CurveDistances = observer.Distances,
+            TargetDistances = Enumerable.Range(0, targets.Length / 2)
+                .Select(l => MathF.Sqrt(targets[2 * l] * targets[2 * l] + targets[2 * l + 1] * targets[2 * l + 1])).ToArray(),
+        };
     }
 
     /// <summary>The learners' policies as the last <see cref="Run"/> left them (for <c>epg play</c>).</summary>
@@ -131,6 +142,7 @@ public sealed class Evaluator : IDisposable
         private readonly float[] _last = new float[learners];
         public readonly List<double> Steps = [];
         public readonly List<double[]> Returns = [];
+        public readonly List<double[]> Distances = [];
         public float[] FinalDistances = new float[learners];
         public readonly int PathCount = pathCount;
         public Action<int, double>? Progress { get; init; }
@@ -165,6 +177,7 @@ public sealed class Evaluator : IDisposable
                 Steps.Add(step + 1);
                 Returns.Add(_last.Select(x => (double)x).ToArray());
                 Progress?.Invoke(step + 1, _last.Average(x => (double)x));
+                Distances.Add(lastDistances.Select(x => (double)x).ToArray());
             }
         }
     }

@@ -70,6 +70,16 @@ public sealed record TrainConfig
     public float TargetRadiusMax { get; init; } = 3f;
     /// <summary>Episode length cap in env steps (0: the task's default).</summary>
     public int EpisodeSteps { get; init; }
+    /// <summary>goal-ant's definition by name (<see cref="AntTaskConfig.GoalAntDefinition"/>); the fields below override its parts.</summary>
+    public string GoalAnt { get; init; } = "progress";
+    /// <summary>goal-ant's reward: progress ((d - d') / dt) or negative-distance (-d'); null: the definition's.</summary>
+    public string? GoalAntReward { get; init; }
+    /// <summary>Ant tasks: reward added each step while healthy (every step under termination); null: the task's.</summary>
+    public float? HealthyReward { get; init; }
+    /// <summary>Ant tasks: end the episode when the torso z leaves [0.2, 1.0] (Ant-v4's termination); null: the task's.</summary>
+    public bool? TerminateWhenUnhealthy { get; init; }
+    /// <summary>Ant tasks: w in the control cost w * sum(a^2); null: the task's.</summary>
+    public float? CtrlCostWeight { get; init; }
 
     // ---- hardware -------------------------------------------------------------------------------
     public int Threads { get; init; }
@@ -227,6 +237,16 @@ public sealed record TrainConfig
         {
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "train_targets", "update_path", "alpha_schedule");
         }
+        try
+        {
+            AntTaskConfig.GoalAntDefinition(GoalAnt);
+            if (GoalAntReward is not null) AntTaskConfig.ParseGoalReward(GoalAntReward);
+        }
+        catch (EpgException e)
+        {
+            Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "goal_ant", "goal_ant_reward");
+        }
+        Need(CtrlCostWeight is null || CtrlCostWeight >= 0, "ctrl_cost_weight must not be negative", "ctrl_cost_weight");
         Fits((long)Population * TasksPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");
         Fits((long)ActSteps * Updates, "lifetime: act_steps x updates", "act_steps", "updates");
         Fits((long)Epochs * TasksPerMember + TasksPerMember, "task ids: epochs x tasks_per_member", "epochs", "tasks_per_member");

@@ -102,6 +102,55 @@ public class AntTaskTests
     }
 
     [Fact]
+    public void GoalAntNegativeDistanceRewardWithHealthyBonusAndTermination()
+    {
+        var config = AntTaskConfig.GoalAnt with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true };
+        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, config);
+        float[] targets = [2f, 0f, 0f, -1.5f, -1f, 1f];
+        env.SetTargets(targets);
+        env.Reset(3);
+        using var actions = env.Device.Allocate<float>(3 * 8);
+        for (int s = 0; s < 5; s++)
+        {
+            var a = RandomActions(24, 20 + s);
+            actions.CopyFrom(a);
+            env.Step(actions);
+            var p1 = env.Positions.ToArray();
+            var r = env.Rewards.ToArray();
+            Assert.All(env.Dones.ToArray(), d => Assert.Equal(0f, d));
+            for (int e = 0; e < 3; e++)
+            {
+                double d1 = Math.Sqrt(Math.Pow(p1[2 * e] - targets[2 * e], 2) + Math.Pow(p1[2 * e + 1] - targets[2 * e + 1], 2));
+                double cost = 0;
+                for (int u = 0; u < 8; u++) cost += Math.Pow(Math.Clamp(a[e * 8 + u], -1, 1), 2);
+                Assert.Equal(-d1 + 4.0 - 0.05 * cost, r[e], 3);
+            }
+        }
+
+        // Ant-v4's termination: an unhealthy torso height ends the episode.
+        using var low = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, config with { HealthyZMax = 0.5f });
+        low.Reset(6);
+        using var zero = low.Device.Allocate<float>(16);
+        low.Step(zero);
+        Assert.Equal([1f, 1f], low.Terminals.ToArray());
+        Assert.Equal([1f, 1f], low.Dones.ToArray());
+    }
+
+    [Fact]
+    public void GoalAntDefinitionsByName()
+    {
+        Assert.Same(AntTaskConfig.GoalAnt, AntTaskConfig.GoalAntDefinition("progress"));
+        Assert.Equal(AntTaskConfig.GoalAnt with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true },
+            AntTaskConfig.GoalAntDefinition("distance-survive"));
+        foreach (var name in AntTaskConfig.GoalAntDefinitions)
+            Assert.Equal(AntObjective.Goal, AntTaskConfig.GoalAntDefinition(name).Objective);
+        Assert.Throws<EpgException>(() => AntTaskConfig.GoalAntDefinition("no-such"));
+        Assert.Equal(GoalReward.NegativeDistance, AntTaskConfig.ParseGoalReward("negative-distance"));
+        Assert.Equal(GoalReward.Progress, AntTaskConfig.ParseGoalReward("progress"));
+        Assert.Throws<EpgException>(() => AntTaskConfig.ParseGoalReward("sparse"));
+    }
+
+    [Fact]
     public void EpisodesEndAtTheCapAndRestartWithTheirOwnNoise()
     {
         using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, AntTaskConfig.GoalAnt with { MaxSteps = 4 });

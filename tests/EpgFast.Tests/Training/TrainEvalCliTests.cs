@@ -42,6 +42,11 @@ public class TrainEvalCliTests
             Assert.NotNull(summary["methods"]!["ppo-left"]);
             var labels = File.ReadLines(Path.Combine(eval, "curves.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct().ToArray();
             Assert.Equal(["epg-left", "ppo-left"], labels.Order().ToArray());
+            // Every window also records the learners' final distance of their last finished episode.
+            Assert.Equal("method,step,return_mean,return_std,return_min,return_max,distance_mean,distance_std", File.ReadLines(Path.Combine(eval, "curves.csv")).First());
+            Assert.All(File.ReadLines(Path.Combine(eval, "curves.csv")).Skip(1), l => Assert.Equal(8, l.Split(',').Length));
+            double start = (double)summary["methods"]!["ppo-left"]!["start_distance_mean"]!;
+            Assert.InRange(start, 0.5, 1.5); // point-goal targets at radius U[0.5, 1.5]
             Assert.True(new FileInfo(Path.Combine(eval, "plots", "learning-curves.png")).Length > 1000);
             Assert.True(new FileInfo(Path.Combine(eval, "plots", "paths.png")).Length > 1000);
         }

@@ -1,0 +1,68 @@
+using EpgFast.Backends;
+using EpgFast.Kernels.Tasks;
+using EpgFast.Tasks;
+using EpgFast.Training;
+using Xunit;
+
+namespace EpgFast.Tests.Training;
+
+/// <summary>The config fields that pick and vary goal-ant's definition.</summary>
+public class GoalAntConfigTests
+{
+    private static string WriteConfig(string json)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "epgfast-goalant-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public void TheDefaultConfigGivesTheProgressDefinitionUnchanged()
+    {
+        var spec = EpgTrainer.EnvSpecFor(TrainConfig.Preset("paper"));
+        Assert.Equal(AntTaskConfig.GoalAnt, spec.Ant);
+        Assert.Equal(AntTaskConfig.GoalAnt, EpgTrainer.EnvSpecFor(TrainConfig.Preset("paper") with { GoalAnt = "progress" }).Ant);
+        Assert.Equal(AntTaskConfig.GoalAntDistanceSurvive, EpgTrainer.EnvSpecFor(TrainConfig.Preset("paper") with { GoalAnt = "distance-survive" }).Ant);
+    }
+
+    [Fact]
+    public void ConfigFieldsOverrideTheDefinition()
+    {
+        string path = WriteConfig("{\"goal_ant_reward\": \"negative-distance\", \"healthy_reward\": 4, \"terminate_when_unhealthy\": true, \"ctrl_cost_weight\": 0.1, \"episode_steps\": 300}");
+        try
+        {
+            var c = TrainConfig.Preset("paper").WithFile(path);
+            var ant = EpgTrainer.EnvSpecFor(c).Ant!;
+            Assert.Equal(AntTaskConfig.GoalAnt with
+            {
+                GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true, CtrlCostWeight = 0.1f, MaxSteps = 300,
+            }, ant);
+            // The forward task takes the shared Ant fields too.
+            var forward = EpgTrainer.EnvSpecFor(c with { Env = "ant", GoalAntReward = null }).Ant!;
+            Assert.Equal(4f, forward.HealthyReward);
+            Assert.Equal(AntObjective.Forward, forward.Objective);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"goal_ant\": \"no-such\"}", "goal_ant")]
+    [InlineData("{\"goal_ant_reward\": \"sparse\"}", "goal_ant_reward")]
+    [InlineData("{\"ctrl_cost_weight\": -1}", "ctrl_cost_weight")]
+    public void BadGoalAntFieldsAreNamed(string json, string field)
+    {
+        string path = WriteConfig(json);
+        try
+        {
+            var e = Assert.Throws<EpgException>(() => TrainConfig.Preset("paper").WithFile(path).Validate());
+            Assert.Contains(field, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
