@@ -15,8 +15,8 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $cli = Join-Path $root 'src/EpgFast.Cli/EpgFast.Cli.csproj'
 
-# Debian packages the tests and the MuJoCo backend need.
-$aptPackages = @('libmujoco2.2.2', 'libmujoco-dev', 'libmujoco-samples', 'gcc')
+# Debian packages the tests, the MuJoCo backend and multi-process runs (Open MPI: mpirun, libmpi.so.40) need.
+$aptPackages = @('libmujoco2.2.2', 'libmujoco-dev', 'libmujoco-samples', 'gcc', 'openmpi-bin', 'libopenmpi-dev')
 
 function Invoke-Checked([string]$exe, [string[]]$arguments) {
     Write-Host "> $exe $($arguments -join ' ')"

@@ -17,7 +17,7 @@ public abstract class ComputeOptions
     [Option("json", HelpText = "Print the result as one JSON document on stdout.")]
     public bool Json { get; set; }
 
-    public Device OpenDevice() => DeviceFactory.Open(Backend, Threads);
+    public Device OpenDevice(int gpu = 0) => DeviceFactory.Open(Backend, Threads, gpu);
 }
 
 [Verb("selfcheck", HelpText = "Run the engine's correctness checks (RNG known answers, kernels against float64 references) on the chosen backend; exits 1 if any fails.")]

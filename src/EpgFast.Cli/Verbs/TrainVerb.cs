@@ -71,29 +71,54 @@ public sealed class TrainOptions : ConfigOptions, IVerb
     [Option("report-tasks", Default = 8, HelpText = "Fresh tasks per method in the final report (0: no report).")]
     public int ReportTasks { get; set; }
 
+    [Option("mpi", HelpText = "Use Open MPI even when not launched by mpirun/srun (which turn it on by themselves): under `mpirun -np R` the population is split over the R processes; rank 0 alone writes --out.")]
+    public bool Mpi { get; set; }
+
     public int Run()
+    {
+        // Under mpirun every rank runs this verb; rank 0 alone touches --out and prints. A rank that fails
+        // exits without MPI_Finalize, so mpirun ends the whole job (the others do not wait for it).
+        using var exchange = EpgFast.Distributed.MpiExchange.Open(Mpi);
+        int code = Run(exchange);
+        exchange.Finish();
+        return code;
+    }
+
+    private int Run(EpgFast.Distributed.IFitnessExchange exchange)
     {
         // Everything that can be refused is checked before the run directory is touched:
         // the whole config, --out, the device, the memory the run and its report need.
+        bool root = exchange.Rank == 0;
         var config = BuildConfig();
         if (ReportTasks < 0) throw EpgException.BadArguments($"--report-tasks must not be negative (got {ReportTasks})");
-        RunDirectory.CheckPath(Out);
-        using var device = OpenDevice();
-        MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, EpgTrainer.MemoryBatches(config), MemoryLimitBytes);
-        if (ReportTasks > 0)
+        if (exchange.Size > config.Population)
+            throw EpgException.BadArguments($"mpirun -np {exchange.Size}: the population has only {config.Population} members; use at most that many processes");
+        if (root) RunDirectory.CheckPath(Out);
+        using var device = OpenDevice(exchange.Size > 1 ? EpgFast.Distributed.MpiExchange.LocalRank : 0);
+        int share = EpgFast.Distributed.Distribution.Share(config.Population, exchange.Size, exchange.Rank).Count * config.TasksPerMember;
+        MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, EpgTrainer.MemoryBatches(config, share), MemoryLimitBytes);
+        if (ReportTasks > 0 && root)
             MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, [new MemoryCheck.Batch("report", ReportTasks, ReportTasks, true)], MemoryLimitBytes);
-        using var dir = RunDirectory.Lock(Out);
+        using var dir = root ? RunDirectory.Lock(Out) : null;
         var progress = new EpochProgress(config.Epochs, 0);
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        Action<string> message = root ? Output.Message : _ => { };
+        string ranks = exchange.Size > 1 ? $" x {exchange.Size} MPI ranks" : "";
         var final = EpgTrainer.Train(config, dir, Resume, device,
-            r => progress.Epoch(r.Epoch, r.Info.FitnessMean, r.Info.FitnessMax, r.StepsPerSecond,
-                $"alpha {r.Alpha:F2}, updates {r.UpdateShare:P0} of time" + (r.Quarantined > 0 ? $", quarantined {r.Quarantined}" : "") + (r.TestFitness is { } t ? $", test {t:F3}" : "")),
-            Output.Message, MemoryLimitBytes, memoryChecked: true,
-            onStarted: () => Output.Message($"epg train: {config.Env} on {config.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}); " +
-                                            $"{config.Epochs} epochs x {config.Learners} learners x {config.Lifetime} steps -> {Out}"));
+            r =>
+            {
+                if (root)
+                    progress.Epoch(r.Epoch, r.Info.FitnessMean, r.Info.FitnessMax, r.StepsPerSecond,
+                        $"alpha {r.Alpha:F2}, updates {r.UpdateShare:P0} of time" + (r.Quarantined > 0 ? $", quarantined {r.Quarantined}" : "") + (r.TestFitness is { } t ? $", test {t:F3}" : ""));
+            },
+            message, MemoryLimitBytes, memoryChecked: true,
+            onStarted: () => message($"epg train: {config.Env} on {config.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}){ranks}; " +
+                                     $"{config.Epochs} epochs x {config.Learners} learners x {config.Lifetime} steps -> {Out}"),
+            exchange: exchange);
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        if (!root) return 0;
         IReadOnlyList<EvalResult> report = [];
-        if (ReportTasks > 0) report = EpgTrainer.Report(config, dir, device, ReportTasks, Output.Message);
+        if (ReportTasks > 0) report = EpgTrainer.Report(config, dir!, device, ReportTasks, Output.Message);
         var json = new JsonObject
         {
             ["out"] = Path.GetFullPath(Out),
@@ -103,6 +128,7 @@ public sealed class TrainOptions : ConfigOptions, IVerb
             ["train_seconds"] = trainSeconds,
             ["total_seconds"] = clock.Elapsed.TotalSeconds,
         };
+        if (exchange.Size > 1) json["ranks"] = exchange.Size;
         var methods = new JsonObject();
         foreach (var r in report)
             methods[r.Label] = new JsonObject { ["fitness_mean"] = Finite(r.FitnessMean), ["fitness_std"] = Finite(r.FitnessStd), ["final_distance_mean"] = Finite(r.DistanceMean) };

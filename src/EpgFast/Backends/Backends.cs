@@ -36,7 +36,11 @@ public sealed class EpgException(string message, int exitCode = ExitCodes.UserEr
 /// <summary>Opens the device a <see cref="BackendKind"/> asks for.</summary>
 public static class DeviceFactory
 {
-    public static Device Open(BackendKind kind, int cpuThreads = 0)
+    /// <summary>
+    /// Opens the backend; <paramref name="gpu"/> picks the CUDA device (modulo their number: under
+    /// mpirun each rank passes its local rank, so the ranks of a host spread over its GPUs).
+    /// </summary>
+    public static Device Open(BackendKind kind, int cpuThreads = 0, int gpu = 0)
     {
         switch (kind)
         {
@@ -45,10 +49,10 @@ public static class DeviceFactory
             case BackendKind.IlgpuCpu:
                 return IlgpuDevice.CreateCpuAccelerator();
             case BackendKind.Cuda:
-                return IlgpuDevice.TryCreateCuda()
+                return IlgpuDevice.TryCreateCuda(gpu)
                     ?? throw new EpgException("--backend cuda: no CUDA device found (no NVIDIA GPU or driver on this machine); use --backend cpu or auto");
             default:
-                return (Device?)IlgpuDevice.TryCreateCuda() ?? new CpuDevice(cpuThreads);
+                return (Device?)IlgpuDevice.TryCreateCuda(gpu) ?? new CpuDevice(cpuThreads);
         }
     }
 

@@ -26,11 +26,12 @@ public sealed class IlgpuDevice : Device
         Kind = kind;
     }
 
-    /// <summary>Opens the first CUDA device, or returns null when there is none.</summary>
-    public static IlgpuDevice? TryCreateCuda()
+    /// <summary>Opens CUDA device <paramref name="index"/> (modulo their number; 0: the first), or returns null when there is none.</summary>
+    public static IlgpuDevice? TryCreateCuda(int index = 0)
     {
         var context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var cuda = context.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda);
+        var all = context.Devices.Where(d => d.AcceleratorType == AcceleratorType.Cuda).ToList();
+        var cuda = all.Count == 0 ? null : all[index % all.Count];
         if (cuda is null)
         {
             context.Dispose();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EpgFast.Backends;
+using EpgFast.Distributed;
 using EpgFast.Evolution;
 using EpgFast.Kernels.Tasks;
 using EpgFast.Learners;
@@ -52,26 +53,42 @@ public sealed class EpgTrainer
 
     /// <summary>
     /// What a training run keeps alive at once, for <see cref="MemoryCheck"/>: the members' learners
-    /// and the periodic tests' fresh learners.
+    /// (<paramref name="learners"/>: this process's share; default all of them) and the periodic
+    /// tests' fresh learners.
     /// </summary>
-    public static IReadOnlyList<MemoryCheck.Batch> MemoryBatches(TrainConfig c) =>
+    public static IReadOnlyList<MemoryCheck.Batch> MemoryBatches(TrainConfig c, int? learners = null) =>
         c.TestEvery > 0
-            ? [new("training", c.Learners, c.TasksPerMember, c.Alpha().UsesPpo), new("periodic tests", c.TestTasks, c.TestTasks, false)]
-            : [new("training", c.Learners, c.TasksPerMember, c.Alpha().UsesPpo)];
+            ? [new("training", learners ?? c.Learners, c.TasksPerMember, c.Alpha().UsesPpo), new("periodic tests", c.TestTasks, c.TestTasks, false)]
+            : [new("training", learners ?? c.Learners, c.TasksPerMember, c.Alpha().UsesPpo)];
 
     /// <summary>
     /// Runs (or resumes) a training run in <paramref name="dir"/>, which the caller has locked
     /// (<see cref="RunDirectory.Lock"/>). Everything that can be refused (the config, the memory
     /// it needs, an existing run, the resumed run's config) is checked before the first write.
+    /// With several processes (<paramref name="exchange"/>, e.g. under mpirun) each rank trains its
+    /// <see cref="Distribution.Share"/> of the members, the ranks swap the learners' fitnesses every
+    /// epoch (L doubles in all, plus one quarantine count per rank) and take the same ES step; rank 0
+    /// alone holds <paramref name="dir"/> (null on the others), writes the run, runs the periodic test
+    /// and sends the others its state at the start and the test's score. The result is bit-identical
+    /// to one process, because every learner's randomness is keyed by (seed, epoch, global learner id).
     /// </summary>
-    public static EsState Train(TrainConfig config, RunDirectory dir, bool resume, Device device,
-        Action<EpochReport> onEpoch, Action<string> message, long? memoryLimitBytes = null, bool memoryChecked = false, Action? onStarted = null)
+    public static EsState Train(TrainConfig config, RunDirectory? dir, bool resume, Device device,
+        Action<EpochReport> onEpoch, Action<string> message, long? memoryLimitBytes = null, bool memoryChecked = false, Action? onStarted = null,
+        IFitnessExchange? exchange = null)
     {
         config.Validate();
-        if (!memoryChecked) MemoryCheck.Ensure(device, EnvSpecFor(config), config, MemoryBatches(config), memoryLimitBytes);
+        exchange ??= SingleProcess.Instance;
+        bool root = exchange.Rank == 0;
+        if (root != dir is not null) throw new ArgumentException(root ? "rank 0 needs the run directory" : "only rank 0 holds the run directory");
+        if (exchange.Size > config.Population)
+            throw new EpgException($"{exchange.Size} processes but a population of {config.Population}: use at most one process per member", ExitCodes.BadArguments);
+        var (firstMember, members) = Distribution.Share(config.Population, exchange.Size, exchange.Rank);
+        int T = config.TasksPerMember, localLearners = members * T;
+        int[] counts = Enumerable.Range(0, exchange.Size).Select(r => Distribution.Share(config.Population, exchange.Size, r).Count * T + 1).ToArray();
+        if (!memoryChecked) MemoryCheck.Ensure(device, EnvSpecFor(config), config, MemoryBatches(config, localLearners), memoryLimitBytes);
         var spec = EnvSpecFor(config);
         var region = GoalTasks.ParseRegion(config.TrainTargets);
-        using var env = EnvFactory.Create(spec, device, config.Learners);
+        using var env = EnvFactory.Create(spec, device, localLearners);
         var alpha = config.Alpha();
         var networks = config.Networks(env.ObsDim, env.ActDim, ppo: alpha.UsesPpo);
         using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, config.TasksPerMember, config.FitnessEpisodes);
@@ -80,44 +97,67 @@ public sealed class EpgTrainer
         float[] phi0 = lossLayout.Initialize(config.Seed);
         var es = new EvolutionStrategy(config.Es());
         var configJson = JsonNode.Parse(config.ToJson())!;
-        using var tester = config.TestEvery > 0 ? new Evaluator(device, spec, config, config.TestTasks, ppo: false) : null;
-        using var phi = device.Allocate<float>(config.Population * lossLayout.PhiSize);
-        using var run = TrainingRun.Start(dir, es, phi0, configJson, ExtraColumns, resume, message, ["threads"]);
-        run.PhiMetadata = s => PhiMetadata(config, networks, s);
+        using var tester = config.TestEvery > 0 && root ? new Evaluator(device, spec, config, config.TestTasks, ppo: false) : null;
+        using var phi = device.Allocate<float>(members * lossLayout.PhiSize);
+        using var run = root ? TrainingRun.Start(dir!, es, phi0, configJson, ExtraColumns, resume, message, ["threads"]) : null;
+        if (run is not null) run.PhiMetadata = s => PhiMetadata(config, networks, s);
+        // Every rank starts from rank 0's state (a new run's, or the checkpoint it resumed).
+        EsState state = exchange.Size == 1 ? run!.State
+            : Checkpoint.Parse(exchange.Broadcast(root ? new Checkpoint(run!.State).ToBytes() : []), "rank 0's state").State;
         onStarted?.Invoke();
-        var members = new float[config.Population * lossLayout.PhiSize];
-        int[] taskIds = new int[config.Learners];
+        var allMembers = new float[config.Population * lossLayout.PhiSize];
+        int[] taskIds = new int[localLearners];
 
-        while (run.State.Epoch < config.Epochs)
+        while (state.Epoch < config.Epochs)
         {
-            EsState s = run.State;
+            EsState s = state;
             int epoch = s.Epoch;
-            es.Ask(s, members);
-            phi.CopyFrom(members);
+            Distribution.FaultHook(exchange.Rank, epoch);
+            es.Ask(s, allMembers);
+            phi.CopyFrom(allMembers.AsSpan(firstMember * lossLayout.PhiSize, members * lossLayout.PhiSize).ToArray());
             // Every member meets the same T tasks this epoch (common random numbers: rank differences come
-            // from phi, not from easy or hard targets).
+            // from phi, not from easy or hard targets). The share starts at a member, so local l mod T is global.
             for (int l = 0; l < taskIds.Length; l++) taskIds[l] = epoch * config.TasksPerMember + l % config.TasksPerMember;
             env.SampleTargets(config.Seed, taskIds, region);
             double a = alpha.At(epoch);
-            var life = batch.RunLifetime(phi, (float)a, config.Seed, (uint)epoch, 0);
+            var life = batch.RunLifetime(phi, (float)a, config.Seed, (uint)epoch, firstMember * T);
 
-            EsState next = es.Tell(s, Array.ConvertAll(life.Fitness, f => (double)f), out var info);
-            double? test = null;
-            if (tester is not null && ((epoch + 1) % config.TestEvery == 0 || epoch + 1 == config.Epochs))
+            // This rank's fitnesses and quarantine count, then everyone's in member order.
+            var mine = new double[localLearners + 1];
+            for (int l = 0; l < localLearners; l++) mine[l] = life.Fitness[l];
+            mine[localLearners] = life.Quarantined;
+            double[] gathered = exchange.AllGather(mine, counts);
+            var fitness = new double[config.Learners];
+            int quarantined = 0;
+            for (int r = 0, at = 0, to = 0; r < counts.Length; r++)
             {
-                var r = tester.Run("test", EvalMethod.Epg, next.Phi, region, Evaluator.TestTaskIds(config.TestTasks, epoch + 1), config.Seed, (uint)(epoch + 1));
-                test = r.FitnessMean;
-                if (double.IsFinite(r.FitnessMean)) next = next.OfferBest(next.Phi, r.FitnessMean, epoch + 1);
+                Array.Copy(gathered, at, fitness, to, counts[r] - 1);
+                to += counts[r] - 1;
+                at += counts[r];
+                quarantined += (int)gathered[at - 1];
             }
-            else if (tester is null && a == 0)
+
+            EsState next = es.Tell(s, fitness, out var info);
+            double? test = null;
+            if (config.TestEvery > 0 && ((epoch + 1) % config.TestEvery == 0 || epoch + 1 == config.Epochs))
+            {
+                double score = double.NaN;
+                if (tester is not null)
+                    score = tester.Run("test", EvalMethod.Epg, next.Phi, region, Evaluator.TestTaskIds(config.TestTasks, epoch + 1), config.Seed, (uint)(epoch + 1)).FitnessMean;
+                if (exchange.Size > 1) score = BitConverter.ToDouble(exchange.Broadcast(BitConverter.GetBytes(score)));
+                test = score;
+                if (double.IsFinite(score)) next = next.OfferBest(next.Phi, score, epoch + 1);
+            }
+            else if (config.TestEvery <= 0 && a == 0)
             {
                 next = next.OfferBest(s.Phi, info.FitnessMean, epoch);
             }
-            run.Commit(next, info, [a, life.Quarantined, test ?? double.NaN]);
-            onEpoch(new EpochReport(epoch, info, a, life.Quarantined, life.Steps / Math.Max(1e-9, life.Seconds), life.UpdateSeconds / Math.Max(1e-9, life.Seconds), test));
+            run?.Commit(next, info, [a, quarantined, test ?? double.NaN]);
+            state = next;
+            onEpoch(new EpochReport(epoch, info, a, quarantined, life.Steps / Math.Max(1e-9, life.Seconds), life.UpdateSeconds / Math.Max(1e-9, life.Seconds), test));
         }
-        run.Finish();
-        return run.State;
+        run?.Finish();
+        return state;
     }
 
     /// <summary>
