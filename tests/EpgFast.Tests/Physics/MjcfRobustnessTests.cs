@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EpgFast.Backends;
 using EpgFast.Models;
 using EpgFast.MuJoCo;
@@ -86,10 +85,11 @@ public class MjcfRobustnessTests
     }
 
     [Fact]
-    public void ManyBodiesLoadInLinearTime()
+    public void ManyBodiesThatCannotCollideLoadWithNoPairs()
     {
-        // 40000 free bodies whose geoms cannot collide (contype 0), and a chain of 400 hinged bodies:
-        // all geom pairs (8e8), geoms searched per body or body pairs with subtree walks took 55 s here; linear: 3 s
+        // 40000 free bodies whose geoms cannot collide (contype 0), and a chain of 400 hinged bodies: all geom pairs
+        // (8e8), geoms searched per body or body pairs with subtree walks took 55 s here, linear 3 s (README); this
+        // test checks the result, its time is not asserted (speed belongs in benchmarks)
         var lines = new List<string> { "<mujoco>", "<worldbody>", Floor };
         for (int b = 0; b < 40000; b++)
             lines.Add($"<body pos=\"{b % 200} {b / 200} 1\"><freejoint/><geom size=\"0.01\" contype=\"0\" conaffinity=\"0\"/></body>");
@@ -97,10 +97,8 @@ public class MjcfRobustnessTests
         for (int b = 0; b < 400; b++) lines.Add("</body>");
         lines.AddRange(["</worldbody>", "</mujoco>"]);
         string xml = string.Join("\n", lines);
-        var clock = Stopwatch.StartNew();
         var m = MjcfLoader.LoadXml(xml, "many.xml");
         Assert.Equal(40401, m.Bodies.Count);
         Assert.Empty(m.ContactPairs);
-        Assert.True(clock.Elapsed.TotalSeconds < 12, $"loading took {clock.Elapsed.TotalSeconds:F1} s");
     }
 }
