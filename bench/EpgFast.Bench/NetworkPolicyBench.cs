@@ -8,9 +8,9 @@ namespace EpgFast.Bench;
 
 /// <summary>
 /// The learners' policies (obs 29 -> 64 tanh -> 64 tanh -> act 8, weights per learner) over Rows observation rows
-/// per learner: forward, and forward + backward to every weight (the update's pattern), through the CPU launcher
-/// on two paths (the scalar dense kernels, and the lanes kernels: SIMD over 16 or 8 floats, the CPU default for
-/// 32 rows and more) against hand-written C# (Parallel.For over learners, spans) in the same run.
+/// per learner: forward, and forward + backward to every weight (the update's pattern), through the CPU launcher's
+/// MLP pass (the lanes kernels: SIMD over 16 or 8 floats) against hand-written C# (Parallel.For over learners, spans)
+/// in the same run.
 /// </summary>
 [Config(typeof(NetworkBenchConfig))]
 public class NetworkPolicyBench : IFlopCounted
@@ -24,7 +24,7 @@ public class NetworkPolicyBench : IFlopCounted
     private float[] _p = [], _obs = [], _dMean = [], _g = [], _h1 = [], _h2 = [], _y = [];
     private CpuDevice _cpu = null!;
     private DeviceBuffer<float> _bp = null!, _bobs = null!, _bdm = null!, _bg = null!;
-    private PolicyBatch<CpuView<float>> _policy = null!, _lanes = null!;
+    private PolicyBatch<CpuView<float>> _lanes = null!;
 
     private LearnerLayout Layout => _lay ??= new LearnerLayout(new NetworkConfig(Obs, Act));
 
@@ -53,14 +53,12 @@ public class NetworkPolicyBench : IFlopCounted
         _bobs = _cpu.Upload<float>(_obs);
         _bdm = _cpu.Upload<float>(_dMean);
         _bg = _cpu.Allocate<float>(_p.Length);
-        _policy = new PolicyBatch<CpuView<float>>(_cpu, lay, Learners, Rows, MlpPath.Dense);
-        _lanes = new PolicyBatch<CpuView<float>>(_cpu, lay, Learners, Rows, MlpPath.Lanes);
+        _lanes = new PolicyBatch<CpuView<float>>(_cpu, lay, Learners, Rows);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _policy.Dispose();
         _lanes.Dispose();
         foreach (var b in new[] { _bp, _bobs, _bdm, _bg }) b.Dispose();
         _cpu.Dispose();
@@ -70,20 +68,10 @@ public class NetworkPolicyBench : IFlopCounted
     public void HandWrittenForward() => HandWritten(backward: false);
 
     [Benchmark, BenchmarkCategory("Forward")]
-    public void CpuLauncherForward() => _policy.Forward(_bp, _bobs, Rows, Obs);
-
-    [Benchmark, BenchmarkCategory("Forward")]
     public void LanesForward() => _lanes.Forward(_bp, _bobs, Rows, Obs);
 
     [Benchmark(Baseline = true), BenchmarkCategory("ForwardBackward")]
     public void HandWrittenForwardBackward() => HandWritten(backward: true);
-
-    [Benchmark, BenchmarkCategory("ForwardBackward")]
-    public void CpuLauncherForwardBackward()
-    {
-        _policy.Forward(_bp, _bobs, Rows, Obs);
-        _policy.Backward(_bp, _bobs, Obs, 0, _bdm, _bg);
-    }
 
     [Benchmark, BenchmarkCategory("ForwardBackward")]
     public void LanesForwardBackward()

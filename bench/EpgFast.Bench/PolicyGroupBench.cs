@@ -8,9 +8,9 @@ namespace EpgFast.Bench;
 
 /// <summary>
 /// The policy forward (obs 29 -> 64 tanh -> 64 tanh -> act 8) over Rows rows per learner on the CPU launcher:
-/// the group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>, weights staged per group, hidden activations
-/// stored) against <see cref="MlpBatch{TF}.Forward"/> (three dense launches) in the same run. The group kernel
-/// is written for the GPU; on the CPU this only shows what its one-thread-per-group form costs.
+/// the group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>, weights staged per group; the ILGPU devices' pass)
+/// against <see cref="MlpBatch{TF}.Forward"/> (the CPU launcher's pass, the lanes kernels) in the same run. The group
+/// kernel is written for the GPU; on the CPU this only shows what its one-thread-per-group form costs.
 /// </summary>
 [Config(typeof(NetworkBenchConfig))]
 public class PolicyGroupBench : IFlopCounted
@@ -22,7 +22,7 @@ public class PolicyGroupBench : IFlopCounted
 
     private LearnerLayout? _lay;
     private CpuDevice _cpu = null!;
-    private DeviceBuffer<float> _p = null!, _x = null!, _y = null!, _h1 = null!, _h2 = null!;
+    private DeviceBuffer<float> _p = null!, _x = null!, _y = null!;
     private MlpBatch<CpuView<float>> _mlp = null!;
     private PolicyGroupShape _shape;
 
@@ -40,8 +40,6 @@ public class PolicyGroupBench : IFlopCounted
         var rng = new Random(2);
         _x = _cpu.Upload<float>(Enumerable.Range(0, Learners * Rows * Obs).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray());
         _y = _cpu.Allocate<float>(Learners * Rows * Act);
-        _h1 = _cpu.Allocate<float>(Learners * Rows * 64);
-        _h2 = _cpu.Allocate<float>(Learners * Rows * 64);
         _mlp = new MlpBatch<CpuView<float>>(_cpu, lay.Policy, Learners, Rows);
         _shape = PolicyGroupForward.Shape(lay.Policy, Learners, Rows, Obs, 0);
     }
@@ -50,7 +48,7 @@ public class PolicyGroupBench : IFlopCounted
     public void Cleanup()
     {
         _mlp.Dispose();
-        foreach (var b in new[] { _p, _x, _y, _h1, _h2 }) b.Dispose();
+        foreach (var b in new[] { _p, _x, _y }) b.Dispose();
         _cpu.Dispose();
     }
 
@@ -58,5 +56,5 @@ public class PolicyGroupBench : IFlopCounted
     public void MlpBatchForward() => _mlp.Forward(_p, _x, Rows, Obs, 0);
 
     [Benchmark]
-    public void GroupForward() => PolicyGroupForward.Run<CpuView<float>>(_cpu, _shape, _p, _x, _y, _h1, _h2);
+    public void GroupForward() => PolicyGroupForward.Run<CpuView<float>>(_cpu, _shape, _p, _x, _y);
 }

@@ -60,8 +60,6 @@ public struct PolicyGroupShape
     public int TileRows;
     /// <summary>GPU threads per group.</summary>
     public int Threads;
-    /// <summary>1: also write the hidden activations H1Out, H2Out (what a backward pass needs); 0: only the mean.</summary>
-    public int StoreHidden;
 
     public readonly int TilesPerLearner => (M.Rows + RowsPerGroup - 1) / RowsPerGroup;
 
@@ -82,17 +80,17 @@ public struct PolicyGroupShape
 /// <list type="number">
 /// <item>stage W1, W2, W3, b1, b2, b3 (in that order); barrier;</item>
 /// <item>per tile: load x; barrier; h1 = tanh(W1 x + b1), one (row, unit) pair per thread; barrier;
-/// h2 = tanh(W2 h1 + b2); barrier; y = W3 h2 + b3 written to Y (and with StoreHidden h1, h2 to H1Out, H2Out);
-/// barrier.</item>
+/// h2 = tanh(W2 h1 + b2); barrier; y = W3 h2 + b3 written to Y; barrier.</item>
 /// </list>
 /// In the pair phases the threads of a warp take consecutive units of one row: they read the same column of
 /// consecutive weight rows, staged with an odd row stride (<see cref="PolicyMlpShape.Padded"/>) so that the 32 reads
-/// fall in 32 banks, broadcast the row's inputs, and write Y/H1Out/H2Out coalesced. Every phase has TileRows x units
+/// fall in 32 banks, broadcast the row's inputs, and write Y coalesced. The hidden activations are not kept: the
+/// backward (<see cref="PolicyGroupBackwardKernel{TF}"/>) recomputes them. Every phase has TileRows x units
 /// work items (16 x 64 = 1024 for the hidden layers), so a 256-thread group is busy. Shared memory: the padded weights
 /// and biases plus TileRows (In + H1 + H2) floats = 6672 + 16 x 157 = 9184 (36.7 KB) for the Ant policy, under the
 /// 48 KB CUDA default. On the CPU launcher one thread runs the group.
-/// Numerically the dense kernels' sums (bias first, then inputs in order, four partial sums; float32 results agree to
-/// rounding).
+/// Sums: bias first, then the inputs in order in four partial sums (float32 results agree with the CPU launcher's
+/// lanes passes to rounding).
 /// </summary>
 public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IView<float>
 {
@@ -102,10 +100,6 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
     public TF P;
     /// <summary>y: (Learners, Rows, Out), the policy mean</summary>
     public TF Y;
-    /// <summary>h1: (Learners, Rows, H1), written only when S.StoreHidden = 1</summary>
-    public TF H1Out;
-    /// <summary>h2: (Learners, Rows, H2), written only when S.StoreHidden = 1</summary>
-    public TF H2Out;
     public PolicyGroupShape S;
 
     public readonly int GroupSize => S.Threads;
@@ -114,7 +108,7 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
 
     public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
     {
-        TF x = X, p = P, y = Y, h1o = H1Out, h2o = H2Out;
+        TF x = X, p = P, y = Y;
         int nIn = S.M.In, nH1 = S.M.H1, nH2 = S.M.H2, nOut = S.M.Out, tileRows = S.TileRows;
         int chunks = S.TilesPerLearner;
         int group = g.GroupIndex;
@@ -148,16 +142,11 @@ public struct PolicyGroupForwardKernel<TF> : IGroupKernel where TF : struct, IVi
             g.Barrier();
             PolicyTiles.DenseTile(ref g, sW2, ld2, sB2, sH1, nH1, sH2, nH2, rows, 1);
             g.Barrier();
-            // y = W3 h2 + b3 straight to device memory; the stored hidden activations likewise
+            // y = W3 h2 + b3 straight to device memory
             for (int e = lane; e < rows * nOut; e += gs)
             {
                 int r = e / nOut, o = e - r * nOut;
                 y[row0 * nOut + e] = PolicyTiles.Dot(ref g, sB3 + o, sW3 + o * ld3, sH2 + r * nH2, nH2);
-            }
-            if (S.StoreHidden != 0)
-            {
-                for (int e = lane; e < rows * nH1; e += gs) h1o[row0 * nH1 + e] = g.Shared(sH1 + e);
-                for (int e = lane; e < rows * nH2; e += gs) h2o[row0 * nH2 + e] = g.Shared(sH2 + e);
             }
             g.Barrier();
         }
@@ -239,24 +228,22 @@ public struct PolicyBackwardShape
     public int TileRows;
     /// <summary>GPU threads per group.</summary>
     public int Threads;
-    /// <summary>1: recompute h1, h2 of each tile from x (no stored activations needed); 0: read them from H1/H2.</summary>
-    public int Recompute;
 
-    /// <summary>Shared floats of the staged weights: W2, W3, and with Recompute also W1, b1, b2.</summary>
-    public readonly int WeightFloats => M.W2Floats + M.W3Floats + (Recompute != 0 ? M.W1Floats + M.H1 + M.H2 : 0);
+    /// <summary>Shared floats of the staged weights: W2, W3, W1, b1, b2.</summary>
+    public readonly int WeightFloats => M.W2Floats + M.W3Floats + M.W1Floats + M.H1 + M.H2;
 
     /// <summary>Shared floats of one tile: x (In), h1, h2, dz1, dz2 and dz3 (Out) per row.</summary>
     public readonly int TileFloats => TileRows * (M.In + 2 * M.H1 + 2 * M.H2 + M.Out);
 
     public readonly int SharedFloats => WeightFloats + TileFloats;
 
-    /// <summary>Flops of one launch (2 per multiply-add; the recomputed forward included when Recompute = 1).</summary>
+    /// <summary>Flops of one launch (2 per multiply-add; the recomputed forward included).</summary>
     public readonly long Flops
     {
         get
         {
             long backward = 2L * M.MacsPerRow + 2L * (M.H1 * M.H2 + M.H2 * M.Out) + 3L * (M.H1 + M.H2) + M.Out;
-            long forward = Recompute != 0 ? 2L * (M.In * M.H1 + M.H1 * M.H2) + M.H1 + M.H2 : 0;
+            long forward = 2L * (M.In * M.H1 + M.H1 * M.H2) + M.H1 + M.H2;
             return (long)M.Learners * M.Rows * (backward + forward);
         }
     }
@@ -268,9 +255,9 @@ public struct PolicyBackwardShape
 /// shared memory instead of device buffers of (Learners, Rows, H) floats. One group per learner (its gradient
 /// block is written by that group alone: no atomics); the learner's rows are walked in tiles of TileRows:
 /// <list type="number">
-/// <item>stage W2, W3 (and for Recompute W1, b1, b2) in shared memory; barrier;</item>
-/// <item>per tile: load x, dz3 = dY (linear output) and h1, h2 (or recompute h1 = tanh(W1 x + b1), then
-/// h2 = tanh(W2 h1 + b2), a barrier after each); barrier;</item>
+/// <item>stage W2, W3, W1, b1, b2 in shared memory; barrier;</item>
+/// <item>per tile: load x and dz3 = dY (linear output); barrier; recompute h1 = tanh(W1 x + b1), then
+/// h2 = tanh(W2 h1 + b2), a barrier after each;</item>
 /// <item>dz2 = (1 - h2^2) W3^T dz3, one (row, unit) pair per thread; barrier;</item>
 /// <item>dz1 = (1 - h1^2) W2^T dz2; barrier;</item>
 /// <item>every gradient entry, one per thread: g[W1 (o, i)] += sum_r dz1[r, o] x[r, i], likewise W2 over h1, W3 over
@@ -278,11 +265,11 @@ public struct PolicyBackwardShape
 /// </list>
 /// Tiles are row-major (row, unit): in the pair phases the threads of a warp take consecutive units of one row,
 /// so they read consecutive weights (no bank conflicts) and broadcast the row's value. Shared memory for the Ant
-/// policy (29 -> 64 -> 64 -> 8) with 16-row tiles (weight rows padded to an odd stride): 4680 + 4688 floats (37 KB)
-/// stored, 11352 floats (45 KB) recomputing; under the 48 KB CUDA default.
+/// policy (29 -> 64 -> 64 -> 8) with 16-row tiles (weight rows padded to an odd stride): 11352 floats (45 KB), under
+/// the 48 KB CUDA default. Nothing per row is kept between the forward and this pass but the input.
 /// On the CPU launcher one thread runs the group over a scratch block that stays in L1/L2.
-/// Same sums as <see cref="DenseBackwardParamsKernel{TF}"/> and <see cref="DenseBackwardInputKernel{TF}"/>
-/// in another order (float32 results agree to rounding).
+/// The float64 reference (NetworkReference.Mlp) is its oracle; float32 results agree with the CPU launcher's lanes
+/// passes to rounding.
 /// </summary>
 public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IView<float>
 {
@@ -290,10 +277,6 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
     public TF X;
     /// <summary>p: (Learners, ParamStride)</summary>
     public TF P;
-    /// <summary>h1: (Learners, Rows, H1), the forward's first hidden layer (read only when S.Recompute = 0)</summary>
-    public TF H1In;
-    /// <summary>h2: (Learners, Rows, H2) (read only when S.Recompute = 0)</summary>
-    public TF H2In;
     /// <summary>dy: (Learners, Rows, Out), the gradient at the output (the policy mean)</summary>
     public TF DY;
     /// <summary>g: (Learners, ParamStride), accumulated into at the policy's offsets</summary>
@@ -306,14 +289,13 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
 
     public readonly void Execute<TG>(ref TG g) where TG : struct, IGroupContext
     {
-        TF x = X, p = P, h1In = H1In, h2In = H2In, dy = DY, grad = G;
+        TF x = X, p = P, dy = DY, grad = G;
         int nIn = S.M.In, nH1 = S.M.H1, nH2 = S.M.H2, nOut = S.M.Out, tileRows = S.TileRows;
         int l = g.GroupIndex;
         int lane = g.Lane, gs = g.GroupSize;
         int pBase = l * S.M.ParamStride;
-        int recompute = S.Recompute;
 
-        // shared: [sW2 (H2, H1) | sW3 (Out, H2) | sW1 (H1, In) | sB1 (H1) | sB2 (H2) (the last three with Recompute)
+        // shared: [sW2 (H2, H1) | sW3 (Out, H2) | sW1 (H1, In) | sB1 (H1) | sB2 (H2)
         //          | tile: x (T, In) | h1 (T, H1) | h2 (T, H2) | dz1 (T, H1) | dz2 (T, H2) | dz3 (T, Out)]
         int ld1 = PolicyMlpShape.Padded(nIn), ld2 = PolicyMlpShape.Padded(nH1), ld3 = PolicyMlpShape.Padded(nH2);
         int sW2 = 0, sW3 = sW2 + S.M.W2Floats, sW1 = sW3 + S.M.W3Floats;
@@ -325,12 +307,9 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
         // ---- stage the weights ----
         PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W2, sW2, nH2, nH1, ld2);
         PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W3, sW3, nOut, nH2, ld3);
-        if (recompute != 0)
-        {
-            PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W1, sW1, nH1, nIn, ld1);
-            PolicyTiles.Stage(ref g, p, pBase + S.M.B1, sB1, nH1);
-            PolicyTiles.Stage(ref g, p, pBase + S.M.B2, sB2, nH2);
-        }
+        PolicyTiles.StageMatrix(ref g, p, pBase + S.M.W1, sW1, nH1, nIn, ld1);
+        PolicyTiles.Stage(ref g, p, pBase + S.M.B1, sB1, nH1);
+        PolicyTiles.Stage(ref g, p, pBase + S.M.B2, sB2, nH2);
         g.Barrier();
 
         for (int t0 = 0; t0 < S.M.Rows; t0 += tileRows)
@@ -338,24 +317,16 @@ public struct PolicyGroupBackwardKernel<TF> : IGroupKernel where TF : struct, IV
             int rows = S.M.Rows - t0 < tileRows ? S.M.Rows - t0 : tileRows;
             int row0 = l * S.M.Rows + t0;
 
-            // ---- load the tile: x, dz3 = dy, and the stored activations ----
+            // ---- load the tile: x and dz3 = dy ----
             PolicyTiles.LoadX(ref g, x, row0, S.M.XStride, S.M.XOffset, sX, nIn, rows);
             for (int e = lane; e < rows * nOut; e += gs) g.SetShared(sD3 + e, dy[row0 * nOut + e]);
-            if (recompute == 0)
-            {
-                for (int e = lane; e < rows * nH1; e += gs) g.SetShared(sH1 + e, h1In[row0 * nH1 + e]);
-                for (int e = lane; e < rows * nH2; e += gs) g.SetShared(sH2 + e, h2In[row0 * nH2 + e]);
-            }
             g.Barrier();
 
             // ---- recompute the hidden activations of the tile ----
-            if (recompute != 0)
-            {
-                PolicyTiles.DenseTile(ref g, sW1, ld1, sB1, sX, nIn, sH1, nH1, rows, 1);
-                g.Barrier();
-                PolicyTiles.DenseTile(ref g, sW2, ld2, sB2, sH1, nH1, sH2, nH2, rows, 1);
-                g.Barrier();
-            }
+            PolicyTiles.DenseTile(ref g, sW1, ld1, sB1, sX, nIn, sH1, nH1, rows, 1);
+            g.Barrier();
+            PolicyTiles.DenseTile(ref g, sW2, ld2, sB2, sH1, nH1, sH2, nH2, rows, 1);
+            g.Barrier();
 
             // ---- back through layer 3, then layer 2: dz_prev = (1 - h^2) W^T dz ----
             BackTile(ref g, sW3, ld3, sD3, nOut, sH2, sD2, nH2, rows);

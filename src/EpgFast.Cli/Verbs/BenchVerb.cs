@@ -32,9 +32,6 @@ public sealed class BenchOptions : ComputeOptions, IVerb
     [Option("seed", Default = 1UL, HelpText = "Seed of the random inputs.")]
     public ulong Seed { get; set; }
 
-    [Option("update-path", Default = "auto", HelpText = "How the update's policy and value-net passes compute: auto (the device's default), dense, group or recompute (see README).")]
-    public string UpdatePath { get; set; } = "auto";
-
     [Option("alpha", Default = 0f, HelpText = "PPO's weight in the learner suite's loss: 0 = the evolved loss alone on lean learners (no value net); > 0 adds the value net and PPO, as early in meta-training.")]
     public float Alpha { get; set; }
 
@@ -55,7 +52,6 @@ public sealed class BenchOptions : ComputeOptions, IVerb
             Seconds = Seconds,
             Seed = Seed,
             MemoryLimitBytes = MemoryLimitMb is { } m ? (long)(m * 1048576) : null,
-            UpdatePath = EpgFast.Networks.MlpPaths.Parse(UpdatePath),
             Alpha = Alpha,
             Updates = Updates,
         };

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using EpgFast.Kernels.Launch;
 using EpgFast.Kernels.Memory;
 
@@ -26,6 +27,16 @@ public sealed class CpuDevice : Device
     public override string Name => $"CPU launcher ({Threads} threads, {RuntimeInformation.ProcessArchitecture})";
 
     public override long MemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    public override int MaxLaneWidth => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
+
+    public override int MaxGroupThreads => 1;
+
+    public override long MaxSharedBytes => long.MaxValue;
+
+    public override bool ScratchStructureOfArrays => false;
+
+    public override TResult WithViews<TResult>(IViewCode<TResult> code) => code.Run<CpuView<float>, CpuView<int>>();
 
     public override DeviceBuffer<T> Allocate<T>(int length)
     {

@@ -49,6 +49,42 @@ public abstract class Device : IDisposable
     /// <summary>Waits until every launched kernel has finished.</summary>
     public abstract void Synchronize();
 
+    // ---- capabilities: what the engine may assume when it sizes and picks kernels ---------------
+
+    /// <summary>
+    /// The widest SIMD lane, in floats, a lanes kernel may use here: 16 (AVX-512) or 8 (AVX2) on the CPU launcher,
+    /// 1 where vectors are not hardware-accelerated and on ILGPU devices (a thread per float). See <see cref="LaneWidths"/>.
+    /// </summary>
+    public abstract int MaxLaneWidth { get; }
+
+    /// <summary>
+    /// The most threads one group of a group kernel may have: 1 on the CPU launcher, which runs a group on one thread
+    /// over a private scratch block; the accelerator's limit on ILGPU devices.
+    /// </summary>
+    public abstract int MaxGroupThreads { get; }
+
+    /// <summary>The most shared memory one group may ask for, in bytes (no limit on the CPU launcher, whose scratch is ordinary memory).</summary>
+    public abstract long MaxSharedBytes { get; }
+
+    /// <summary>
+    /// Whether per-environment scratch is laid out structure-of-arrays (element i of every environment side by side, so
+    /// neighbouring GPU threads read neighbouring floats) rather than one contiguous block per environment (what a CPU core caches).
+    /// </summary>
+    public abstract bool ScratchStructureOfArrays { get; }
+
+    /// <summary>Threads per group for a group kernel that would like <paramref name="preferred"/>: at most <see cref="MaxGroupThreads"/>.</summary>
+    public int GroupThreads(int preferred) => Math.Min(preferred, MaxGroupThreads);
+
+    /// <summary>Whether a group kernel's block of <paramref name="sharedFloats"/> floats fits <see cref="MaxSharedBytes"/>.</summary>
+    public bool SharedFits(long sharedFloats) => sharedFloats * sizeof(float) <= MaxSharedBytes;
+
+    /// <summary>
+    /// Runs <paramref name="code"/> with this device's view types (<see cref="CpuView{T}"/> on the CPU launcher,
+    /// <see cref="GpuView{T}"/> on ILGPU devices): the one place host code turns a device into the type arguments of
+    /// the generic engine classes.
+    /// </summary>
+    public abstract TResult WithViews<TResult>(IViewCode<TResult> code);
+
     public abstract void Dispose();
 
     // ---- allocation counter (for `epg bench`'s memory per learner) ----------------------------
@@ -97,6 +133,12 @@ public abstract class Device : IDisposable
         b.CopyFrom(data);
         return b;
     }
+}
+
+/// <summary>Host code generic over a device's view types, run by <see cref="Device.WithViews{TResult}"/>.</summary>
+public interface IViewCode<TResult>
+{
+    TResult Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>;
 }
 
 /// <summary>A device buffer of <typeparamref name="T"/>.</summary>

@@ -75,8 +75,18 @@ public sealed class IlgpuDevice : Device
         ((Action<Index1D, TKernel>)d)(n, kernel);
     }
 
-    /// <summary>CUDA's default limit of shared memory per group without an opt-in (bytes).</summary>
-    public const int MaxSharedBytes = 48 * 1024;
+    /// <summary>CUDA's limit of shared memory per group without an opt-in (bytes): what group kernels are sized for.</summary>
+    public const int SharedBytesWithoutOptIn = 48 * 1024;
+
+    public override int MaxLaneWidth => 1;
+
+    public override int MaxGroupThreads => _accelerator.MaxNumThreadsPerGroup;
+
+    public override long MaxSharedBytes => SharedBytesWithoutOptIn;
+
+    public override bool ScratchStructureOfArrays => true;
+
+    public override TResult WithViews<TResult>(IViewCode<TResult> code) => code.Run<GpuView<float>, GpuView<int>>();
 
     public override void LaunchGroups<TKernel>(int groups, in TKernel kernel)
     {

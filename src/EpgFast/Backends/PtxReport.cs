@@ -87,7 +87,7 @@ public static class PtxReport
         var shared = new Dictionary<string, int>
         {
             ["PolicyGroupForwardKernel"] = PolicyGroupForward.Shape(policy, 1, config.BufferRows, config.TrajDim, 0).SharedFloats * sizeof(float),
-            ["PolicyGroupBackwardKernel"] = PolicyGroupBackward.Shape(policy, 1, config.BufferRows, config.TrajDim, 0, recompute: true).SharedFloats * sizeof(float),
+            ["PolicyGroupBackwardKernel"] = PolicyGroupBackward.Shape(policy, 1, config.BufferRows, config.TrajDim, 0).SharedFloats * sizeof(float),
             ["LossGroupKernel"] = LossGroup.SharedFloats(lossShape) * sizeof(float),
         };
         return new PtxLaunchSizes(config, threads, shared);
@@ -170,7 +170,7 @@ public static class PtxReport
         }
         int spilling = rows.Count(r => r.Info.SpillBytes > 0);
         sb.AppendLine();
-        sb.AppendLine($"{rows.Count} kernels assembled; {spilling} spill; the largest group shared block is {rows.Where(r => r.IsGroup).Select(r => r.SharedBytes).DefaultIfEmpty(0).Max()} bytes (limit without opt-in {IlgpuDevice.MaxSharedBytes}).");
+        sb.AppendLine($"{rows.Count} kernels assembled; {spilling} spill; the largest group shared block is {rows.Where(r => r.IsGroup).Select(r => r.SharedBytes).DefaultIfEmpty(0).Max()} bytes (limit without opt-in {IlgpuDevice.SharedBytesWithoutOptIn}).");
         return sb.ToString();
     }
 }

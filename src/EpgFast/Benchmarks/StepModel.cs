@@ -202,7 +202,7 @@ public static class StepModel
         double perUpdate = 1 / m, perMinibatch = (m / mb) / m;
         var loss = new LossLayout(c);
         double conv0W = (loss.TrajDim + c.Act) * c.Conv0Kernel * c.Conv0Channels, conv1W = c.Conv1Kernel * c.Conv0Channels * c.Conv1Channels;
-        var bwd = PolicyGroupBackward.Shape(pol, 1, c.BufferRows, c.TrajDim, 0, recompute: true);
+        var bwd = PolicyGroupBackward.Shape(pol, 1, c.BufferRows, c.TrajDim, 0);
         var fwd = PolicyGroupForward.Shape(pol, 1, c.BufferRows, c.TrajDim, 0);
         // physics: ~2 flops per 3 scratch accesses (the solver's inner loops: AddColumn 2 loads + 1 store per multiply-add,
         // the Delassus dot product 2 loads per multiply-add); state in and out once per launch; the model is cached
@@ -213,9 +213,8 @@ public static class StepModel
         [
             // ---- every step: acting
             new("NormalizeKernel (obs)", "NormalizeKernel", 1, 1, 8 * o, f4 * (o + 2 * o + 1 + o), "per column: mean, var, clamp, sqrt, (x - mean) / std; reads obs and sum, sum2, count, writes obs"),
-            new("DenseForwardKernel (acting, layer 1)", "DenseForwardKernel", 1, pol.H1, 2 * o * pol.H1 + 2 * pol.H1, f4 * (o * pol.H1 + pol.H1 + o + pol.H1), "2 In Out + bias + tanh; reads W, b, x, writes y (1 row)"),
-            new("DenseForwardKernel (acting, layer 2)", "DenseForwardKernel", 1, pol.H2, 2.0 * pol.H1 * pol.H2 + 2 * pol.H2, f4 * (pol.H1 * pol.H2 + pol.H2 + pol.H1 + pol.H2), "as layer 1"),
-            new("DenseForwardKernel (acting, layer 3)", "DenseForwardKernel", 1, pol.Out, 2.0 * pol.H2 * pol.Out + pol.Out, f4 * (pol.H2 * pol.Out + pol.Out + pol.H2 + pol.Out), "as layer 1, linear"),
+            new("PolicyGroupForwardKernel (acting, 1 row)", "PolicyGroupForwardKernel", 1, PolicyGroupForward.DefaultThreads, 2 * (o * pol.H1 + pol.H1 * pol.H2 + pol.H2 * pol.Out) + 2 * pol.H1 + 2 * pol.H2 + pol.Out,
+                f4 * (polParams + o + pol.Out), "2 In Out per layer + bias + tanh; stages W, b once per learner and reads x, writes y (1 row)"),
             new("GaussianSampleKernel", "GaussianSampleKernel", 1, 1, 25 * a, f4 * 3 * a, "Box-Muller + mean + exp(log-std) noise per action (Philox's integer work not counted); reads mean, log-std, writes actions"),
             new("RecordActionKernel", "RecordActionKernel", 1, 1, 0, f4 * 2 * (o + a), "copies obs and action into the buffer row"),
             new("AntActKernel", "AntActKernel", 1, 1, 2 * a, f4 * (2 * a + 4), "clamps actions into ctrl, keeps the torso xy"),

@@ -49,9 +49,6 @@ public sealed record BenchSettings
     public int Updates { get; init; } = 2;
     public int BufferRows { get; init; } = 512;
 
-    /// <summary>How the update's MLP passes compute (null: the device's default; see <see cref="MlpPaths.Default"/>).</summary>
-    public MlpPath? UpdatePath { get; init; }
-
     /// <summary>
     /// PPO's weight in the learner suite's loss. 0: the evolved loss alone, on lean learners without a value net
     /// (as at test time and after PPO's annealing); &gt; 0: learners with the value net and PPO (early meta-training).
@@ -201,9 +198,12 @@ public sealed class ThroughputBench
 
     private sealed class BenchOutOfMemory(string message) : Exception(message);
 
-    private JsonObject RunSuite(BenchSuite suite, int learners) => _device is CpuDevice
-        ? RunSuite<CpuView<float>, CpuView<int>>(suite, learners)
-        : RunSuite<GpuView<float>, GpuView<int>>(suite, learners);
+    private JsonObject RunSuite(BenchSuite suite, int learners) => _device.WithViews(new SuiteCode(this, suite, learners));
+
+    private sealed record SuiteCode(ThroughputBench Bench, BenchSuite Suite, int Learners) : IViewCode<JsonObject>
+    {
+        public JsonObject Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => Bench.RunSuite<TF, TI>(Suite, Learners);
+    }
 
     private JsonObject RunSuite<TF, TI>(BenchSuite suite, int learners) where TF : struct, IView<float> where TI : struct, IView<int>
     {
@@ -344,7 +344,7 @@ public sealed class ThroughputBench
         var idx = Own(owned, _device.Upload<int>(idxHost));
         var policy = new PolicyBatch<TF>(_device, layout, L, M);
         owned.Add(policy);
-        var update = new PolicyBatch<TF>(_device, layout, L, N, _s.UpdatePath);                 // the update's pass over N rows
+        var update = new PolicyBatch<TF>(_device, layout, L, N);                                // the update's pass over N rows
         owned.Add(update);
         var loss = new LossNetwork<TF, TI>(_device, layout, L, L);
         owned.Add(loss);
@@ -382,7 +382,7 @@ public sealed class ThroughputBench
             update.Forward(p, traj, N, config.TrajDim);
             update.Backward(p, traj, config.TrajDim, 0, dMeanN, g);
         });
-        o["update_path"] = update.Mlp.Path.ToString();
+        o["mlp_pass"] = MlpPass.Name(_device);
         Piece("loss_forward_backward", loss.Flops, () =>
             loss.ForwardBackward(phi, traj, mean, p, mem, idx, sel, 0.5f, dMeanN, g, dMem));
         // zeroGrad false: every call does the same work on the same gradient.
@@ -399,7 +399,7 @@ public sealed class ThroughputBench
         var env = EnvFactory.Create(LearnerSpec(), _device, learners);
         owned.Add(env);
         long envBytes = allocated() - before;
-        var networks = cfg.Networks(env.ObsDim, env.ActDim, ppo: _s.Alpha > 0) with { UpdatePath = _s.UpdatePath };
+        var networks = cfg.Networks(env.ObsDim, env.ActDim, ppo: _s.Alpha > 0);
         var batch = LearnerBatchFactory.Create(env, networks, cfg.Updates, cfg.EpochsPerUpdate, learners, cfg.FitnessEpisodes);
         owned.Add(batch);
         var phi = Own(owned, _device.Upload<float>(new LossLayout(networks).Initialize(_s.Seed)));  // phi: (1, PhiSize)
@@ -421,7 +421,7 @@ public sealed class ThroughputBench
         o["updates_per_s"] = (double)learners * cfg.Updates / t.SecondsPerCall;
         o["adam_steps_per_s"] = (double)learners * cfg.Updates * adamPerUpdate / t.SecondsPerCall;
         o["update_share"] = last is null || last.Seconds <= 0 ? 0 : last.UpdateSeconds / last.Seconds;
-        o["update_path"] = batch.UpdatePath.ToString();
+        o["mlp_pass"] = MlpPass.Name(_device);
         o["alpha"] = _s.Alpha;
         // One more lifetime with a wait after every phase: where a learner step's time goes (microseconds per
         // learner step, all learners together; the waits add a little, so the sum exceeds the timed figure slightly).

@@ -26,9 +26,6 @@ public sealed class NetworkGradientCheck(string caseName) : ISelfCheck
     private CaseResult Run<TF, TI>(Device d, EpgFast.Networks.NetworkConfig c) where TF : struct, IView<float> where TI : struct, IView<int> => caseName switch
     {
         "policy" => GradientChecks.Policy<TF>(d, c, 3, Seed),
-        "policy-group" => GradientChecks.Policy<TF>(d, c, 3, Seed, EpgFast.Networks.MlpPath.Group),
-        "policy-group-recompute" => GradientChecks.Policy<TF>(d, c, 3, Seed, EpgFast.Networks.MlpPath.GroupRecompute),
-        "policy-lanes" => GradientChecks.Policy<TF>(d, c, 3, Seed, EpgFast.Networks.MlpPath.Lanes),
         "gaussian" => GradientChecks.Gaussian<TF>(d, c, 3, Seed),
         "loss-network" => GradientChecks.LossNetwork<TF, TI>(d, c, 4, 2, Seed),
         "ppo" => GradientChecks.Ppo<TF, TI>(d, c, 3, Seed),

@@ -104,8 +104,6 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     /// <summary>Device bytes the batch allocated, by part (all learners; the env's own buffers are not included).</summary>
     public IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
 
-    public MlpPath UpdatePath => _gradient.Policy.Mlp.Path;
-
     public int Learners { get; }
 
     public int Lifetime => _shape.Lifetime;

@@ -15,9 +15,6 @@ public interface ILearnerBatch : IDisposable
     /// <summary>Device bytes the batch allocated, by part (all learners; the env's own buffers are not included).</summary>
     IReadOnlyList<(string Part, long Bytes)> BytesByPart { get; }
 
-    /// <summary>How the update's policy pass over the N buffer rows computes (the path its MlpBatch was built with).</summary>
-    MlpPath UpdatePath { get; }
-
     /// <summary>When set, every phase of a lifetime waits for the device and books its time here (profiling only).</summary>
     Diagnostics.PhaseTimer? Profile { get; set; }
 
@@ -44,7 +41,13 @@ public sealed record LearnerSnapshot(float[] Parameters, float[] NormSum, float[
 public static class LearnerBatchFactory
 {
     public static ILearnerBatch Create(IEnvBatch env, NetworkConfig networks, int updates, int passesPerUpdate,
-        int learnersPerMember, int fitnessEpisodes) => env.Device is CpuDevice
-            ? new LearnerBatch<CpuView<float>, CpuView<int>>(env.Device, env, networks, updates, passesPerUpdate, learnersPerMember, fitnessEpisodes)
-            : new LearnerBatch<GpuView<float>, GpuView<int>>(env.Device, env, networks, updates, passesPerUpdate, learnersPerMember, fitnessEpisodes);
+        int learnersPerMember, int fitnessEpisodes)
+        => env.Device.WithViews(new Open(env, networks, updates, passesPerUpdate, learnersPerMember, fitnessEpisodes));
+
+    private sealed record Open(IEnvBatch Env, NetworkConfig Networks, int Updates, int PassesPerUpdate, int LearnersPerMember, int FitnessEpisodes)
+        : IViewCode<ILearnerBatch>
+    {
+        public ILearnerBatch Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+            => new LearnerBatch<TF, TI>(Env.Device, Env, Networks, Updates, PassesPerUpdate, LearnersPerMember, FitnessEpisodes);
+    }
 }

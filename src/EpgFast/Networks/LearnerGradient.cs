@@ -31,7 +31,7 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
         Learners = learners;
         var c = layout.Config;
         var bytes = new DeviceBytes(device);
-        Policy = new PolicyBatch<TF>(device, layout, learners, c.BufferRows, c.UpdatePath);
+        Policy = new PolicyBatch<TF>(device, layout, learners, c.BufferRows);
         bytes.Mark("policy (update)");
         Memory = new MemoryBatch<TF>(device, layout, learners);
         Loss = new LossNetwork<TF, TI>(device, layout, learners, learnersPerMember);

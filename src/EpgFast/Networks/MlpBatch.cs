@@ -4,94 +4,59 @@ using EpgFast.Kernels.Networks;
 
 namespace EpgFast.Networks;
 
-/// <summary>How an <see cref="MlpBatch{TF}"/> computes, and so what it keeps in device memory per learner and row.</summary>
-public enum MlpPath
+/// <summary>Which of the two MLP passes a device runs (see <see cref="MlpBatch{TF}"/>).</summary>
+public static class MlpPass
 {
-    /// <summary>Three dense launches forward, five backward; keeps h1, h2, dh1, dh2 (4 x 64 floats per row for the policy).</summary>
-    Dense = 0,
-    /// <summary>The group forward (weights in shared memory) keeping h1, h2; the fused group backward (dh1, dh2 in shared memory).</summary>
-    Group = 1,
-    /// <summary>The group forward keeping only y; the fused group backward recomputes h1, h2 tile by tile (nothing per row but y).</summary>
-    GroupRecompute = 2,
-    /// <summary>
-    /// The lanes dense passes (<see cref="DenseLanesForwardKernel{TF, TV, TL}"/>): SIMD over 16 or 8 floats on the CPU
-    /// launcher, one float per thread elsewhere; keeps h1, h2, dz1, dz2 like Dense, plus one transposed weight matrix.
-    /// </summary>
-    Lanes = 3,
-}
+    /// <summary>Whether <paramref name="device"/> runs the group kernels (its groups have many threads) rather than the lanes passes.</summary>
+    public static bool UsesGroups(Device device) => device.MaxGroupThreads > 1;
 
-/// <summary>Choosing an <see cref="MlpPath"/>: the device's default, whether the group kernels fit, the command line's names.</summary>
-public static class MlpPaths
-{
-    /// <summary>
-    /// The path for <paramref name="rows"/> rows per learner on <paramref name="device"/>: on the CPU launcher the SIMD
-    /// lanes passes where the CPU has 256-bit vectors (for any rows: acting takes dot products, batches transpose W);
-    /// on the GPU, for 32 rows and more, the group kernels (recomputing, the smallest footprint), where a learner's rows
-    /// fill a group. Otherwise the dense launches.
-    /// </summary>
-    public static MlpPath Default(Device device, MlpLayout layout, int rows)
-    {
-        if (device is CpuDevice) return System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? MlpPath.Lanes : MlpPath.Dense;
-        return rows >= GroupMinRows && GroupFits(device, layout) ? MlpPath.GroupRecompute : MlpPath.Dense;
-    }
-
-    /// <summary>Fewer rows per learner than this (acting: one row) use the dense launches on the GPU by default.</summary>
-    public const int GroupMinRows = 32;
-
-    /// <summary>Whether both group kernels' shared blocks fit the device (the CPU launcher has no limit).</summary>
-    public static bool GroupFits(Device device, MlpLayout layout)
-    {
-        if (device is not IlgpuDevice) return true;
-        long fwd = PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0).SharedFloats;
-        long bwd = PolicyGroupBackward.Shape(layout, 1, 1, layout.In, 0, recompute: true).SharedFloats;
-        return Math.Max(fwd, bwd) * sizeof(float) <= IlgpuDevice.MaxSharedBytes;
-    }
-
-    /// <summary>The command line's names: auto (null: the default), dense, lanes, group, recompute; <paramref name="what"/> names the setting in the error.</summary>
-    public static MlpPath? Parse(string text, string what = "--update-path") => text.Trim().ToLowerInvariant() switch
-    {
-        "auto" => null,
-        "dense" => MlpPath.Dense,
-        "group" => MlpPath.Group,
-        "recompute" => MlpPath.GroupRecompute,
-        "lanes" => MlpPath.Lanes,
-        _ => throw new EpgException($"{what} must be auto, dense, lanes, group or recompute (got '{text}')", 2),
-    };
+    /// <summary>The pass's name in reports: "group" or "lanes".</summary>
+    public static string Name(Device device) => UsesGroups(device) ? "group" : "lanes";
 }
 
 /// <summary>
 /// A batch of three-layer MLPs (in -> H1 tanh -> H2 tanh -> Out linear), one per learner, weights in the
-/// learners' parameter blocks (see <see cref="MlpLayout"/>). Forward keeps what the last call's Backward needs
-/// (which depends on the <see cref="MlpPath"/>). Buffers are sized for MaxRows rows per learner and packed with
-/// the current Rows.
+/// learners' parameter blocks (see <see cref="MlpLayout"/>). Buffers are sized for MaxRows rows per learner and
+/// packed with the current Rows. One pass per kind of device, chosen by its capabilities:
+/// <list type="bullet">
+/// <item>where a group is one thread (<see cref="Device.MaxGroupThreads"/> 1: the CPU launcher), the lanes passes
+/// (<see cref="DenseLanesForwardKernel{TF, TV, TL}"/> and its two backward passes), SIMD over
+/// <see cref="Device.MaxLaneWidth"/> floats; Forward keeps h1 and h2 for Backward, which writes dz1, dz2;</item>
+/// <item>where groups have many threads sharing on-chip memory (ILGPU devices), the group kernels
+/// (<see cref="PolicyGroupForwardKernel{TF}"/>, <see cref="PolicyGroupBackwardKernel{TF}"/>): each learner's weights
+/// staged in shared memory; nothing per row is kept but y, the backward recomputing h1 and h2 tile by tile. This
+/// design has not yet been timed on a GPU against the lanes passes there (README, "GPU").</item>
+/// </list>
 /// </summary>
 public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
 {
     private readonly Device _device;
-    private readonly DeviceBuffer<float>? _h1, _h2, _dh1, _dh2;
-    private readonly DeviceBuffer<float>? _wt;  // wt: (Learners, In, Out) of the layer being computed (Lanes path)
+    private readonly bool _groups;                    // the group kernels (else the lanes passes)
+    private readonly DeviceBuffer<float>? _h1, _h2;   // h1, h2: (Learners, MaxRows, H1/H2), after tanh (lanes passes)
+    private readonly DeviceBuffer<float>? _dz1, _dz2; // dz1, dz2: (Learners, MaxRows, H1/H2), gradients at the pre-activations (lanes passes)
+    private readonly DeviceBuffer<float>? _wt;        // wt: (Learners, In, Out) of the layer being computed (lanes passes, 8 rows and more)
 
-    public MlpBatch(Device device, MlpLayout layout, int learners, int maxRows, MlpPath path = MlpPath.Dense)
+    public MlpBatch(Device device, MlpLayout layout, int learners, int maxRows)
     {
         _device = device;
         Layout = layout;
         Learners = learners;
         MaxRows = maxRows;
-        Path = path;
-        if (path is MlpPath.Group or MlpPath.GroupRecompute && !MlpPaths.GroupFits(device, layout))
-            throw new EpgException($"the {path} MLP path does not fit this device's shared memory for {layout.In}-{layout.H1}-{layout.H2}-{layout.Out}");
+        _groups = MlpPass.UsesGroups(device);
+        if (_groups)
+        {
+            long shared = Math.Max(PolicyGroupForward.Shape(layout, 1, 1, layout.In, 0).SharedFloats,
+                PolicyGroupBackward.Shape(layout, 1, 1, layout.In, 0).SharedFloats);
+            if (!device.SharedFits(shared))
+                throw EpgException.DoesNotFit($"does not fit: the {layout.In}-{layout.H1}-{layout.H2}-{layout.Out} MLP's group kernels need {shared * sizeof(float)} bytes of shared memory per group; this device allows {device.MaxSharedBytes}");
+        }
         Y = device.Allocate<float>(learners * maxRows * layout.Out);
-        if (path != MlpPath.GroupRecompute)
-        {
-            _h1 = device.Allocate<float>(learners * maxRows * layout.H1);
-            _h2 = device.Allocate<float>(learners * maxRows * layout.H2);
-        }
-        if (path is MlpPath.Dense or MlpPath.Lanes)
-        {
-            _dh1 = device.Allocate<float>(learners * maxRows * layout.H1);
-            _dh2 = device.Allocate<float>(learners * maxRows * layout.H2);
-        }
-        if (path == MlpPath.Lanes && maxRows >= LanesTransposeMinRows)
+        if (_groups) return;
+        _h1 = device.Allocate<float>(learners * maxRows * layout.H1);
+        _h2 = device.Allocate<float>(learners * maxRows * layout.H2);
+        _dz1 = device.Allocate<float>(learners * maxRows * layout.H1);
+        _dz2 = device.Allocate<float>(learners * maxRows * layout.H2);
+        if (maxRows >= LanesTransposeMinRows)
             _wt = device.Allocate<float>(learners * Math.Max(layout.In * layout.H1, Math.Max(layout.H1 * layout.H2, layout.H2 * layout.Out)));
     }
 
@@ -101,12 +66,6 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     /// <summary>Rows per learner of the last Forward.</summary>
     public int Rows { get; private set; }
 
-    public MlpPath Path { get; }
-
-    /// <summary>h1: (Learners, Rows, H1), after tanh (not kept by <see cref="MlpPath.GroupRecompute"/>)</summary>
-    public DeviceBuffer<float> H1 => _h1 ?? throw new InvalidOperationException($"the {Path} path keeps no h1");
-    /// <summary>h2: (Learners, Rows, H2), after tanh (not kept by <see cref="MlpPath.GroupRecompute"/>)</summary>
-    public DeviceBuffer<float> H2 => _h2 ?? throw new InvalidOperationException($"the {Path} path keeps no h2");
     /// <summary>y: (Learners, Rows, Out), the output</summary>
     public DeviceBuffer<float> Y { get; }
 
@@ -117,28 +76,16 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     {
         if (rows > MaxRows) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows > capacity {MaxRows}");
         Rows = rows;
-        if (Path == MlpPath.Lanes)
+        if (_groups)
         {
-            TF p0 = p.View<TF>();
-            LanesForward(Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset), p0, x.View<TF>(), H1.View<TF>());
-            LanesForward(Layout.Layer(1, Learners, rows), p0, H1.View<TF>(), H2.View<TF>());
-            LanesForward(Layout.Layer(2, Learners, rows), p0, H2.View<TF>(), Y.View<TF>());
+            var shape = PolicyGroupForward.Shape(Layout, Learners, rows, xStride, xOffset, threads: _device.GroupThreads(PolicyGroupForward.DefaultThreads));
+            PolicyGroupForward.Run<TF>(_device, shape, p, x, Y);
             return;
         }
-        if (Path != MlpPath.Dense)
-        {
-            int threads = _device is IlgpuDevice ilgpu ? Math.Min(PolicyGroupForward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
-            var shape = PolicyGroupForward.Shape(Layout, Learners, rows, xStride, xOffset, threads: threads);
-            PolicyGroupForward.Run<TF>(_device, shape, p, x, Y, _h1, _h2);
-            return;
-        }
-        TF pv = p.View<TF>();
-        var s0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
-        var s1 = Layout.Layer(1, Learners, rows);
-        var s2 = Layout.Layer(2, Learners, rows);
-        _device.Launch(s0.RowItems(4), new DenseForwardKernel<TF> { X = x.View<TF>(), P = pv, Y = H1.View<TF>(), S = s0, RowsPerItem = 4 });
-        _device.Launch(s1.RowItems(4), new DenseForwardKernel<TF> { X = H1.View<TF>(), P = pv, Y = H2.View<TF>(), S = s1, RowsPerItem = 4 });
-        _device.Launch(s2.RowItems(4), new DenseForwardKernel<TF> { X = H2.View<TF>(), P = pv, Y = Y.View<TF>(), S = s2, RowsPerItem = 4 });
+        TF p0 = p.View<TF>(), h1 = _h1!.View<TF>(), h2 = _h2!.View<TF>();
+        LanesForward(Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset), p0, x.View<TF>(), h1);
+        LanesForward(Layout.Layer(1, Learners, rows), p0, h1, h2);
+        LanesForward(Layout.Layer(2, Learners, rows), p0, h2, Y.View<TF>());
     }
 
     /// <summary>
@@ -148,37 +95,22 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
     public void Backward(DeviceBuffer<float> p, DeviceBuffer<float> x, int xStride, int xOffset, DeviceBuffer<float> dY, DeviceBuffer<float> g)
     {
         int rows = Rows;
-        if (Path == MlpPath.Lanes)
+        if (_groups)
         {
-            // dz3 = dY (linear output); each backward-input pass writes the next layer's dz (times 1 - h^2)
-            TF pl = p.View<TF>(), gl = g.View<TF>(), h1l = H1.View<TF>(), h2l = H2.View<TF>(), dz1 = _dh1!.View<TF>(), dz2 = _dh2!.View<TF>();
-            var l0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
-            var l1 = Layout.Layer(1, Learners, rows);
-            var l2 = Layout.Layer(2, Learners, rows);
-            LanesPass(LanesKind.Params, l2.In, new DenseLanesArgs<TF> { X = h2l, DY = dY.View<TF>(), G = gl, S = l2 });
-            LanesPass(LanesKind.Input, l2.In, new DenseLanesArgs<TF> { X = h2l, P = pl, DY = dY.View<TF>(), DX = dz2, S = l2 }, Activation.Tanh);
-            LanesPass(LanesKind.Params, l1.In, new DenseLanesArgs<TF> { X = h1l, DY = dz2, G = gl, S = l1 });
-            LanesPass(LanesKind.Input, l1.In, new DenseLanesArgs<TF> { X = h1l, P = pl, DY = dz2, DX = dz1, S = l1 }, Activation.Tanh);
-            LanesPass(LanesKind.Params, l0.In, new DenseLanesArgs<TF> { X = x.View<TF>(), DY = dz1, G = gl, S = l0 });
+            var shape = PolicyGroupBackward.Shape(Layout, Learners, rows, xStride, xOffset, threads: _device.GroupThreads(PolicyGroupBackward.DefaultThreads));
+            PolicyGroupBackward.Run<TF>(_device, shape, p, x, dY, g);
             return;
         }
-        if (Path != MlpPath.Dense)
-        {
-            int threads = _device is IlgpuDevice ilgpu ? Math.Min(PolicyGroupBackward.DefaultThreads, ilgpu.Accelerator.MaxNumThreadsPerGroup) : 1;
-            var shape = PolicyGroupBackward.Shape(Layout, Learners, rows, xStride, xOffset, Path == MlpPath.GroupRecompute, threads: threads);
-            PolicyGroupBackward.Run<TF>(_device, shape, p, x, _h1, _h2, dY, g);
-            return;
-        }
-        TF pv = p.View<TF>(), gv = g.View<TF>();
-        var s0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
-        var s1 = Layout.Layer(1, Learners, rows);
-        var s2 = Layout.Layer(2, Learners, rows);
-        TF h1 = H1.View<TF>(), h2 = H2.View<TF>(), dh1 = _dh1!.View<TF>(), dh2 = _dh2!.View<TF>();
-        _device.Launch(s2.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = h2, Y = Y.View<TF>(), DY = dY.View<TF>(), G = gv, S = s2, OutputsPerItem = 4 });
-        _device.Launch(s2.RowItems(4), new DenseBackwardInputKernel<TF> { P = pv, Y = Y.View<TF>(), DY = dY.View<TF>(), DX = dh2, S = s2, RowsPerItem = 4 });
-        _device.Launch(s1.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = h1, Y = h2, DY = dh2, G = gv, S = s1, OutputsPerItem = 4 });
-        _device.Launch(s1.RowItems(4), new DenseBackwardInputKernel<TF> { P = pv, Y = h2, DY = dh2, DX = dh1, S = s1, RowsPerItem = 4 });
-        _device.Launch(s0.OutputItems(4), new DenseBackwardParamsKernel<TF> { X = x.View<TF>(), Y = h1, DY = dh1, G = gv, S = s0, OutputsPerItem = 4 });
+        // dz3 = dY (linear output); each backward-input pass writes the next layer's dz (times 1 - h^2)
+        TF pl = p.View<TF>(), gl = g.View<TF>(), h1 = _h1!.View<TF>(), h2 = _h2!.View<TF>(), dz1 = _dz1!.View<TF>(), dz2 = _dz2!.View<TF>();
+        var l0 = Layout.Layer(0, Learners, rows).WithInput(xStride, xOffset);
+        var l1 = Layout.Layer(1, Learners, rows);
+        var l2 = Layout.Layer(2, Learners, rows);
+        LanesPass(LanesKind.Params, l2.In, new DenseLanesArgs<TF> { X = h2, DY = dY.View<TF>(), G = gl, S = l2 });
+        LanesPass(LanesKind.Input, l2.In, new DenseLanesArgs<TF> { X = h2, P = pl, DY = dY.View<TF>(), DX = dz2, S = l2 }, Activation.Tanh);
+        LanesPass(LanesKind.Params, l1.In, new DenseLanesArgs<TF> { X = h1, DY = dz2, G = gl, S = l1 });
+        LanesPass(LanesKind.Input, l1.In, new DenseLanesArgs<TF> { X = h1, P = pl, DY = dz2, DX = dz1, S = l1 }, Activation.Tanh);
+        LanesPass(LanesKind.Params, l0.In, new DenseLanesArgs<TF> { X = x.View<TF>(), DY = dz1, G = gl, S = l0 });
     }
 
     private enum LanesKind { Forward, DotForward, Input, Params }
@@ -247,8 +179,8 @@ public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
         Y.Dispose();
         _h1?.Dispose();
         _h2?.Dispose();
-        _dh1?.Dispose();
-        _dh2?.Dispose();
+        _dz1?.Dispose();
+        _dz2?.Dispose();
         _wt?.Dispose();
     }
 }

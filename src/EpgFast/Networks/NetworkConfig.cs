@@ -48,12 +48,6 @@ public sealed record NetworkConfig(int Obs, int Act)
     public int Conv1Channels { get; init; } = 32;
     public int ContextUnits { get; init; } = 32;
     public int HeadHidden { get; init; } = 16;
-    /// <summary>
-    /// How the update's MLP passes compute: the policy over the N buffer rows and the value net over the M newest
-    /// (null: <see cref="MlpPaths.Default"/> for the device). The same math on every path (float32 results agree
-    /// to rounding); a speed and device-memory choice.
-    /// </summary>
-    public MlpPath? UpdatePath { get; init; }
     /// <summary>Also backpropagate into the memory through the context path (the released code detaches it there).</summary>
     public bool MemoryThroughContext { get; init; }
 

@@ -14,14 +14,13 @@ public sealed class PolicyBatch<TF> : IDisposable where TF : struct, IView<float
 {
     private readonly Device _device;
 
-    /// <summary>Policies for <paramref name="learners"/> learners, buffers for up to <paramref name="maxRows"/> rows each;
-    /// <paramref name="path"/>: how the MLP computes (null: <see cref="MlpPaths.Default"/> for the device and maxRows).</summary>
-    public PolicyBatch(Device device, LearnerLayout layout, int learners, int maxRows, MlpPath? path = null)
+    /// <summary>Policies for <paramref name="learners"/> learners, buffers for up to <paramref name="maxRows"/> rows each.</summary>
+    public PolicyBatch(Device device, LearnerLayout layout, int learners, int maxRows)
     {
         _device = device;
         Layout = layout;
         Learners = learners;
-        Mlp = new MlpBatch<TF>(device, layout.Policy, learners, maxRows, path ?? MlpPaths.Default(device, layout.Policy, maxRows));
+        Mlp = new MlpBatch<TF>(device, layout.Policy, learners, maxRows);
     }
 
     public LearnerLayout Layout { get; }

@@ -5,9 +5,8 @@ using EpgFast.Kernels.Networks;
 namespace EpgFast.Networks;
 
 /// <summary>
-/// The policy forward as one group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>): the same result as the
-/// three dense launches of <see cref="MlpBatch{TF}"/>, with each learner's weights staged in shared memory on the
-/// GPU. <see cref="MlpPath.Group"/> and <see cref="MlpPath.GroupRecompute"/> use it.
+/// The policy forward as one group kernel (<see cref="PolicyGroupForwardKernel{TF}"/>), each learner's weights staged
+/// in shared memory: <see cref="MlpBatch{TF}"/>'s pass on devices whose groups have many threads (ILGPU devices).
 /// </summary>
 public static class PolicyGroupForward
 {
@@ -22,10 +21,10 @@ public static class PolicyGroupForward
 
     /// <summary>The kernel's shape for <paramref name="layout"/> (an MLP inside the learners' blocks).</summary>
     public static PolicyGroupShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset,
-        int rowsPerGroup = DefaultRowsPerGroup, int threads = DefaultThreads, bool storeHidden = false, int tileRows = DefaultTileRows) => new()
+        int rowsPerGroup = DefaultRowsPerGroup, int threads = DefaultThreads, int tileRows = DefaultTileRows) => new()
     {
         M = Mlp(layout, learners, rows, xStride, xOffset),
-        RowsPerGroup = rowsPerGroup, TileRows = tileRows, Threads = threads, StoreHidden = storeHidden ? 1 : 0,
+        RowsPerGroup = rowsPerGroup, TileRows = tileRows, Threads = threads,
     };
 
     /// <summary>The kernels' description of the MLP <paramref name="layout"/> over rows of x (Learners, rows, xStride) at xOffset.</summary>
@@ -38,27 +37,15 @@ public static class PolicyGroupForward
         XStride = xStride, XOffset = xOffset,
     };
 
-    /// <summary>
-    /// y (Learners, Rows, Out) = policy mean of x rows; with h1/h2 given (Learners, Rows, H1/H2) the hidden
-    /// activations are written too. Asynchronous on a GPU.
-    /// </summary>
-    public static void Run<TF>(Device device, in PolicyGroupShape shape, DeviceBuffer<float> p, DeviceBuffer<float> x,
-        DeviceBuffer<float> y, DeviceBuffer<float>? h1 = null, DeviceBuffer<float>? h2 = null) where TF : struct, IView<float>
-    {
-        var s = shape;
-        s.StoreHidden = h1 is not null && h2 is not null ? 1 : 0;
-        device.LaunchGroups(s.Groups, new PolicyGroupForwardKernel<TF>
-        {
-            X = x.View<TF>(), P = p.View<TF>(), Y = y.View<TF>(),
-            H1Out = (h1 ?? y).View<TF>(), H2Out = (h2 ?? y).View<TF>(), S = s,
-        });
-    }
+    /// <summary>y (Learners, Rows, Out) = policy mean of x rows. Asynchronous on a GPU.</summary>
+    public static void Run<TF>(Device device, in PolicyGroupShape shape, DeviceBuffer<float> p, DeviceBuffer<float> x, DeviceBuffer<float> y)
+        where TF : struct, IView<float>
+        => device.LaunchGroups(shape.Groups, new PolicyGroupForwardKernel<TF> { X = x.View<TF>(), P = p.View<TF>(), Y = y.View<TF>(), S = shape });
 }
 
 /// <summary>
-/// The policy backward as one fused group kernel per learner (<see cref="PolicyGroupBackwardKernel{TF}"/>): the
-/// same gradient as MlpBatch's five dense launches, with the hidden gradients (and, recomputing, the hidden
-/// activations) kept in shared memory instead of (Learners, Rows, H) device buffers.
+/// The policy backward as one fused group kernel per learner (<see cref="PolicyGroupBackwardKernel{TF}"/>): the hidden
+/// activations recomputed and their gradients kept in shared memory instead of (Learners, Rows, H) device buffers.
 /// </summary>
 public static class PolicyGroupBackward
 {
@@ -68,26 +55,21 @@ public static class PolicyGroupBackward
     /// <summary>Default GPU threads per group (one group per learner; the tile phases have 16 x 64 pairs).</summary>
     public const int DefaultThreads = 256;
 
-    public static PolicyBackwardShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset, bool recompute,
+    public static PolicyBackwardShape Shape(MlpLayout layout, int learners, int rows, int xStride, int xOffset,
         int tileRows = DefaultTileRows, int threads = DefaultThreads) => new()
     {
         M = PolicyGroupForward.Mlp(layout, learners, rows, xStride, xOffset),
-        TileRows = tileRows, Threads = threads, Recompute = recompute ? 1 : 0,
+        TileRows = tileRows, Threads = threads,
     };
 
     /// <summary>
-    /// g (Learners, Stride) += d(sum dY . y)/d(policy weights and biases) over the rows of x (Learners, Rows, XStride);
-    /// h1/h2 (Learners, Rows, H1/H2) are the forward's activations, or null with shape.Recompute = 1. Asynchronous on a GPU.
+    /// g (Learners, Stride) += d(sum dY . y)/d(policy weights and biases) over the rows of x (Learners, Rows, XStride).
+    /// Asynchronous on a GPU.
     /// </summary>
     public static void Run<TF>(Device device, in PolicyBackwardShape shape, DeviceBuffer<float> p, DeviceBuffer<float> x,
-        DeviceBuffer<float>? h1, DeviceBuffer<float>? h2, DeviceBuffer<float> dY, DeviceBuffer<float> g) where TF : struct, IView<float>
-    {
-        if (shape.Recompute == 0 && (h1 is null || h2 is null))
-            throw new ArgumentException("the stored-activation backward needs h1 and h2");
-        device.LaunchGroups(shape.M.Learners, new PolicyGroupBackwardKernel<TF>
+        DeviceBuffer<float> dY, DeviceBuffer<float> g) where TF : struct, IView<float>
+        => device.LaunchGroups(shape.M.Learners, new PolicyGroupBackwardKernel<TF>
         {
-            X = x.View<TF>(), P = p.View<TF>(), H1In = (h1 ?? dY).View<TF>(), H2In = (h2 ?? dY).View<TF>(),
-            DY = dY.View<TF>(), G = g.View<TF>(), S = shape,
+            X = x.View<TF>(), P = p.View<TF>(), DY = dY.View<TF>(), G = g.View<TF>(), S = shape,
         });
-    }
 }

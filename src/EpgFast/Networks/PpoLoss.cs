@@ -29,7 +29,7 @@ public sealed class PpoLoss<TF, TI> : IDisposable where TF : struct, IView<float
             Clip = c.ClipRange, KlCoeff = c.KlCoeff, AdvEps = c.AdvantageEps, ParamStride = layout.Stride, LogStdOffset = layout.LogStd,
         };
         int M = c.ActSteps, mb = c.Minibatch;
-        Value = new MlpBatch<TF>(device, layout.Value, learners, M, c.UpdatePath ?? MlpPaths.Default(device, layout.Value, M));
+        Value = new MlpBatch<TF>(device, layout.Value, learners, M);
         Actions = device.Allocate<float>(learners * M * c.Act);
         ObsM = device.Allocate<float>(learners * M * c.Obs);
         VPred = device.Allocate<float>(learners * M);

@@ -38,7 +38,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         Device = device;
         Model = model;
         Packed = KernelPhysicsModel.Build(model, solver, options.Timestep, options.DisableContactAndLimits);
-        _dims = Packed.ForBatch(envs, structureOfArrays: device is not CpuDevice);
+        _dims = Packed.ForBatch(envs, structureOfArrays: device.ScratchStructureOfArrays);
         long scratch = _dims.ScratchLength(envs);
         if (scratch > int.MaxValue)
             throw EpgException.DoesNotFit($"does not fit: {envs} environments: the kernel simulator's scratch ({_dims.ScratchSize} floats per environment) would exceed 2^31 elements; use at most {int.MaxValue / _dims.ScratchSize} environments");
@@ -105,10 +105,16 @@ public sealed class KernelPhysics : IPhysicsBatch
     public void Step(int frameSkip)
     {
         if (frameSkip < 0) throw new ArgumentOutOfRangeException(nameof(frameSkip));
-        if (Device is CpuDevice)
-            Launch<CpuView<float>, CpuView<int>>(frameSkip);
-        else
-            Launch<GpuView<float>, GpuView<int>>(frameSkip);
+        Device.WithViews(new StepCode(this, frameSkip));
+    }
+
+    private sealed record StepCode(KernelPhysics Physics, int FrameSkip) : IViewCode<bool>
+    {
+        public bool Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+        {
+            Physics.Launch<TF, TI>(FrameSkip);
+            return true;
+        }
     }
 
     public void Sync() => Step(0);
@@ -142,7 +148,7 @@ public sealed class KernelPhysics : IPhysicsBatch
         int n = qpos.Length / Nq;
         if (qpos.Length != n * Nq || qvel.Length != n * Nv || n < 1 || (ctrl is not null && ctrl.Length != n * Nu))
             throw new ArgumentException("qpos/qvel/ctrl shapes do not match");
-        var dims = Packed.ForBatch(n, structureOfArrays: Device is not CpuDevice);
+        var dims = Packed.ForBatch(n, structureOfArrays: Device.ScratchStructureOfArrays);
         int slots = Math.Max(1, dims.NSlots);
         using var scratch = Device.Allocate<float>((int)dims.ScratchLength(n));
         using var q = Device.Upload<float>(qpos);
@@ -152,12 +158,19 @@ public sealed class KernelPhysics : IPhysicsBatch
         using var bias = Device.Allocate<float>(n * Nv);
         using var qacc = Device.Allocate<float>(n * Nv);
         using var force = Device.Allocate<float>(n * slots);
-        if (Device is CpuDevice)
-            RunInspect<CpuView<float>, CpuView<int>>(n, dims, scratch, q, v, u, mass, bias, qacc, force);
-        else
-            RunInspect<GpuView<float>, GpuView<int>>(n, dims, scratch, q, v, u, mass, bias, qacc, force);
+        Device.WithViews(new InspectCode(this, n, dims, scratch, q, v, u, mass, bias, qacc, force));
         Device.Synchronize();
         return new PhysicsInspection(mass.ToArray(), bias.ToArray(), qacc.ToArray(), force.ToArray(), slots);
+    }
+
+    private sealed record InspectCode(KernelPhysics Physics, int N, SimDims Dims, DeviceBuffer<float> Scratch, DeviceBuffer<float> Q, DeviceBuffer<float> V,
+        DeviceBuffer<float> U, DeviceBuffer<float> Mass, DeviceBuffer<float> Bias, DeviceBuffer<float> Qacc, DeviceBuffer<float> Force) : IViewCode<bool>
+    {
+        public bool Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+        {
+            Physics.RunInspect<TF, TI>(N, Dims, Scratch, Q, V, U, Mass, Bias, Qacc, Force);
+            return true;
+        }
     }
 
     private void RunInspect<TF, TI>(int n, SimDims dims, DeviceBuffer<float> scratch, DeviceBuffer<float> q, DeviceBuffer<float> v,

@@ -107,16 +107,32 @@ public abstract class EnvBatchBase : IEnvBatch
     public void Reset(ulong seed)
     {
         ResetKey = new EnvResetKey { Seed = seed, StreamBase = StreamBase, StreamPeriod = StreamPeriod };
-        if (Device is CpuDevice) ResetT<CpuView<float>, CpuView<int>>();
-        else ResetT<GpuView<float>, GpuView<int>>();
+        Device.WithViews(new ResetCode(this));
     }
 
     public void Step(DeviceBuffer<float> actions)
     {
         if (actions.Length != Envs * ActDim)
             throw new ArgumentException($"actions need {Envs * ActDim} values (Envs {Envs} x ActDim {ActDim}), got {actions.Length}");
-        if (Device is CpuDevice) StepT<CpuView<float>, CpuView<int>>(actions);
-        else StepT<GpuView<float>, GpuView<int>>(actions);
+        Device.WithViews(new StepCode(this, actions));
+    }
+
+    private sealed record ResetCode(EnvBatchBase Env) : IViewCode<bool>
+    {
+        public bool Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+        {
+            Env.ResetT<TF, TI>();
+            return true;
+        }
+    }
+
+    private sealed record StepCode(EnvBatchBase Env, DeviceBuffer<float> Actions) : IViewCode<bool>
+    {
+        public bool Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+        {
+            Env.StepT<TF, TI>(Actions);
+            return true;
+        }
     }
 
     /// <summary>Reset with the device's view types (<see cref="ResetKey"/> is set).</summary>

@@ -27,9 +27,14 @@ public static class PolicyPlayer
         var layout = new LearnerLayout(networks);
         if (layout.Stride != policies.Stride || networks.TrajDim != policies.TrajDim)
             throw new EpgException($"the policy file's sizes (stride {policies.Stride}, trajectory {policies.TrajDim}) do not match its own configuration (stride {layout.Stride}, trajectory {networks.TrajDim})");
-        return device is CpuDevice
-            ? Run<CpuView<float>>(device, env, policies, networks, layout, episodes, region, seed)
-            : Run<GpuView<float>>(device, env, policies, networks, layout, episodes, region, seed);
+        return device.WithViews(new PlayCode(device, env, policies, networks, layout, episodes, region, seed));
+    }
+
+    private sealed record PlayCode(Device Device, IEnvBatch Env, PolicyFile Policies, NetworkConfig Networks, LearnerLayout Layout,
+        int Episodes, GoalRegion? Region, ulong Seed) : IViewCode<PlayResult>
+    {
+        public PlayResult Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+            => PolicyPlayer.Run<TF>(Device, Env, Policies, Networks, Layout, Episodes, Region, Seed);
     }
 
     private static PlayResult Run<TF>(Device device, IEnvBatch env, PolicyFile policies, NetworkConfig networks, LearnerLayout layout,

@@ -83,7 +83,10 @@ public sealed record TrainConfig
 
     // ---- hardware -------------------------------------------------------------------------------
     public int Threads { get; init; }
-    /// <summary>How the update's MLP passes compute: auto (the device's default), dense, lanes, group or recompute (same math; speed and device memory).</summary>
+    /// <summary>
+    /// Kept so that configs written by earlier versions load: "auto" is the only value, since every device has one MLP
+    /// pass (<see cref="MlpBatch{TF}"/>).
+    /// </summary>
     public string UpdatePath { get; init; } = "auto";
 
     [JsonIgnore]
@@ -230,7 +233,8 @@ public sealed record TrainConfig
         try
         {
             GoalTasks.ParseRegion(TrainTargets);
-            MlpPaths.Parse(UpdatePath, "config: update_path");
+            if (UpdatePath.Trim().ToLowerInvariant() != "auto")
+                throw new EpgException($"config: update_path must be auto (got '{UpdatePath}'): each device has one MLP pass", 2);
             Alpha();
         }
         catch (EpgException e)
@@ -297,7 +301,6 @@ public sealed record TrainConfig
         Minibatch = Minibatch,
         LearningRate = InnerLearningRate,
         Extra = ProgressFeatures ? 2 : 0,
-        UpdatePath = MlpPaths.Parse(UpdatePath),
     }.Validate();
 }
 

@@ -47,7 +47,7 @@ public class PtxasTests(PtxasFixture fixture) : IClassFixture<PtxasFixture>
         Assert.All(groups, r =>
         {
             Assert.True(r.DynamicSharedBytes > 0, r.Name);
-            Assert.True(r.SharedBytes <= IlgpuDevice.MaxSharedBytes, $"{r.Name}: {r.SharedBytes} bytes of shared memory per group > {IlgpuDevice.MaxSharedBytes}");
+            Assert.True(r.SharedBytes <= IlgpuDevice.SharedBytesWithoutOptIn, $"{r.Name}: {r.SharedBytes} bytes of shared memory per group > {IlgpuDevice.SharedBytesWithoutOptIn}");
             Assert.True(r.GroupsPerSm >= 1, $"{r.Name}: no group fits an SM");
         });
     }

@@ -9,7 +9,8 @@ namespace EpgFast.Tests.Networks;
 
 /// <summary>
 /// Every network kernel against the float64 reference: values directly, gradients as whole vectors against
-/// central finite differences, on random small sizes (one config per seed), on the CPU launcher.
+/// central finite differences, on random small sizes (one config per seed), on the CPU launcher and on ILGPU's CPU
+/// accelerator (where the MLP runs the group kernels, the ILGPU devices' pass).
 /// </summary>
 public class GradientTests(ITestOutputHelper output)
 {
@@ -34,5 +35,16 @@ public class GradientTests(ITestOutputHelper output)
         output.WriteLine(c.ToString());
         using var cpu = new CpuDevice();
         AssertAll(GradientChecks.All<CpuView<float>, CpuView<int>>(cpu, c, seed));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void AllKernelsMatchFloat64OnIlgpuCpuAccelerator(int seed)
+    {
+        var c = GradientChecks.RandomConfig(seed);
+        output.WriteLine(c.ToString());
+        using var il = IlgpuDevice.CreateCpuAccelerator();
+        AssertAll(GradientChecks.All<GpuView<float>, GpuView<int>>(il, c, seed));
     }
 }

@@ -2,6 +2,7 @@ using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 using EpgFast.Networks;
+using EpgFast.Networks.Reference;
 using Xunit;
 
 namespace EpgFast.Tests.Networks;
@@ -53,7 +54,8 @@ public class LossNetworkShapeTests
     /// N = 12 rows, conv0 k3 s2 -> 5 steps, conv1 k2 s2 -> 2 steps, one channel everywhere, traj obs column = n
     /// (learner 0) or 2n (learner 1). By hand: h0[t] = sum of 3 obs values = 6t + 3 (learner 0); h1 = leaky(h0[2t] +
     /// h0[2t + 1] - 30); pool = mean h1; ctx = 0.5 pool + 1; head z = obs_n + ctx + 0.5 mean_n (mean = 0);
-    /// y = 2 leaky(z) - 1; loss = mean over the sampled rows 8 and 10.
+    /// y = 2 leaky(z) - 1; loss = mean over the sampled rows 8 and 10. The intermediates are the float64 reference's
+    /// (<see cref="NetworkReference.LossNet"/>), the loss and its gradient the kernel's.
     /// </summary>
     [Fact]
     public void TinyHandComputedCase()
@@ -100,13 +102,21 @@ public class LossNetworkShapeTests
         using var net = new LossNetwork<CpuView<float>, CpuView<int>>(d, learner, L, 2); // both learners share one phi row
         net.ForwardBackward(bphi, btraj, bmean, bp, bmem, bidx, new RowSelection { RowBase = 8, IdxStride = 4, IdxOffset = 0 }, 1f, bdm, bg, bdmem);
 
-        Assert.Equal([3f, 9f, 15f, 21f, 27f, 6f, 18f, 30f, 42f, 54f], net.H0.ToArray());
-        Assert.Equal([-3.6f, 6f, -1.2f, 42f], net.H1.ToArray(), new ToleranceComparer(1e-5f));
-        Assert.Equal([1.6f, 11.2f], net.Ctx.ToArray(), new ToleranceComparer(1e-5f));
+        var traces = Enumerable.Range(0, L).Select(l =>
+        {
+            var t = new NetworkReference.LossNetTrace();
+            var tl = traj.AsSpan(l * N * 4, N * 4).ToArray().Select(v => (double)v).ToArray();
+            NetworkReference.LossNet(lay, phi.Select(v => (double)v).ToArray(), tl, new double[N], [0.0], [], [], [8, 10], t);
+            return t;
+        }).ToArray();
+        float[] F(Func<NetworkReference.LossNetTrace, IEnumerable<double>> part) => traces.SelectMany(part).Select(v => (float)v).ToArray();
+        Assert.Equal([3f, 9f, 15f, 21f, 27f, 6f, 18f, 30f, 42f, 54f], F(t => t.H0));
+        Assert.Equal([-3.6f, 6f, -1.2f, 42f], F(t => t.H1), new ToleranceComparer(1e-5f));
+        Assert.Equal([1.6f, 11.2f], F(t => t.Ctx), new ToleranceComparer(1e-5f));
         // learner 0: z = 8 + 1.6, 10 + 1.6 -> y = 18.2, 22.2; learner 1: z = 16 + 11.2, 20 + 11.2 -> y = 53.4, 61.4
         Assert.Equal([20.2f, 57.4f], net.Loss.ToArray(), new ToleranceComparer(1e-4f));
         // The same context is appended to every sampled row: row losses differ only by 2 * (obs difference) / mb.
-        Assert.Equal([9.1f, 11.1f, 26.7f, 30.7f], net.RowLoss.ToArray(), new ToleranceComparer(1e-4f));
+        Assert.Equal([9.1f, 11.1f, 26.7f, 30.7f], F(t => t.RowLoss), new ToleranceComparer(1e-4f));
         // dL/dmean = (1/2) * 2 * 1 * 0.5 at the sampled rows only (the conv has no weight on the mean channel).
         var dm = bdm.ToArray();
         for (int l = 0; l < L; l++)

@@ -50,10 +50,7 @@ public static class GradientChecks
     public static IReadOnlyList<CaseResult> All<TF, TI>(Device d, NetworkConfig c, int seed)
         where TF : struct, IView<float> where TI : struct, IView<int> =>
     [
-        Policy<TF>(d, c, 3, seed, MlpPath.Dense),
-        Policy<TF>(d, c, 3, seed, MlpPath.Group),
-        Policy<TF>(d, c, 3, seed, MlpPath.GroupRecompute),
-        Policy<TF>(d, c, 3, seed, MlpPath.Lanes),
+        Policy<TF>(d, c, 3, seed),
         Gaussian<TF>(d, c, 3, seed),
         LossNetwork<TF, TI>(d, c, 4, 2, seed),
         Ppo<TF, TI>(d, c, 3, seed),
@@ -151,11 +148,11 @@ public static class GradientChecks
     // ---- policy ----
 
     /// <summary>
-    /// Policy MLP forward (mean) and backward to all policy weights, input read with a stride and offset, on one
-    /// <see cref="MlpPath"/> (null: the device's default for these rows). 21 rows: the group backward's 16-row tiles
-    /// end in a partial one.
+    /// Policy MLP forward (mean) and backward to all policy weights, input read with a stride and offset, on the
+    /// device's MLP pass (<see cref="MlpBatch{TF}"/>: the lanes passes on the CPU launcher, the group kernels on ILGPU
+    /// devices). 21 rows: the group backward's 16-row tiles end in a partial one, and the lanes passes' 4-row blocks too.
     /// </summary>
-    public static CaseResult Policy<TF>(Device d, NetworkConfig c, int learners, int seed, MlpPath? path = null) where TF : struct, IView<float>
+    public static CaseResult Policy<TF>(Device d, NetworkConfig c, int learners, int seed) where TF : struct, IView<float>
     {
         var rng = new Rng(seed);
         var lay = new LearnerLayout(c);
@@ -168,7 +165,7 @@ public static class GradientChecks
         using var bo = d.Upload<float>(obs);
         using var bd = d.Upload<float>(dMean);
         using var bg = d.Upload<float>(g0);
-        using var pol = new PolicyBatch<TF>(d, lay, learners, rows + 1, path);
+        using var pol = new PolicyBatch<TF>(d, lay, learners, rows + 1);
         pol.Forward(bp, bo, rows, stride, off);
         pol.Backward(bp, bo, stride, off, bd, bg);
         d.Synchronize();
@@ -194,8 +191,7 @@ public static class GradientChecks
             fd.CopyTo(full, n0);
             gRef.AddRange(full);
         }
-        string name = path switch { MlpPath.Group => "policy-group", MlpPath.GroupRecompute => "policy-group-recompute", MlpPath.Dense => "policy-dense", MlpPath.Lanes => "policy-lanes", _ => "policy" };
-        return new CaseResult(name, [Err("mean", mean, meanRef.ToArray()), Err("dparams", g, gRef.ToArray())]);
+        return new CaseResult("policy", [Err("mean", mean, meanRef.ToArray()), Err("dparams", g, gRef.ToArray())]);
     }
 
     /// <summary>Sampling, log-probability, KL and entropy against host formulas.</summary>

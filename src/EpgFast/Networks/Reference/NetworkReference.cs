@@ -54,9 +54,10 @@ public static class NetworkReference
     /// <summary>
     /// L_phi for one learner. traj (N, TrajDim), mean (N, Act), logstd (Act); memCtx is the memory the context path
     /// sees, memHead the one the head sees (the released code detaches the former); rows: the sampled buffer rows.
+    /// With <paramref name="trace"/> the intermediates are recorded in it.
     /// </summary>
     public static double LossNet(LossLayout lay, double[] phi, double[] traj, double[] mean, double[] logStd,
-        double[] memCtx, double[] memHead, int[] rows)
+        double[] memCtx, double[] memHead, int[] rows, LossNetTrace? trace = null)
     {
         var c = lay.Config;
         int N = c.BufferRows, T = lay.TrajDim, A = c.Act, Mu = c.MemoryUnits, inDim = lay.InDim;
@@ -96,6 +97,7 @@ public static class NetworkReference
             pool[ch] /= len1;
         }
         var ctx = Linear(phi, lay.CtxW, lay.CtxB, c.Conv1Channels, c.ContextUnits, pool);
+        trace?.Record(h0, h1, ctx);
         // Head rows: [traj | ctx (tiled) | mean | logstd | mem].
         double loss = 0;
         foreach (int n in rows)
@@ -107,9 +109,27 @@ public static class NetworkReference
             row.AddRange(logStd);
             row.AddRange(memHead);
             var hid = Linear(phi, lay.HeadW0, lay.HeadB0, lay.HeadIn, c.HeadHidden, row.ToArray()).Select(Leaky).ToArray();
-            loss += Linear(phi, lay.HeadW1, lay.HeadB1, c.HeadHidden, 1, hid)[0];
+            double y = Linear(phi, lay.HeadW1, lay.HeadB1, c.HeadHidden, 1, hid)[0];
+            trace?.RowLoss.Add(y / rows.Length);
+            loss += y;
         }
         return loss / rows.Length;
+    }
+
+    /// <summary>The intermediates of one <see cref="LossNet"/> call: h0 (Len0, C0), h1 (Len1, C1), ctx (Ctx) flattened, and each sampled row's share of the loss.</summary>
+    public sealed class LossNetTrace
+    {
+        public double[] H0 { get; private set; } = [];
+        public double[] H1 { get; private set; } = [];
+        public double[] Ctx { get; private set; } = [];
+        public List<double> RowLoss { get; } = [];
+
+        internal void Record(double[,] h0, double[,] h1, double[] ctx)
+        {
+            H0 = h0.Cast<double>().ToArray();
+            H1 = h1.Cast<double>().ToArray();
+            Ctx = ctx;
+        }
     }
 
     /// <summary>GAE as the released code computes it (agents.py update); advantages normalized with the population std (+ eps).</summary>
