@@ -1,3 +1,4 @@
+using EpgFast.Kernels.Learners;
 using System.Globalization;
 using System.Text;
 using EpgFast.Kernels.Launch;

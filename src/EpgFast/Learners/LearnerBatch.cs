@@ -48,11 +48,11 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     private readonly LearnerGradient<TF, TI> _gradient;  // the update: loss network, PPO, policy backward
     private readonly AdamBatch<TF, TI> _adam;
     private readonly RunningNormalizer<TF> _normalizer;
+    private readonly TrajectoryBuffer<TF> _traj;         // the N-row experience buffer the loss network reads
 
     private readonly DeviceBuffer<float> _p;             // p: (L, Stride) learner parameters
     private readonly DeviceBuffer<float> _obsNorm;       // obsNorm: (L, Obs) normalized observation to act on
     private readonly DeviceBuffer<float> _actions;       // actions: (L, Act) sampled
-    private readonly DeviceBuffer<float> _traj;          // traj: (L, N, TrajDim) time-ordered, normalized; while acting the last M rows are the window's raw rows
     private readonly DeviceBuffer<float> _episodeReturns; // (L, F) fitness ring
     private readonly DeviceBuffer<int> _finished;        // (L)
     private readonly DeviceBuffer<int> _episodeStep;     // (L)
@@ -88,7 +88,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         bytes.Mark("normalizer");
         _p = device.Allocate<float>(l * _layout.Stride);
         bytes.Mark("parameters");
-        _traj = device.Allocate<float>(l * networks.BufferRows * c);
+        _traj = new TrajectoryBuffer<TF>(device, networks, l);
         bytes.Mark("buffer (N rows)");
         _obsNorm = device.Allocate<float>(l * networks.Obs);
         _actions = device.Allocate<float>(l * networks.Act);
@@ -156,7 +156,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 _actor.Sample(_p, _actions, seed, epoch, learnerBase, step, StreamPeriod);
                 _device.Launch(Learners, new RecordActionKernel<TF>
                 {
-                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Traj = _traj.View<TF>(), S = _shape, Step = step,
+                    Obs = _env.Observations.View<TF>(), Actions = _actions.View<TF>(), Traj = _traj.Rows.View<TF>(), S = _shape, Step = step,
                 });
                 _gradient.Ppo?.RecordAction(_actions, step);
                 prof?.Mark("act: sample + record");
@@ -165,7 +165,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
                 _device.Launch(Learners, new RecordOutcomeKernel<TF, TI>
                 {
                     Rewards = _env.Rewards.View<TF>(), Dones = _env.Dones.View<TF>(), LastReturns = _env.LastReturns.View<TF>(),
-                    Traj = _traj.View<TF>(),
+                    Traj = _traj.Rows.View<TF>(),
                     EpisodeReturns = _episodeReturns.View<TF>(), Finished = _finished.View<TI>(), EpisodeStep = _episodeStep.View<TI>(),
                     S = _shape, Step = step,
                 });
@@ -176,20 +176,20 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
             // ---- update on the newest M steps ------------------------------------------------
             _device.Synchronize();
             long updateStart = System.Diagnostics.Stopwatch.GetTimestamp();
-            _normalizer.Advance(_traj, n.ActSteps, step);
+            _traj.Advance(_normalizer, n.ActSteps, step);
             prof?.Mark("update: normalize buffer");
-            _gradient.BeginUpdate(_p, _traj);
+            _gradient.BeginUpdate(_p, _traj.Rows);
             for (int pass = 0; pass < _passes; pass++)
             {
                 _gradient.Shuffle(seed, epoch, learnerBase, (long)update * _passes + pass, StreamPeriod);
                 for (int k = 0; k < n.ActSteps / n.Minibatch; k++)
                 {
-                    _gradient.Minibatch(k, _p, phi, _traj, alpha);
+                    _gradient.Minibatch(k, _p, phi, _traj.Rows, alpha);
                     _adam.Step(_p, _gradient.G);
                     prof?.Mark("update: adam");
                 }
             }
-            _normalizer.Shift(_traj, n.ActSteps);  // room for the next window's raw rows
+            _traj.Shift(n.ActSteps);  // room for the next window's raw rows
             _device.Launch(Learners, new QuarantineKernel<TF, TI> { P = _p.View<TF>(), Quarantined = _quarantined.View<TI>(), Stride = _layout.Stride });
             _device.Synchronize();
             prof?.Mark("update: shift buffer, quarantine");
@@ -206,7 +206,8 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _gradient.Memory.BeginLife(seed, epoch, learnerBase, StreamPeriod);
         _adam.Reset();
         _normalizer.Reset();
-        foreach (var b in new[] { _traj, _episodeReturns, _fitness }) b.Clear();
+        _traj.Clear();
+        foreach (var b in new[] { _episodeReturns, _fitness }) b.Clear();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Clear();
         // The envs' reset noise: a 64-bit seed of its own per (run seed, epoch); env e of this batch
         // draws from the stream of global learner learnerBase + e (mod StreamPeriod when sharing).
@@ -257,7 +258,8 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _gradient.Dispose();
         _adam.Dispose();
         _normalizer.Dispose();
-        foreach (var b in new[] { _p, _obsNorm, _actions, _traj, _episodeReturns, _fitness }) b.Dispose();
+        _traj.Dispose();
+        foreach (var b in new[] { _p, _obsNorm, _actions, _episodeReturns, _fitness }) b.Dispose();
         foreach (var b in new[] { _finished, _episodeStep, _quarantined }) b.Dispose();
     }
 }

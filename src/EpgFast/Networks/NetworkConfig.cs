@@ -1,3 +1,4 @@
+using EpgFast.Kernels.Learners;
 using EpgFast.Backends;
 using EpgFast.Kernels.Networks;
 

@@ -2,6 +2,8 @@ using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 
+using EpgFast.Learners;
+
 namespace EpgFast.Networks;
 
 /// <summary>
@@ -18,9 +20,7 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
     {
         _device = device;
         _eps = config.NormalizerEps;
-        Traj = config.Traj;
-        Shape = new NormalizerShape { Learners = learners, Dim = Traj.Dim, MinVar = config.NormalizerMinVar };
-        BufferRows = config.BufferRows;
+        Shape = new NormalizerShape { Learners = learners, Dim = config.TrajDim, MinVar = config.NormalizerMinVar };
         Sum = device.Allocate<float>(learners * Shape.Dim);
         Sum2 = device.Allocate<float>(learners * Shape.Dim);
         Count = device.Allocate<float>(learners);
@@ -29,13 +29,11 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
     }
 
     public NormalizerShape Shape { get; }
-    public TrajShape Traj { get; }
-    public int BufferRows { get; }
     /// <summary>sum, sum2: (Learners, TrajDim); count: (Learners)</summary>
     public DeviceBuffer<float> Sum { get; }
     public DeviceBuffer<float> Sum2 { get; }
     public DeviceBuffer<float> Count { get; }
-    /// <summary>old: (Learners, TrajDim, 2), the mean and std before the last <see cref="Advance"/>'s statistics update</summary>
+    /// <summary>old: (Learners, TrajDim, 2), the mean and std at the last <see cref="Snapshot"/></summary>
     public DeviceBuffer<float> Old { get; }
 
     /// <summary>Statistics back to (0, eps, eps): a new lifetime.</summary>
@@ -65,35 +63,12 @@ public sealed class RunningNormalizer<TF> : IDisposable where TF : struct, IView
             Rows = rows, Cols = cols, StatOffset = statOffset, XStride = xStride, XOffset = xOffset, YStride = yStride, YOffset = yOffset,
         });
 
-    /// <summary>
-    /// One update window: adds the window's M raw rows, the last M rows of traj (L, N, TrajDim), to the statistics and
-    /// brings the whole time-ordered trajectory to them in place, so that it holds the last min(steps, N) steps of life
-    /// normalized with the new statistics, zero rows before (see <see cref="TrajAdvanceKernel{TF}"/>).
-    /// </summary>
-    /// <param name="traj">(L, N, TrajDim): rows [0, N - M) as the previous update left them (normalized, moved up by
-    /// M; zeros at the start of life), rows [N - M, N) the raw rows of steps steps - M .. steps - 1</param>
-    /// <param name="windowRows">M</param>
-    /// <param name="steps">steps of life so far, a multiple of M</param>
-    public void Advance(DeviceBuffer<float> traj, int windowRows, int steps)
-    {
-        _device.Launch(Shape.Learners * Shape.Dim, new NormalizerSnapshotKernel<TF>
+    /// <summary>Keeps each column's mean and std as they are now in <see cref="Old"/> (before a statistics update; see <see cref="TrajectoryBuffer{TF}.Advance"/>).</summary>
+    public void Snapshot()
+        => _device.Launch(Shape.Learners * Shape.Dim, new NormalizerSnapshotKernel<TF>
         {
             Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(), Old = Old.View<TF>(), S = Shape,
         });
-        Update(traj, BufferRows, BufferRows - windowRows, windowRows);
-        _device.Launch(Shape.Learners * Shape.Dim, new TrajAdvanceKernel<TF>
-        {
-            Traj = traj.View<TF>(), Sum = Sum.View<TF>(), Sum2 = Sum2.View<TF>(), Count = Count.View<TF>(),
-            Old = Old.View<TF>(), S = Shape, T = Traj, Rows = BufferRows, WindowRows = windowRows, Steps = steps,
-        });
-    }
-
-    /// <summary>
-    /// After an update: moves traj's rows (L, N, TrajDim) up by <paramref name="windowRows"/> (M), making room for the next
-    /// window's raw rows at [N - M, N) (see <see cref="TrajShiftKernel{TF}"/>).
-    /// </summary>
-    public void Shift(DeviceBuffer<float> traj, int windowRows)
-        => _device.Launch(Shape.Learners * Shape.Dim, new TrajShiftKernel<TF> { Traj = traj.View<TF>(), Rows = BufferRows, Dim = Shape.Dim, WindowRows = windowRows });
 
     public void Dispose()
     {

@@ -2,6 +2,7 @@ using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 using EpgFast.Kernels.Random;
+using EpgFast.Learners;
 using R = EpgFast.Networks.Reference.NetworkReference;
 
 namespace EpgFast.Networks.Reference;
@@ -552,7 +553,7 @@ public static class GradientChecks
 
     /// <summary>
     /// Running mean/std, observation normalization, and the normalized time-ordered trajectory advanced window by
-    /// window (<see cref="RunningNormalizer{TF}.Advance"/>), before the buffer is full and after: against normalizing
+    /// window (<see cref="TrajectoryBuffer{TF}.Advance"/>), before the buffer is full and after: against normalizing
     /// every raw row of life with the final statistics in float64.
     /// </summary>
     public static CaseResult Normalizer<TF>(Device d, NetworkConfig c, int learners, int seed) where TF : struct, IView<float>
@@ -563,12 +564,13 @@ public static class GradientChecks
         var raw = Enumerable.Range(0, windows).Select(_ => Enumerable.Range(0, learners * M * T)
             .Select(i => 3f + 2f * (i % T) * rng.Normal()).ToArray()).ToArray();   // raw[k]: (L, M, T), window k
         var obs = rng.Normals(learners * c.Obs, 4);
-        using var btraj = d.Allocate<float>(learners * N * T);
+        using var buffer = new TrajectoryBuffer<TF>(d, c, learners);
+        var btraj = buffer.Rows;
         using var bobs = d.Upload<float>(obs);
         using var bnobs = d.Allocate<float>(learners * c.Obs);
         using var norm = new RunningNormalizer<TF>(d, c, learners);
         var errs = new List<CheckError>();
-        var shape = norm.Traj;
+        var shape = buffer.Shape;
         var checkAt = new HashSet<int> { 1, windows };
         if (N / M >= 3) checkAt.Add(2);
         for (int k = 1; k <= windows; k++)
@@ -578,10 +580,10 @@ public static class GradientChecks
             for (int l = 0; l < learners; l++)
                 Array.Copy(raw[k - 1], l * M * T, host, (l * N + N - M) * T, M * T);
             btraj.CopyFrom(host);
-            norm.Advance(btraj, M, k * M);
+            buffer.Advance(norm, M, k * M);
             if (!checkAt.Contains(k))
             {
-                norm.Shift(btraj, M);
+                buffer.Shift(M);
                 continue;
             }
             norm.Normalize(bobs, c.Obs, 0, bnobs, c.Obs, 0, 1, c.Obs);
@@ -620,7 +622,7 @@ public static class GradientChecks
             }
             errs.Add(Err($"traj(steps={steps})", btraj.ToArray(), trajRef));
             errs.Add(Err($"obs(steps={steps})", bnobs.ToArray(), obsRef));
-            norm.Shift(btraj, M);
+            buffer.Shift(M);
         }
         return new CaseResult("normalizer", errs);
     }
