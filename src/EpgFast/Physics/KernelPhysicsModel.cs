@@ -53,6 +53,11 @@ public sealed class KernelPhysicsModel
         return d;
     }
 
+    /// <summary>
+    /// Packs a compiled model into the kernels' two arrays and their offsets (<see cref="SimDims"/>): the solver
+    /// settings, then bodies, joints and dofs, contact slots, joint limits and actuators, the per-environment scratch
+    /// layout, and last the constraint rows' diagonal approximation (from the inverse weights at qpos0).
+    /// </summary>
     /// <param name="m">The compiled model.</param>
     /// <param name="options">Constraint solver parameters (defaults when null).</param>
     /// <param name="timestep">Override of the model's timestep.</param>
@@ -60,24 +65,9 @@ public sealed class KernelPhysicsModel
     public static KernelPhysicsModel Build(PhysicsModel m, KernelSolverOptions? options = null, double? timestep = null, bool disableContactAndLimits = false)
     {
         options ??= new KernelSolverOptions();
-        var f = new List<float>();
-        var i = new List<int>();
-        int F(IEnumerable<double> values)
-        {
-            int at = f.Count;
-            f.AddRange(values.Select(v => (float)v));
-            return at;
-        }
-        int I(IEnumerable<int> values)
-        {
-            int at = i.Count;
-            i.AddRange(values);
-            return at;
-        }
-        int nb = m.Bodies.Count;
         var d = new SimDims
         {
-            Nbody = nb,
+            Nbody = m.Bodies.Count,
             Nq = m.Nq,
             Nv = m.Nv,
             Nu = m.Nu,
@@ -92,8 +82,57 @@ public sealed class KernelPhysicsModel
             FrictionRScale = (float)(1 / m.Impratio),
         };
         if (d.Iterations < 1) throw new EpgException($"solver iterations must be at least 1 (got {d.Iterations})");
+        var pack = new Packer();
+        PackBodies(m, ref d, pack);
+        PackDofs(m, ref d, pack);
+        var slots = PackContactSlots(m, ref d, pack, disableContactAndLimits);
+        var limited = PackLimits(m, ref d, pack, disableContactAndLimits);
+        PackActuators(m, ref d, pack);
+        d.MaxRows = d.RowsPerSlot * d.NSlots + 2 * d.NLimits;
+        LayOutScratch(m, ref d);
+        var (floats, ints) = pack.ToArrays();
+        FillDiagonals(m, ref d, floats, ints, slots, limited);
+        return new KernelPhysicsModel(m, d, floats, ints, slots.Select(x => x.Pair.Geom).ToArray());
+    }
 
-        // bodies
+    /// <summary>The model arrays being packed: each call appends a tensor and returns its offset.</summary>
+    private sealed class Packer
+    {
+        private readonly List<float> _f = [];
+        private readonly List<int> _i = [];
+
+        /// <summary>Appends float values (rounded from double); returns their offset in mf.</summary>
+        public int F(IEnumerable<double> values)
+        {
+            int at = _f.Count;
+            _f.AddRange(values.Select(v => (float)v));
+            return at;
+        }
+
+        /// <summary>Appends int values; returns their offset in mi.</summary>
+        public int I(IEnumerable<int> values)
+        {
+            int at = _i.Count;
+            _i.AddRange(values);
+            return at;
+        }
+
+        /// <summary>mf and mi; the kernels index with ints, so every array keeps at least one element.</summary>
+        public (float[] Floats, int[] Ints) ToArrays()
+        {
+            if (_f.Count == 0) _f.Add(0);
+            if (_i.Count == 0) _i.Add(0);
+            return (_f.ToArray(), _i.ToArray());
+        }
+    }
+
+    /// <summary>A contact slot: one sphere of a contact pair (a sphere geom, or an end of a capsule) against its plane.</summary>
+    private sealed record Slot(ContactPair Pair, double[] Point, double[] Axis, double[] Normal, double Offset);
+
+    /// <summary>The body tree: parents, roots, each body's joints and dofs, the level order, and the bodies' frames and inertia.</summary>
+    private static void PackBodies(PhysicsModel m, ref SimDims d, Packer pack)
+    {
+        int nb = m.Bodies.Count;
         var root = new int[nb];
         var lastDof = new int[nb];
         var dofStart = new int[nb];
@@ -109,34 +148,37 @@ public sealed class KernelPhysicsModel
             jntStart[b] = body.Joints.Count > 0 ? body.Joints[0] : 0;
             lastDof[b] = dofCount[b] > 0 ? dofStart[b] + dofCount[b] - 1 : lastDof[body.Parent];
         }
-        d.BodyParentI = I(m.Bodies.Select(b => Math.Max(b.Parent, 0)));
-        d.BodyRootI = I(root);
-        d.BodyJntStartI = I(jntStart);
-        d.BodyJntCountI = I(m.Bodies.Select(b => b.Joints.Count));
-        d.BodyLastDofI = I(lastDof);
-        d.BodyDofStartI = I(dofStart);
-        d.BodyDofCountI = I(dofCount);
+        d.BodyParentI = pack.I(m.Bodies.Select(b => Math.Max(b.Parent, 0)));
+        d.BodyRootI = pack.I(root);
+        d.BodyJntStartI = pack.I(jntStart);
+        d.BodyJntCountI = pack.I(m.Bodies.Select(b => b.Joints.Count));
+        d.BodyLastDofI = pack.I(lastDof);
+        d.BodyDofStartI = pack.I(dofStart);
+        d.BodyDofCountI = pack.I(dofCount);
         // level order: breadth first from the world, children in index order
         var order = new List<int> { 0 };
         for (int at = 0; at < order.Count; at++)
             for (int b = 1; b < nb; b++)
                 if (m.Bodies[b].Parent == order[at]) order.Add(b);
         if (order.Count != nb) throw new EpgException("the model's body tree is not connected to the world");
-        d.BodyOrderI = I(order);
-        d.BodyPosF = F(m.Bodies.SelectMany(b => b.Pos));
-        d.BodyQuatF = F(m.Bodies.SelectMany(b => b.Quat));
-        d.BodyMassF = F(m.Bodies.Select(b => b.Mass));
-        d.BodyIposF = F(m.Bodies.SelectMany(b => b.Ipos));
-        d.BodyInertiaF = F(m.Bodies.SelectMany(b => b.Inertia));
+        d.BodyOrderI = pack.I(order);
+        d.BodyPosF = pack.F(m.Bodies.SelectMany(b => b.Pos));
+        d.BodyQuatF = pack.F(m.Bodies.SelectMany(b => b.Quat));
+        d.BodyMassF = pack.F(m.Bodies.Select(b => b.Mass));
+        d.BodyIposF = pack.F(m.Bodies.SelectMany(b => b.Ipos));
+        d.BodyInertiaF = pack.F(m.Bodies.SelectMany(b => b.Inertia));
+    }
 
-        // joints and dofs
-        d.JntTypeI = I(m.Joints.Select(j => j.Type == JointType.Free ? Kinematics.JointFree : Kinematics.JointHinge));
-        d.JntQposI = I(m.Joints.Select(j => j.QposAdr));
-        d.JntDofI = I(m.Joints.Select(j => j.DofAdr));
-        d.JntPosF = F(m.Joints.SelectMany(j => j.Pos));
-        d.JntAxisF = F(m.Joints.SelectMany(j => j.Axis));
-        d.DofBodyI = I(m.DofBody);
-        d.DofParentI = I(m.DofParent);
+    /// <summary>Joints and dofs: types and addresses, each dof's ancestor chain and the chains' common prefixes, armature, damping, qpos0.</summary>
+    private static void PackDofs(PhysicsModel m, ref SimDims d, Packer pack)
+    {
+        d.JntTypeI = pack.I(m.Joints.Select(j => j.Type == JointType.Free ? Kinematics.JointFree : Kinematics.JointHinge));
+        d.JntQposI = pack.I(m.Joints.Select(j => j.QposAdr));
+        d.JntDofI = pack.I(m.Joints.Select(j => j.DofAdr));
+        d.JntPosF = pack.F(m.Joints.SelectMany(j => j.Pos));
+        d.JntAxisF = pack.F(m.Joints.SelectMany(j => j.Axis));
+        d.DofBodyI = pack.I(m.DofBody);
+        d.DofParentI = pack.I(m.DofParent);
         // each dof's chain: its ancestors and itself, root first (a path: chain[t]'s parent is chain[t - 1])
         var chainStart = new int[m.Nv];
         var chainCount = new int[m.Nv];
@@ -159,25 +201,32 @@ public sealed class KernelPhysicsModel
                 while (n < chainCount[a] && n < chainCount[b] && chain[chainStart[a] + n] == chain[chainStart[b] + n]) n++;
                 common[a * m.Nv + b] = n;
             }
-        d.DofCommonI = I(common);
-        d.DofFreeI = I(Enumerable.Range(0, m.Nv).Select(k =>
+        d.DofCommonI = pack.I(common);
+        d.DofFreeI = pack.I(Enumerable.Range(0, m.Nv).Select(k =>
         {
             var joint = m.Joints[m.DofJoint[k]];
             if (joint.Type != JointType.Free) return -1;
             int local = k - joint.DofAdr;
             return local < 3 ? local : 3;
         }));
-        d.DofChainStartI = I(chainStart);
-        d.DofChainCountI = I(chainCount);
-        d.ChainDofI = I(chain);
-        d.DofArmatureF = F(m.DofJoint.Select(j => m.Joints[j].Armature));
-        d.DofDampingF = F(m.DofJoint.Select(j => m.Joints[j].Damping));
-        d.Qpos0F = F(m.Qpos0);
+        d.DofChainStartI = pack.I(chainStart);
+        d.DofChainCountI = pack.I(chainCount);
+        d.ChainDofI = pack.I(chain);
+        d.DofArmatureF = pack.F(m.DofJoint.Select(j => m.Joints[j].Armature));
+        d.DofDampingF = pack.F(m.DofJoint.Select(j => m.Joints[j].Damping));
+        d.Qpos0F = pack.F(m.Qpos0);
+    }
 
-        // contact slots: one per sphere, two per capsule (its end spheres, the + end first, as MuJoCo's plane-capsule)
+    /// <summary>
+    /// Contact slots: one per sphere, two per capsule (its end spheres, the + end first, as MuJoCo's plane-capsule), with
+    /// their geometry, margin and gap, friction, solimp, K and B, and the cone's friction term. Their diagonal
+    /// approximation is left at zero for <see cref="FillDiagonals"/>.
+    /// </summary>
+    private static List<Slot> PackContactSlots(PhysicsModel m, ref SimDims d, Packer pack, bool disable)
+    {
         double h = d.Timestep;
-        var slots = new List<(ContactPair Pair, double[] Point, double[] Axis, double[] Normal, double Offset)>();
-        foreach (var pair in disableContactAndLimits ? [] : m.ContactPairs)
+        var slots = new List<Slot>();
+        foreach (var pair in disable ? [] : m.ContactPairs)
         {
             var plane = m.Geoms[pair.Plane];
             var g = m.Geoms[pair.Geom];
@@ -185,55 +234,67 @@ public sealed class KernelPhysicsModel
             double offset = normal[0] * plane.Pos[0] + normal[1] * plane.Pos[1] + normal[2] * plane.Pos[2];
             if (g.Type == GeomType.Sphere)
             {
-                slots.Add((pair, g.Pos, new double[3], normal, offset));
+                slots.Add(new Slot(pair, g.Pos, new double[3], normal, offset));
                 continue;
             }
             var axis = Rotations.Rotate(g.Quat, [0, 0, 1]);
             foreach (int sign in (int[])[1, -1])
-                slots.Add((pair, [g.Pos[0] + sign * g.Size[1] * axis[0], g.Pos[1] + sign * g.Size[1] * axis[1], g.Pos[2] + sign * g.Size[1] * axis[2]], axis, normal, offset));
+                slots.Add(new Slot(pair, [g.Pos[0] + sign * g.Size[1] * axis[0], g.Pos[1] + sign * g.Size[1] * axis[1], g.Pos[2] + sign * g.Size[1] * axis[2]], axis, normal, offset));
         }
+        int cone = d.Cone;
         d.NSlots = slots.Count;
-        d.SlotBodyI = I(slots.Select(x => m.Geoms[x.Pair.Geom].Body));
-        d.SlotCondimI = I(slots.Select(x => x.Pair.Condim));
-        d.SlotPointF = F(slots.SelectMany(x => x.Point));
-        d.SlotAxisF = F(slots.SelectMany(x => x.Axis));
-        d.SlotRadiusF = F(slots.Select(x => m.Geoms[x.Pair.Geom].Size[0]));
-        d.SlotMarginF = F(slots.Select(x => x.Pair.Margin));
-        d.SlotIncludeF = F(slots.Select(x => x.Pair.Margin - x.Pair.Gap));
-        d.SlotNormalF = F(slots.SelectMany(x => x.Normal));
-        d.SlotOffsetF = F(slots.Select(x => x.Offset));
-        d.SlotMuF = F(slots.Select(x => x.Pair.Friction[0]));
-        d.SlotSolimpF = F(slots.SelectMany(x => x.Pair.Solimp));
-        d.SlotKF = F(slots.Select(x => Stiffness(x.Pair.Solref, x.Pair.Solimp, h)));
-        d.SlotBF = F(slots.Select(x => Damping(x.Pair.Solref, x.Pair.Solimp, h)));
-        d.SlotConeF = F(slots.Select(x => d.Cone == SimDims.ConePyramidal
+        d.SlotBodyI = pack.I(slots.Select(x => m.Geoms[x.Pair.Geom].Body));
+        d.SlotCondimI = pack.I(slots.Select(x => x.Pair.Condim));
+        d.SlotPointF = pack.F(slots.SelectMany(x => x.Point));
+        d.SlotAxisF = pack.F(slots.SelectMany(x => x.Axis));
+        d.SlotRadiusF = pack.F(slots.Select(x => m.Geoms[x.Pair.Geom].Size[0]));
+        d.SlotMarginF = pack.F(slots.Select(x => x.Pair.Margin));
+        d.SlotIncludeF = pack.F(slots.Select(x => x.Pair.Margin - x.Pair.Gap));
+        d.SlotNormalF = pack.F(slots.SelectMany(x => x.Normal));
+        d.SlotOffsetF = pack.F(slots.Select(x => x.Offset));
+        d.SlotMuF = pack.F(slots.Select(x => x.Pair.Friction[0]));
+        d.SlotSolimpF = pack.F(slots.SelectMany(x => x.Pair.Solimp));
+        d.SlotKF = pack.F(slots.Select(x => Stiffness(x.Pair.Solref, x.Pair.Solimp, h)));
+        d.SlotBF = pack.F(slots.Select(x => Damping(x.Pair.Solref, x.Pair.Solimp, h)));
+        d.SlotConeF = pack.F(slots.Select(x => cone == SimDims.ConePyramidal
             ? 2 * x.Pair.Friction[0] * x.Pair.Friction[0] / m.Impratio
             : x.Pair.Friction[0] / Math.Sqrt(m.Impratio)));
-        d.SlotDiagF = F(new double[slots.Count]); // body_invweight0: filled in below, once M at qpos0 is known
-        d.RowsPerSlot = slots.Count == 0 ? 0 : slots.Max(x => x.Pair.Condim == 1 ? 1 : d.Cone == SimDims.ConePyramidal ? 4 : 3);
+        d.SlotDiagF = pack.F(new double[slots.Count]); // body_invweight0: filled in by FillDiagonals, once M at qpos0 is known
+        d.RowsPerSlot = slots.Count == 0 ? 0 : slots.Max(x => x.Pair.Condim == 1 ? 1 : cone == SimDims.ConePyramidal ? 4 : 3);
+        return slots;
+    }
 
-        // joint limits
-        var limited = m.LimitEnabled && !disableContactAndLimits ? m.Joints.Where(j => j.Type == JointType.Hinge && j.Limited).ToList() : [];
+    /// <summary>Limited hinges: range, margin, solimp, K and B (their diagonal approximation left for <see cref="FillDiagonals"/>).</summary>
+    private static List<JointModel> PackLimits(PhysicsModel m, ref SimDims d, Packer pack, bool disable)
+    {
+        double h = d.Timestep;
+        var limited = m.LimitEnabled && !disable ? m.Joints.Where(j => j.Type == JointType.Hinge && j.Limited).ToList() : [];
         d.NLimits = limited.Count;
-        d.LimitDofI = I(limited.Select(j => j.DofAdr));
-        d.LimitQposI = I(limited.Select(j => j.QposAdr));
-        d.LimitLoF = F(limited.Select(j => j.Range[0]));
-        d.LimitHiF = F(limited.Select(j => j.Range[1]));
-        d.LimitMarginF = F(limited.Select(j => j.Margin));
-        d.LimitSolimpF = F(limited.SelectMany(j => j.SolimpLimit));
-        d.LimitKF = F(limited.Select(j => Stiffness(j.SolrefLimit, j.SolimpLimit, h)));
-        d.LimitBF = F(limited.Select(j => Damping(j.SolrefLimit, j.SolimpLimit, h)));
-        d.LimitDiagF = F(new double[limited.Count]); // dof_invweight0: filled in below
+        d.LimitDofI = pack.I(limited.Select(j => j.DofAdr));
+        d.LimitQposI = pack.I(limited.Select(j => j.QposAdr));
+        d.LimitLoF = pack.F(limited.Select(j => j.Range[0]));
+        d.LimitHiF = pack.F(limited.Select(j => j.Range[1]));
+        d.LimitMarginF = pack.F(limited.Select(j => j.Margin));
+        d.LimitSolimpF = pack.F(limited.SelectMany(j => j.SolimpLimit));
+        d.LimitKF = pack.F(limited.Select(j => Stiffness(j.SolrefLimit, j.SolimpLimit, h)));
+        d.LimitBF = pack.F(limited.Select(j => Damping(j.SolrefLimit, j.SolimpLimit, h)));
+        d.LimitDiagF = pack.F(new double[limited.Count]); // dof_invweight0: filled in by FillDiagonals
+        return limited;
+    }
 
-        // actuators
-        d.ActDofI = I(m.Actuators.Select(a => m.Joints[a.Joint].DofAdr));
-        d.ActLimitedI = I(m.Actuators.Select(a => a.CtrlLimited ? 1 : 0));
-        d.ActGearF = F(m.Actuators.Select(a => a.Gear));
-        d.ActLoF = F(m.Actuators.Select(a => a.CtrlRange[0]));
-        d.ActHiF = F(m.Actuators.Select(a => a.CtrlRange[1]));
-        d.MaxRows = d.RowsPerSlot * d.NSlots + 2 * d.NLimits;
+    /// <summary>Motors: the dof each drives, gear and control range.</summary>
+    private static void PackActuators(PhysicsModel m, ref SimDims d, Packer pack)
+    {
+        d.ActDofI = pack.I(m.Actuators.Select(a => m.Joints[a.Joint].DofAdr));
+        d.ActLimitedI = pack.I(m.Actuators.Select(a => a.CtrlLimited ? 1 : 0));
+        d.ActGearF = pack.F(m.Actuators.Select(a => a.Gear));
+        d.ActLoF = pack.F(m.Actuators.Select(a => a.CtrlRange[0]));
+        d.ActHiF = pack.F(m.Actuators.Select(a => a.CtrlRange[1]));
+    }
 
-        // per-environment scratch
+    /// <summary>The per-environment scratch: the offset of every state and working array (sizes in the comments of <see cref="SimDims"/>).</summary>
+    private static void LayOutScratch(PhysicsModel m, ref SimDims d)
+    {
         int size = 0;
         int S(int n)
         {
@@ -241,7 +302,7 @@ public sealed class KernelPhysicsModel
             size += n;
             return at;
         }
-        int nv = m.Nv;
+        int nv = m.Nv, nb = m.Bodies.Count;
         d.SQpos = S(m.Nq);
         d.SQvel = S(nv);
         d.SQaccWarm = S(nv + 1);
@@ -277,24 +338,24 @@ public sealed class KernelPhysicsModel
         d.SSlotDist = S(d.NSlots);
         d.SSlotForce = S(d.NSlots);
         d.ScratchSize = Math.Max(1, size);
+    }
 
-        // the kernels index with ints: keep at least one element in every array
-        if (f.Count == 0) f.Add(0);
-        if (i.Count == 0) i.Add(0);
-        var floats = f.ToArray();
-        var ints = i.ToArray();
+    /// <summary>
+    /// The inverse weights at qpos0 (<see cref="InvWeights"/>, as mj_setConst), then each slot's and limit's diagonal
+    /// approximation, MuJoCo's diagApprox: a slot's first row gets body_invweight0 (translation) of the geom's body (the
+    /// plane is static: 0), times 1 + mu^2 for a pyramid edge; a limit gets its dof's dof_invweight0.
+    /// </summary>
+    private static void FillDiagonals(PhysicsModel m, ref SimDims d, float[] floats, int[] ints, List<Slot> slots, List<JointModel> limited)
+    {
         var inv = InvWeights(m, d, floats, ints);
         d.SolverScale = (float)inv.Scale;
         for (int k = 0; k < slots.Count; k++)
         {
-            // MuJoCo's diagApprox of the slot's first row: body_invweight0 (translation) of the geom's body (the
-            // plane is static: 0), times 1 + mu^2 for a pyramid edge
             double tran = inv.BodyTran[m.Geoms[slots[k].Pair.Geom].Body];
             double mu = slots[k].Pair.Friction[0];
             floats[d.SlotDiagF + k] = (float)(d.Cone == SimDims.ConePyramidal && slots[k].Pair.Condim == 3 ? tran + mu * mu * tran : tran);
         }
         for (int k = 0; k < limited.Count; k++) floats[d.LimitDiagF + k] = (float)inv.Dof[limited[k].DofAdr];
-        return new KernelPhysicsModel(m, d, floats, ints, slots.Select(x => x.Pair.Geom).ToArray());
     }
 
     /// <summary>
