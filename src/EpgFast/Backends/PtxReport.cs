@@ -45,7 +45,7 @@ public static class PtxReport
     public static readonly string[] LearnerStepKernels =
     [
         // every step
-        "NormalizeKernel", "DenseForwardKernel", "GaussianSampleKernel", "RecordActionKernel",
+        "NormalizeKernel", "GaussianSampleKernel", "RecordActionKernel",
         "AntActKernel", "PhysicsStepKernel", "AntStepKernel", "RecordOutcomeKernel",
         // every M steps
         "NormalizerSnapshotKernel", "NormalizerUpdateKernel", "TrajAdvanceKernel", "PolicyGroupForwardKernel", "PermutationKernel",

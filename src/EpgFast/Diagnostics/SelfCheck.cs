@@ -26,7 +26,6 @@ public static class SelfChecks
     [
         new PhiloxKnownAnswerCheck(),
         new RandomDeviceCheck(),
-        new DenseKernelCheck(),
         new EpgFast.Tasks.PointGoalCheck(),
         new EpgFast.Tasks.AntTaskKernelCheck(),
         new NetworkGradientCheck("policy"),

@@ -17,6 +17,7 @@ public class FoundationTests
         Assert.All(compiled, c => Assert.True(c.PtxChars > 100, c.Kernel.Name));
     }
 
+    /// <summary>One kernel source, two launchers: the lanes forward at one float per lane gives the same bits on both.</summary>
     [Fact]
     public void DenseForwardCpuMatchesIlgpu()
     {
@@ -29,7 +30,7 @@ public class FoundationTests
             using var bx = d.Upload<float>(x);
             using var bp = d.Upload<float>(p);
             using var by = d.Allocate<float>(3 * 5 * 6);
-            d.Launch(15, new DenseForwardKernel<TF> { X = bx.View<TF>(), P = bp.View<TF>(), Y = by.View<TF>(), S = s });
+            d.Launch(15, new DenseLanesDotForwardKernel<TF, float, ScalarLanes> { A = new DenseLanesArgs<TF> { X = bx.View<TF>(), P = bp.View<TF>(), Y = by.View<TF>(), S = s } });
             d.Synchronize();
             return by.ToArray();
         }

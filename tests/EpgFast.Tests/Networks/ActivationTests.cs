@@ -25,4 +25,21 @@ public class ActivationTests
 
     [Fact]
     public void LeakySlopeIsChainersDefault() => Assert.Equal(-0.2f, Act.Apply(Activation.LeakyRelu, -1f));
+
+    [Fact]
+    public void TanhKeepsRelativePrecisionForTinyInputsAndItsSpecialValues()
+    {
+        for (int e = -140; e < 0; e++)
+        {
+            float z = MathF.ScaleB(1.2345f, e);
+            double want = Math.Tanh(z);
+            Assert.True(Math.Abs(Act.Tanh(z) - want) <= 2e-7 * Math.Abs(want), $"tanh({z})");
+            Assert.Equal(-Act.Tanh(z), Act.Tanh(-z));
+        }
+        Assert.Equal(1f, Act.Tanh(9.5f));
+        Assert.Equal(1f, Act.Tanh(float.PositiveInfinity));
+        Assert.Equal(-1f, Act.Tanh(float.NegativeInfinity));
+        Assert.True(float.IsNaN(Act.Tanh(float.NaN)));
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(Act.Tanh(0f)));
+    }
 }
