@@ -239,8 +239,8 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         observer.OnStep(step, _env.Dones.ToArray(), _env.LastReturns.ToArray(), _env.LastDistances.ToArray(), _env.Positions.ToArray());
     }
 
-    /// <summary>Test hook: makes learner <paramref name="learner"/>'s parameters NaN (a poisoned learner).</summary>
-    public void Poison(int learner)
+    /// <summary>Makes learner <paramref name="learner"/>'s parameters NaN (a poisoned learner, for the quarantine test).</summary>
+    internal void Poison(int learner)
     {
         var p = _p.ToArray();
         Array.Fill(p, float.NaN, learner * _layout.Stride, _layout.Stride);

@@ -28,8 +28,6 @@ public interface ILearnerBatch : IDisposable
     LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
         ILifetimeObserver? observer = null);
 
-    void Poison(int learner);
-
     /// <summary>Every learner's parameters and running-normalizer statistics as they are now (after a lifetime: the trained policies).</summary>
     LearnerSnapshot Snapshot();
 }

@@ -1,4 +1,5 @@
 using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
 using EpgFast.Learners;
 using EpgFast.Tasks;
 using EpgFast.Training;
@@ -149,7 +150,7 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         public void OnStep(int step, float[] dones, float[] lastReturns, float[] lastDistances, float[] positions)
         {
-            if (step == 5) batch.Poison(learner);
+            if (step == 5) ((LearnerBatch<CpuView<float>, CpuView<int>>)batch).Poison(learner);
         }
     }
 
