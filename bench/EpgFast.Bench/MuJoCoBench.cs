@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using EpgFast.Backends;
+using EpgFast.Benchmarks;
 using EpgFast.MuJoCo;
 using EpgFast.Physics;
 
@@ -38,19 +39,7 @@ public class MuJoCoBench
         _ctrl = new double[Steps * nu];
         for (int i = 0; i < Steps; i++)
             for (int j = 0; j < nu; j++)
-                _ctrl[i * nu + j] = CtrlNoise * (2 * Halton(i, j + 2) - 1);
-    }
-
-    /// <summary>MuJoCo's mju_Halton: the radical inverse of <paramref name="index"/> in base <paramref name="b"/>.</summary>
-    private static double Halton(int index, int b)
-    {
-        double f = 1.0 / b, h = 0;
-        for (int n = index; n > 0; n /= b)
-        {
-            h += f * (n % b);
-            f /= b;
-        }
-        return h;
+                _ctrl[i * nu + j] = CtrlNoise * (2 * TestSpeedComparison.Halton(i, j + 2) - 1);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Steps, Description = "mujoco-testspeed (C, process)")]

@@ -85,7 +85,7 @@ public static class MjLayout
     public const int SizeofContact = 528;
 
     /// <summary>(C expression for offsetof/sizeof, offset the bindings use): every offset above, for the header probe test.</summary>
-    public static IReadOnlyList<(string Struct, string Field, int Offset)> All { get; } =
+    internal static IReadOnlyList<(string Struct, string Field, int Offset)> All { get; } =
     [
         ("mjData", "ne", DataNe), ("mjData", "nefc", DataNefc), ("mjData", "ncon", DataNcon),
         ("mjData", "time", DataTime), ("mjData", "qpos", DataQpos), ("mjData", "qvel", DataQvel),

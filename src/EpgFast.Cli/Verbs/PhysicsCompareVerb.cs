@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using CommandLine;
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
 using EpgFast.MuJoCo;
 using EpgFast.Physics;
+using EpgFast.Validation.Physics;
 
 namespace EpgFast.Cli.Verbs;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CommandLine;
 using EpgFast.Backends;
+using EpgFast.Benchmarks;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Random;
 using EpgFast.MuJoCo;

@@ -54,7 +54,7 @@ public sealed partial class PtxOptions : IVerb
             Output.Message("ptx: counting an Ant physics step's memory accesses on the CPU (a few seconds)");
             var physics = StepModel.CountPhysics();
             var occupancy = rows.GroupBy(r => r.Name).ToDictionary(g => g.Key, g => g.Min(r => r.Occupancy));
-            model = StepModel.Report(sizes.Config, TrainConfig.Preset("gpu").TasksPerMember, physics, occupancy, learnerCounts);
+            model = StepModel.Report(sizes.Config, TrainConfig.Preset("gpu").LearnersPerMember, physics, occupancy, learnerCounts);
         }
         if (Out is not null) File.WriteAllText(Path.Combine(Out, "table.md"), table);
         if (Out is not null && model is not null) File.WriteAllText(Path.Combine(Out, "model.md"), model);

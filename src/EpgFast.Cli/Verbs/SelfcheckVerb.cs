@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CommandLine;
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
+using EpgFast.Validation;
 
 namespace EpgFast.Cli.Verbs;
 

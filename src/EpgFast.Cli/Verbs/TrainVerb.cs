@@ -95,7 +95,7 @@ public sealed class TrainOptions : ConfigOptions, IVerb
             throw EpgException.BadArguments($"mpirun -np {exchange.Size}: the population has only {config.Population} members; use at most that many processes");
         if (root) RunDirectory.CheckPath(Out);
         using var device = OpenDevice(exchange.Size > 1 ? EpgFast.Distributed.MpiExchange.LocalRank : 0);
-        int share = EpgFast.Distributed.Distribution.Share(config.Population, exchange.Size, exchange.Rank).Count * config.TasksPerMember;
+        int share = EpgFast.Distributed.Distribution.Share(config.Population, exchange.Size, exchange.Rank).Count * config.LearnersPerMember;
         MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, EpgTrainer.MemoryBatches(config, share), MemoryLimitBytes);
         if (ReportTasks > 0 && root)
             MemoryCheck.Ensure(device, EpgTrainer.EnvSpecFor(config), config, [new MemoryCheck.Batch("report", ReportTasks, ReportTasks, true)], MemoryLimitBytes);

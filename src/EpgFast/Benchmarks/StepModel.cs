@@ -110,8 +110,8 @@ public sealed record ModelKernel(string Name, string Kernel, double CallsPerStep
 /// </summary>
 public static class StepModel
 {
-    public const double PeakFlops = 60e12;          // fp32, H100 SXM (the figure)
-    public const double PeakBytes = 3e12;           // HBM3, ~3 TB/s (the figure)
+    public const double PeakFlops = 60e12;          // fp32, H100 SXM (round figure; NVIDIA lists 67 TFLOP/s)
+    public const double PeakBytes = 3e12;           // HBM3, ~3 TB/s (round figure; NVIDIA lists 3.35 TB/s)
     public const int Sms = 132;
     /// <summary>Threads that saturate the device: 4 warps per scheduler (4 per SM), enough to cover a 4-cycle dependent FMA.</summary>
     public const double SaturatingThreads = Sms * 4 * 4 * 32;

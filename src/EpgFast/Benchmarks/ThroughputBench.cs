@@ -400,7 +400,7 @@ public sealed class ThroughputBench
         owned.Add(env);
         long envBytes = allocated() - before;
         var networks = cfg.Networks(env.ObsDim, env.ActDim, ppo: _s.Alpha > 0);
-        var batch = LearnerBatchFactory.Create(env, networks, cfg.Updates, cfg.EpochsPerUpdate, learners, cfg.FitnessEpisodes);
+        var batch = LearnerBatchFactory.Create(env, networks, cfg.Updates, cfg.PassesPerUpdate, learners, cfg.FitnessEpisodes);
         owned.Add(batch);
         var phi = Own(owned, _device.Upload<float>(new LossLayout(networks).Initialize(_s.Seed)));  // phi: (1, PhiSize)
         long bytes = allocated();
@@ -411,7 +411,7 @@ public sealed class ThroughputBench
         LifetimeResult? last = null;
         uint epoch = 0;
         var t = Time(() => last = batch.RunLifetime(phi, _s.Alpha, _s.Seed, epoch++, 0));
-        int adamPerUpdate = networks.ActSteps / networks.Minibatch * cfg.EpochsPerUpdate;
+        int adamPerUpdate = networks.ActSteps / networks.Minibatch * cfg.PassesPerUpdate;
         var o = TimingJson(t);
         o["lifetime_steps"] = batch.Lifetime;
         o["act_steps"] = networks.ActSteps;

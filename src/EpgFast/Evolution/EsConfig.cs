@@ -21,11 +21,11 @@ public sealed record EsConfig
     public bool Antithetic { get; init; }
 
     /// <summary>
-    /// Tasks each member is evaluated on; its fitness is the mean over them (a non-finite task
-    /// makes the member non-finite, i.e. worst rank). Tell takes W * TasksPerMember values,
-    /// member-major: fitness[member * TasksPerMember + task].
+    /// Learners (one per task) each member is evaluated with; its fitness is the mean over them (a non-finite
+    /// learner makes the member non-finite, i.e. worst rank). Tell takes W * LearnersPerMember values,
+    /// member-major: fitness[member * LearnersPerMember + learner].
     /// </summary>
-    public int TasksPerMember { get; init; } = 1;
+    public int LearnersPerMember { get; init; } = 1;
 
     /// <summary>L2 coefficient: gradient = ranks . eps / W - L2 * phi.</summary>
     public double L2 { get; init; } = 0.001;
@@ -62,7 +62,7 @@ public sealed record EsConfig
         if (Antithetic && Population % 2 != 0)
             throw new EpgException($"es: antithetic pairs need an even population (got {Population})");
         if (!(Sigma > 0) || double.IsInfinity(Sigma)) throw new EpgException($"es: sigma must be positive (got {Sigma})");
-        if (TasksPerMember < 1) throw new EpgException($"es: tasks per member must be at least 1 (got {TasksPerMember})");
+        if (LearnersPerMember < 1) throw new EpgException($"es: learners per member must be at least 1 (got {LearnersPerMember})");
         if (!(L2 >= 0)) throw new EpgException($"es: l2 must be non-negative (got {L2})");
         if (!(LearningRate > 0) || !(FinalLearningRate > 0))
             throw new EpgException($"es: learning rates must be positive (got {LearningRate}, {FinalLearningRate})");

@@ -50,7 +50,7 @@ public static class EsNoise
     }
 
     /// <summary>The whole noise vector (length <paramref name="length"/>) of <paramref name="noiseIndex"/>.</summary>
-    public static float[] Vector(ulong seed, int epoch, int noiseIndex, int length)
+    internal static float[] Vector(ulong seed, int epoch, int noiseIndex, int length)
     {
         var eps = new float[length];
         Fill(seed, epoch, noiseIndex, 0, eps);

@@ -125,16 +125,16 @@ public sealed class EvolutionStrategy
 
     /// <summary>
     /// Updates phi from the fitness of the members Ask gave for <paramref name="state"/>'s epoch:
-    /// W * TasksPerMember values, member-major (fitness[member * T + task]); non-finite values
+    /// W * LearnersPerMember values, member-major (fitness[member * T + learner]); non-finite values
     /// mark quarantined learners and rank worst. Returns the state of the next epoch.
     /// </summary>
     public EsState Tell(EsState state, ReadOnlySpan<double> fitness, out EsStepInfo info)
     {
         CheckState(state);
         int w = Population;
-        if (fitness.Length != w * Config.TasksPerMember)
-            throw new ArgumentException($"Tell got {fitness.Length} fitness values, expected W * tasks = {w} * {Config.TasksPerMember}");
-        double[] memberFitness = Config.TasksPerMember == 1 ? fitness.ToArray() : FitnessShaping.MeanOverTasks(fitness, Config.TasksPerMember);
+        if (fitness.Length != w * Config.LearnersPerMember)
+            throw new ArgumentException($"Tell got {fitness.Length} fitness values, expected W * learners per member = {w} * {Config.LearnersPerMember}");
+        double[] memberFitness = Config.LearnersPerMember == 1 ? fitness.ToArray() : FitnessShaping.MeanPerMember(fitness, Config.LearnersPerMember);
         double[] ranks = FitnessShaping.CenteredRanks(memberFitness);
 
         // coefficient of each noise vector: sum over the members using it of rank * sign / W.

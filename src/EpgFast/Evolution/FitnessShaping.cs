@@ -55,27 +55,27 @@ public static class FitnessShaping
     }
 
     /// <summary>
-    /// Per-member fitness from W * T task results laid out member-major
-    /// (<c>fitness[member * T + task]</c>): the mean over the T tasks, NaN when any is non-finite.
+    /// Per-member fitness from the W * T results of T learners per member, laid out member-major
+    /// (<c>fitness[member * T + learner]</c>): the mean over the T learners, NaN when any is non-finite.
     /// </summary>
-    public static double[] MeanOverTasks(ReadOnlySpan<double> fitness, int tasksPerMember)
+    public static double[] MeanPerMember(ReadOnlySpan<double> fitness, int learnersPerMember)
     {
-        if (tasksPerMember < 1) throw new ArgumentOutOfRangeException(nameof(tasksPerMember));
-        if (fitness.Length % tasksPerMember != 0)
-            throw new ArgumentException($"{fitness.Length} fitness values are not a multiple of {tasksPerMember} tasks per member");
-        int w = fitness.Length / tasksPerMember;
+        if (learnersPerMember < 1) throw new ArgumentOutOfRangeException(nameof(learnersPerMember));
+        if (fitness.Length % learnersPerMember != 0)
+            throw new ArgumentException($"{fitness.Length} fitness values are not a multiple of {learnersPerMember} learners per member");
+        int w = fitness.Length / learnersPerMember;
         var mean = new double[w];
         for (int i = 0; i < w; i++)
         {
             double sum = 0;
             bool finite = true;
-            for (int t = 0; t < tasksPerMember; t++)
+            for (int t = 0; t < learnersPerMember; t++)
             {
-                double f = fitness[i * tasksPerMember + t];
+                double f = fitness[i * learnersPerMember + t];
                 if (!double.IsFinite(f)) finite = false;
                 sum += f;
             }
-            mean[i] = finite ? sum / tasksPerMember : double.NaN;
+            mean[i] = finite ? sum / learnersPerMember : double.NaN;
         }
         return mean;
     }

@@ -31,7 +31,7 @@ public interface ILifetimeObserver
 /// then update on minibatches of the newest M steps against (1 - alpha) L_phi + alpha L_PPO.
 /// The N-row buffer is one array: acting writes raw rows at its last M rows; the update normalizes them in place
 /// (and moves the older rows to the new statistics), then moves every row up by M for the next window.
-/// Learner l belongs to ES member l / learnersPerMember and uses that member's row of phi.
+/// Learner l belongs to ES member l / LearnersPerMember and uses that member's row of phi.
 /// Every random number is keyed by (seed, epoch, learner, step), so a lifetime is a pure
 /// function of its arguments on a given backend.
 /// </summary>
@@ -43,6 +43,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     private readonly ExperienceShape _shape;
     private readonly int _updates;
     private readonly int _passes;
+    private readonly int _learnersPerMember;
 
     private readonly PolicyBatch<TF> _actor;             // the policy on one row per learner, for acting
     private readonly LearnerGradient<TF, TI> _gradient;  // the update: loss network, PPO, policy backward
@@ -69,6 +70,7 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         _layout = new LearnerLayout(networks);
         _updates = updates;
         _passes = passesPerUpdate;
+        _learnersPerMember = learnersPerMember;
         int l = env.Envs, c = networks.TrajDim;
         Learners = l;
         _shape = new ExperienceShape
@@ -109,11 +111,14 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     public int Lifetime => _shape.Lifetime;
 
     /// <summary>
-    /// Common random numbers: &gt; 0 makes learners this far apart share their initial weights,
-    /// action noise, minibatch order and env reset noise (training sets it to T, the tasks per member, so every ES
-    /// member's learners meet the same tasks with the same luck); 0 (evaluation) keeps them distinct.
+    /// Common random numbers: when set, learners LearnersPerMember apart (the same learner of different ES members)
+    /// share their initial weights, action noise, minibatch order and env reset noise, so every member's learners
+    /// meet the same tasks with the same luck (training); off (evaluation) keeps every learner's draws distinct.
     /// </summary>
-    public int StreamPeriod { get; set; }
+    public bool CommonRandomNumbers { get; set; }
+
+    /// <summary>The random streams' period the kernels take: learner stream ids are taken mod this when &gt; 0.</summary>
+    private int StreamPeriod => CommonRandomNumbers ? _learnersPerMember : 0;
 
     public LearnerLayout Layout => _layout;
 
@@ -238,8 +243,8 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
         observer.OnStep(step, _env.Dones.ToArray(), _env.LastReturns.ToArray(), _env.LastDistances.ToArray(), _env.Positions.ToArray());
     }
 
-    /// <summary>Test hook: makes learner <paramref name="learner"/>'s parameters NaN (a poisoned learner).</summary>
-    public void Poison(int learner)
+    /// <summary>Makes learner <paramref name="learner"/>'s parameters NaN (a poisoned learner, for the quarantine test).</summary>
+    internal void Poison(int learner)
     {
         var p = _p.ToArray();
         Array.Fill(p, float.NaN, learner * _layout.Stride, _layout.Stride);

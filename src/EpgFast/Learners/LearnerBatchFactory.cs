@@ -18,14 +18,12 @@ public interface ILearnerBatch : IDisposable
     /// <summary>When set, every phase of a lifetime waits for the device and books its time here (profiling only).</summary>
     Diagnostics.PhaseTimer? Profile { get; set; }
 
-    /// <summary>Common random numbers: learners this far apart share their random numbers (0: none).</summary>
-    int StreamPeriod { get; set; }
+    /// <summary>Common random numbers: the same learner of every ES member (learners LearnersPerMember apart) shares its random numbers.</summary>
+    bool CommonRandomNumbers { get; set; }
 
     /// <summary>Trains every learner from scratch for one lifetime (see <see cref="LearnerBatch{TF, TI}.RunLifetime"/>).</summary>
     LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
         ILifetimeObserver? observer = null);
-
-    void Poison(int learner);
 
     /// <summary>Every learner's parameters and running-normalizer statistics as they are now (after a lifetime: the trained policies).</summary>
     LearnerSnapshot Snapshot();

@@ -133,7 +133,7 @@ public static class Rollout
     }
 
     /// <summary>Reads a trajectory CSV back: the header's column names and the rows (rows, columns) as float64, step column included.</summary>
-    public static (string[] Columns, double[][] Rows) ReadCsv(string path)
+    internal static (string[] Columns, double[][] Rows) ReadCsv(string path)
     {
         var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
         if (lines.Length == 0) throw new EpgException($"{path}: empty trajectory file");

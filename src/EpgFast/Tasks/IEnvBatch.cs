@@ -85,6 +85,10 @@ public interface IEnvBatch : IDisposable
     /// </summary>
     int StreamBase { get; set; }
 
+    /// <summary>
+    /// The reset-noise streams' period (0: none). LearnerBatch sets it to its learners per ES member under
+    /// common random numbers, so the same learner of every member meets the same reset noise.
+    /// </summary>
     int StreamPeriod { get; set; }
 
     /// <summary>Starts episode 0 of every env with reset noise keyed by <paramref name="seed"/>; fills Observations.</summary>

@@ -58,8 +58,8 @@ public sealed class EpgTrainer
     /// </summary>
     public static IReadOnlyList<MemoryCheck.Batch> MemoryBatches(TrainConfig c, int? learners = null) =>
         c.TestEvery > 0
-            ? [new("training", learners ?? c.Learners, c.TasksPerMember, c.Alpha().UsesPpo), new("periodic tests", c.TestTasks, c.TestTasks, false)]
-            : [new("training", learners ?? c.Learners, c.TasksPerMember, c.Alpha().UsesPpo)];
+            ? [new("training", learners ?? c.Learners, c.LearnersPerMember, c.Alpha().UsesPpo), new("periodic tests", c.TestTasks, c.TestTasks, false)]
+            : [new("training", learners ?? c.Learners, c.LearnersPerMember, c.Alpha().UsesPpo)];
 
     /// <summary>
     /// Runs (or resumes) a training run in <paramref name="dir"/>, which the caller has locked
@@ -83,7 +83,7 @@ public sealed class EpgTrainer
         if (exchange.Size > config.Population)
             throw new EpgException($"{exchange.Size} processes but a population of {config.Population}: use at most one process per member", ExitCodes.BadArguments);
         var (firstMember, members) = Distribution.Share(config.Population, exchange.Size, exchange.Rank);
-        int T = config.TasksPerMember, localLearners = members * T;
+        int T = config.LearnersPerMember, localLearners = members * T;
         int[] counts = Enumerable.Range(0, exchange.Size).Select(r => Distribution.Share(config.Population, exchange.Size, r).Count * T + 1).ToArray();
         if (!memoryChecked) MemoryCheck.Ensure(device, EnvSpecFor(config), config, MemoryBatches(config, localLearners), memoryLimitBytes);
         var spec = EnvSpecFor(config);
@@ -91,8 +91,8 @@ public sealed class EpgTrainer
         using var env = EnvFactory.Create(spec, device, localLearners);
         var alpha = config.Alpha();
         var networks = config.Networks(env.ObsDim, env.ActDim, ppo: alpha.UsesPpo);
-        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, config.TasksPerMember, config.FitnessEpisodes);
-        if (config.CommonRandomNumbers) batch.StreamPeriod = config.TasksPerMember;
+        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.PassesPerUpdate, config.LearnersPerMember, config.FitnessEpisodes);
+        batch.CommonRandomNumbers = config.CommonRandomNumbers;
         var lossLayout = new LossLayout(networks);
         float[] phi0 = lossLayout.Initialize(config.Seed);
         var es = new EvolutionStrategy(config.Es());
@@ -117,7 +117,7 @@ public sealed class EpgTrainer
             phi.CopyFrom(allMembers.AsSpan(firstMember * lossLayout.PhiSize, members * lossLayout.PhiSize).ToArray());
             // Every member meets the same T tasks this epoch (common random numbers: rank differences come
             // from phi, not from easy or hard targets). The share starts at a member, so local l mod T is global.
-            for (int l = 0; l < taskIds.Length; l++) taskIds[l] = epoch * config.TasksPerMember + l % config.TasksPerMember;
+            for (int l = 0; l < taskIds.Length; l++) taskIds[l] = epoch * config.LearnersPerMember + l % config.LearnersPerMember;
             env.SampleTargets(config.Seed, taskIds, region);
             double a = alpha.At(epoch);
             var life = batch.RunLifetime(phi, (float)a, config.Seed, (uint)epoch, firstMember * T);
@@ -206,7 +206,7 @@ public sealed class EpgTrainer
         var md = new ReportWriter()
             .Heading($"EPG run report: {config.Env}", 1)
             .Paragraph($"Preset-derived config in config.json. {config.Epochs} epochs, population {config.Population}, " +
-                       $"{config.TasksPerMember} task(s) per member, lifetime {config.Lifetime} steps (M = {config.ActSteps}, K = {config.Updates}, N = {config.BufferRows}), " +
+                       $"{config.LearnersPerMember} task(s) per member, lifetime {config.Lifetime} steps (M = {config.ActSteps}, K = {config.Updates}, N = {config.BufferRows}), " +
                        $"engine {config.Engine}, backend {device.Kind.ToString().ToLowerInvariant()} ({device.Name}).")
             .Heading("Fresh learners on new tasks")
             .Paragraph($"Each method trains {tasks} fresh learners from scratch, one per new task (targets: {config.TrainTargets}), " +

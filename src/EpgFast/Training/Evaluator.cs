@@ -72,7 +72,7 @@ public sealed class Evaluator : IDisposable
         try
         {
             var networks = config.Networks(_env.ObsDim, _env.ActDim, ppo);
-            _batch = LearnerBatchFactory.Create(_env, networks, config.Updates, config.EpochsPerUpdate, learners, config.FitnessEpisodes);
+            _batch = LearnerBatchFactory.Create(_env, networks, config.Updates, config.PassesPerUpdate, learners, config.FitnessEpisodes);
             Layout = new LossLayout(networks);
             _phi = device.Allocate<float>(Layout.PhiSize);
         }

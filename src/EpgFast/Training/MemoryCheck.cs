@@ -18,9 +18,9 @@ public static class MemoryCheck
     /// <summary>One group of learners that will be alive at the same time.</summary>
     /// <param name="What">what the learners are for, in messages</param>
     /// <param name="Learners">learners in the batch</param>
-    /// <param name="PerMember">learners per ES member (the loss network's grouping)</param>
+    /// <param name="LearnersPerMember">learners per ES member (the loss network's grouping)</param>
     /// <param name="Ppo">learners carry the value net and PPO</param>
-    public readonly record struct Batch(string What, int Learners, int PerMember, bool Ppo);
+    public readonly record struct Batch(string What, int Learners, int LearnersPerMember, bool Ppo);
 
     /// <summary>What a set of batches alive together needs: bytes and the longest single buffer (elements).</summary>
     public readonly record struct Estimate(long Bytes, long LargestBuffer);
@@ -53,7 +53,7 @@ public static class MemoryCheck
     /// </summary>
     public static Estimate Measure(Device device, EnvSpec spec, TrainConfig config, Batch b)
     {
-        int unit = Math.Max(1, Math.Min(Math.Min(b.PerMember, b.Learners), 4));
+        int unit = Math.Max(1, Math.Min(Math.Min(b.LearnersPerMember, b.Learners), 4));
         long units = (b.Learners + unit - 1) / unit;
         var one = Build(device, spec, config, unit, b);
         if (units == 1) return one;
@@ -70,11 +70,11 @@ public static class MemoryCheck
         var networks = config.Networks(env.ObsDim, env.ActDim, b.Ppo);
         // one member (an eval) stays one member; members of T learners are measured as members of at most 4
         // (more members than the real batch: an over- rather than an under-estimate)
-        int perMember = b.PerMember >= b.Learners ? learners : Math.Min(b.PerMember, learners);
-        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.EpochsPerUpdate, perMember, config.FitnessEpisodes);
+        int learnersPerMember = b.LearnersPerMember >= b.Learners ? learners : Math.Min(b.LearnersPerMember, learners);
+        using var batch = LearnerBatchFactory.Create(env, networks, config.Updates, config.PassesPerUpdate, learnersPerMember, config.FitnessEpisodes);
         long phi = new Networks.LossLayout(networks).PhiSize;
         // the members' phi vectors (one per member) come on top of the batch
-        return new Estimate(device.AllocatedBytes - before + 4 * phi * (learners / perMember), device.LargestAllocation);
+        return new Estimate(device.AllocatedBytes - before + 4 * phi * (learners / learnersPerMember), device.LargestAllocation);
     }
 
     public static string Mib(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / 1048576.0:F1} MiB";

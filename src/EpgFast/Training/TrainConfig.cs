@@ -27,8 +27,12 @@ public sealed record TrainConfig
     /// <summary>W: ES members per epoch.</summary>
     public int Population { get; init; } = 8;
     public bool Antithetic { get; init; }
-    /// <summary>Learners (fresh tasks) per member per epoch; the member's fitness is their mean.</summary>
-    public int TasksPerMember { get; init; } = 1;
+    /// <summary>
+    /// Learners per ES member per epoch, each on a fresh task, all sharing the member's phi; the member's fitness
+    /// is their mean. In config.json: tasks_per_member (one learner per task).
+    /// </summary>
+    [JsonPropertyName("tasks_per_member")]
+    public int LearnersPerMember { get; init; } = 1;
     public double Sigma { get; init; } = 0.01;
     public double L2 { get; init; } = 0.001;
     public double EsLearningRate { get; init; } = 1e-2;
@@ -54,8 +58,12 @@ public sealed record TrainConfig
     /// <summary>N: buffer rows the loss network sees (zero-padded at the start of life).</summary>
     public int BufferRows { get; init; } = 512;
     public int Minibatch { get; init; } = 32;
-    /// <summary>Passes over the newest M samples per update.</summary>
-    public int EpochsPerUpdate { get; init; } = 1;
+    /// <summary>
+    /// Passes over the newest M samples per update. In config.json: epochs_per_update, kept so existing configs
+    /// load; everywhere else an epoch is one ES iteration.
+    /// </summary>
+    [JsonPropertyName("epochs_per_update")]
+    public int PassesPerUpdate { get; init; } = 1;
     public float InnerLearningRate { get; init; } = 1e-3f;
     /// <summary>Train the 32 memory units (off in the released code's default).</summary>
     public bool Memory { get; init; }
@@ -90,7 +98,7 @@ public sealed record TrainConfig
     public string UpdatePath { get; init; } = "auto";
 
     [JsonIgnore]
-    public int Learners => Population * TasksPerMember;
+    public int Learners => Population * LearnersPerMember;
 
     [JsonIgnore]
     public int Lifetime => ActSteps * Updates;
@@ -109,7 +117,7 @@ public sealed record TrainConfig
     {
         "ci" => new TrainConfig
         {
-            Env = "point-goal", Epochs = 4, Population = 4, Antithetic = true, TasksPerMember = 1,
+            Env = "point-goal", Epochs = 4, Population = 4, Antithetic = true, LearnersPerMember = 1,
             ActSteps = 16, Updates = 10, BufferRows = 32, Minibatch = 8, TestEvery = 2, TestTasks = 2,
             Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f,
         },
@@ -117,13 +125,13 @@ public sealed record TrainConfig
         {
             // Short lifetimes learn only with a larger inner step (0.03, not 1e-3); PPO bootstrapping is off
             // (at that step PPO itself does worse than a random loss), so alpha = 0 throughout.
-            Env = "goal-ant", Engine = "kernel", Epochs = 100, Population = 8, Antithetic = true, TasksPerMember = 3,
+            Env = "goal-ant", Engine = "kernel", Epochs = 100, Population = 8, Antithetic = true, LearnersPerMember = 3,
             ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 20, TestTasks = 6,
             Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f, AlphaSchedule = "off",
         },
         "gpu" => new TrainConfig
         {
-            Env = "goal-ant", Epochs = 500, Population = 256, Antithetic = true, TasksPerMember = 16,
+            Env = "goal-ant", Epochs = 500, Population = 256, Antithetic = true, LearnersPerMember = 16,
             ActSteps = 64, Updates = 128, BufferRows = 512, Minibatch = 32, TestEvery = 25, TestTasks = 64,
             Sigma = 0.02,
         },
@@ -161,7 +169,7 @@ public sealed record TrainConfig
         catch (JsonException e)
         {
             string key = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "";
-            string expected = typeof(TrainConfig).GetProperties().FirstOrDefault(pi => JsonNamingPolicy.SnakeCaseLower.ConvertName(pi.Name) == key)?.PropertyType switch
+            string expected = typeof(TrainConfig).GetProperties().FirstOrDefault(pi => JsonName(pi) == key)?.PropertyType switch
             {
                 { } t when t == typeof(int) => "an integer (32-bit)",
                 { } t when t == typeof(ulong) => "a non-negative integer",
@@ -173,6 +181,10 @@ public sealed record TrainConfig
             throw source.Error(key, $"field '{key}' must be {expected}");
         }
     }
+
+    /// <summary>A property's field name in config.json: its [JsonPropertyName], else its snake_case name.</summary>
+    private static string JsonName(System.Reflection.PropertyInfo pi) =>
+        pi.GetCustomAttributes(typeof(JsonPropertyNameAttribute), false) is [JsonPropertyNameAttribute a, ..] ? a.Name : JsonNamingPolicy.SnakeCaseLower.ConvertName(pi.Name);
 
     /// <summary>This config with <paramref name="key"/> no longer attributed to the --config file (a flag set it).</summary>
     public TrainConfig SetByFlag(string key) => Source is null ? this : this with { Source = Source.Without(key) };
@@ -212,12 +224,12 @@ public sealed record TrainConfig
         Need(Epochs > 0, "epochs must be positive", "epochs");
         Need(Population >= 2, "population must be at least 2", "population");
         Need(!Antithetic || Population % 2 == 0, "antithetic pairs need an even population", "population", "antithetic");
-        Need(TasksPerMember >= 1, "tasks_per_member must be at least 1", "tasks_per_member");
+        Need(LearnersPerMember >= 1, "tasks_per_member must be at least 1", "tasks_per_member");
         Need(Minibatch >= 1, $"minibatch must be at least 1 (got {Minibatch})", "minibatch");
         Need(ActSteps >= Minibatch && ActSteps % Minibatch == 0, $"act_steps ({ActSteps}) must be a multiple of minibatch ({Minibatch})", "act_steps", "minibatch");
         Need(BufferRows >= ActSteps, "buffer_rows must be at least act_steps", "buffer_rows", "act_steps");
         Need(BufferRows % ActSteps == 0, $"buffer_rows ({BufferRows}) must be a multiple of act_steps ({ActSteps})", "buffer_rows", "act_steps");
-        Need(Updates >= 1 && EpochsPerUpdate >= 1, "updates and epochs_per_update must be positive", "updates", "epochs_per_update");
+        Need(Updates >= 1 && PassesPerUpdate >= 1, "updates and epochs_per_update must be positive", "updates", "epochs_per_update");
         Need(FitnessEpisodes >= 1, "fitness_episodes must be at least 1", "fitness_episodes");
         Need(Sigma > 0 && double.IsFinite(Sigma), "sigma must be positive", "sigma");
         Need(L2 >= 0 && double.IsFinite(L2), "l2 must be zero or positive", "l2");
@@ -251,11 +263,11 @@ public sealed record TrainConfig
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "goal_ant", "goal_ant_reward");
         }
         Need(CtrlCostWeight is null || CtrlCostWeight >= 0, "ctrl_cost_weight must not be negative", "ctrl_cost_weight");
-        Fits((long)Population * TasksPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");
+        Fits((long)Population * LearnersPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");
         Fits((long)ActSteps * Updates, "lifetime: act_steps x updates", "act_steps", "updates");
-        Fits((long)Epochs * TasksPerMember + TasksPerMember, "task ids: epochs x tasks_per_member", "epochs", "tasks_per_member");
+        Fits((long)Epochs * LearnersPerMember + LearnersPerMember, "task ids: epochs x tasks_per_member", "epochs", "tasks_per_member");
         Fits((long)BufferRows * 256, "buffer_rows x 256 columns", "buffer_rows");
-        Fits((long)Population * TasksPerMember * BufferRows, "learners x buffer_rows", "population", "tasks_per_member", "buffer_rows");
+        Fits((long)Population * LearnersPerMember * BufferRows, "learners x buffer_rows", "population", "tasks_per_member", "buffer_rows");
         return this;
     }
 
@@ -279,7 +291,7 @@ public sealed record TrainConfig
         Population = Population,
         Sigma = Sigma,
         Antithetic = Antithetic,
-        TasksPerMember = TasksPerMember,
+        LearnersPerMember = LearnersPerMember,
         L2 = L2,
         LearningRate = EsLearningRate,
         FinalLearningRate = EsFinalLearningRate,

@@ -218,10 +218,10 @@ public class EvolutionStrategyTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
-    public void SeveralTasksPerMemberUseTheMean()
+    public void SeveralLearnersPerMemberUseTheMean()
     {
         var one = new EvolutionStrategy(new EsConfig { Population = 3, Seed = 2 });
-        var two = new EvolutionStrategy(new EsConfig { Population = 3, Seed = 2, TasksPerMember = 2 });
+        var two = new EvolutionStrategy(new EsConfig { Population = 3, Seed = 2, LearnersPerMember = 2 });
         var s = one.Initialize(Range(20, j => -j * 0.1f));
         EsState a = one.Tell(s, [1.5, 0.0, 2.5]);
         EsState b = two.Tell(s, [1.0, 2.0, 0.0, 0.0, 2.0, 3.0], out var info);

@@ -42,11 +42,11 @@ public class FitnessShapingTests
     public void SingleMemberAndMeanOverTasks()
     {
         Assert.Equal([0.0], FitnessShaping.CenteredRanks([42.0]));
-        double[] m = FitnessShaping.MeanOverTasks([1, 3, 2, double.NaN, 5, 7], 2);
+        double[] m = FitnessShaping.MeanPerMember([1, 3, 2, double.NaN, 5, 7], 2);
         Assert.Equal(2.0, m[0]);
         Assert.True(double.IsNaN(m[1]));
         Assert.Equal(6.0, m[2]);
-        Assert.Throws<ArgumentException>(() => FitnessShaping.MeanOverTasks([1, 2, 3], 2));
+        Assert.Throws<ArgumentException>(() => FitnessShaping.MeanPerMember([1, 2, 3], 2));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
 using EpgFast.Networks;
-using EpgFast.Networks.Reference;
+using EpgFast.Validation.Networks;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 using EpgFast.Networks;
-using EpgFast.Networks.Reference;
+using EpgFast.Validation.Networks;
 using Xunit;
 
 namespace EpgFast.Tests.Networks;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Reflection;
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
 using EpgFast.Physics;
+using EpgFast.Validation.Physics;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,8 +1,8 @@
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
-using EpgFast.MuJoCo;
 using EpgFast.Models;
+using EpgFast.MuJoCo;
 using EpgFast.Physics;
+using EpgFast.Validation.Physics;
 using Xunit;
 using Xunit.Abstractions;
 using static EpgFast.Tests.Physics.PhysicsTestUtil;

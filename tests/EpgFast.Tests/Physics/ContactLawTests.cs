@@ -1,9 +1,9 @@
+using EpgFast.Backends;
 using EpgFast.Models;
+using EpgFast.Validation.Physics;
 using Xunit;
 using Xunit.Abstractions;
-using EpgFast.Backends;
-using EpgFast.Diagnostics;
-using static EpgFast.Diagnostics.PhysicsValidation;
+using static EpgFast.Validation.Physics.PhysicsValidation;
 
 namespace EpgFast.Tests.Physics;
 

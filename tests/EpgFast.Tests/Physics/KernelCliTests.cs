@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using EpgFast.Diagnostics;
 using EpgFast.Tests.Cli;
+using EpgFast.Validation.Physics;
 using Xunit;
 
 namespace EpgFast.Tests.Physics;

@@ -1,7 +1,7 @@
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Random;
+using EpgFast.Validation;
 using Xunit;
 
 namespace EpgFast.Tests.Random;

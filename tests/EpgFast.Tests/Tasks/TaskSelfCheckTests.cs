@@ -1,6 +1,7 @@
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
 using EpgFast.Tasks;
+using EpgFast.Validation;
+using EpgFast.Validation.Tasks;
 using Xunit;
 
 namespace EpgFast.Tests.Tasks;

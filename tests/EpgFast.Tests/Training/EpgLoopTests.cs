@@ -1,4 +1,5 @@
 using EpgFast.Backends;
+using EpgFast.Kernels.Memory;
 using EpgFast.Learners;
 using EpgFast.Tasks;
 using EpgFast.Training;
@@ -13,7 +14,7 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
     /// <summary>A small point-goal run: 8 members (antithetic), 2 tasks each, 160-step lifetimes, no PPO.</summary>
     private static TrainConfig Small(int epochs) => TrainConfig.Preset("ci") with
     {
-        Env = "point-goal", Epochs = epochs, Population = 8, Antithetic = true, TasksPerMember = 2,
+        Env = "point-goal", Epochs = epochs, Population = 8, Antithetic = true, LearnersPerMember = 2,
         ActSteps = 16, Updates = 10, BufferRows = 32, Minibatch = 8, TestEvery = 0, Seed = 7,
         Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, AlphaSchedule = "off", InnerLearningRate = 0.03f,
     };
@@ -73,7 +74,7 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         // The whole loop (env, policy, loss network, PPO, Adam, ES) under ILGPU's semantics - what CUDA
         // compiles - against the CPU launcher: same fitness to float rounding.
-        var c = Small(2) with { Population = 4, TasksPerMember = 1, Updates = 3 };
+        var c = Small(2) with { Population = 4, LearnersPerMember = 1, Updates = 3 };
         string a = TempDir(), b = TempDir();
         try
         {
@@ -100,22 +101,22 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         // What a scale-out needs: members [0, W/2) and [W/2, W) trained as separate batches (learnerBase
         // W/2 x T for the second) give bit-identical fitnesses to one batch of all W members.
-        var c = Small(1) with { Population = 4, TasksPerMember = 2, Updates = 3 };
+        var c = Small(1) with { Population = 4, LearnersPerMember = 2, Updates = 3 };
         using var device = new CpuDevice();
         var layout = (EpgFast.Networks.LossLayout?)null;
         float[] Run(int firstMember, int members)
         {
-            int learners = members * c.TasksPerMember;
+            int learners = members * c.LearnersPerMember;
             using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, learners);
             var net = c.Networks(env.ObsDim, env.ActDim, ppo: false);
             layout ??= new EpgFast.Networks.LossLayout(net);
-            using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
-            batch.StreamPeriod = c.TasksPerMember;
+            using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.LearnersPerMember, c.FitnessEpisodes);
+            batch.CommonRandomNumbers = true;
             var es = new EpgFast.Evolution.EvolutionStrategy(c.Es());
             var all = es.Ask(es.Initialize(layout.Initialize(c.Seed)));
             using var phi = device.Upload<float>(all.Skip(firstMember).Take(members).SelectMany(x => x).ToArray());
-            env.SampleTargets(c.Seed, Enumerable.Range(0, learners).Select(l => l % c.TasksPerMember).ToArray());
-            return batch.RunLifetime(phi, 0f, c.Seed, 0, firstMember * c.TasksPerMember).Fitness;
+            env.SampleTargets(c.Seed, Enumerable.Range(0, learners).Select(l => l % c.LearnersPerMember).ToArray());
+            return batch.RunLifetime(phi, 0f, c.Seed, 0, firstMember * c.LearnersPerMember).Fitness;
         }
         float[] whole = Run(0, 4);
         float[] split = Run(0, 2).Concat(Run(2, 2)).ToArray();
@@ -130,7 +131,7 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
         using var device = new CpuDevice();
         using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, c.Learners);
         var net = c.Networks(env.ObsDim, env.ActDim, ppo: false);
-        using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
+        using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.LearnersPerMember, c.FitnessEpisodes);
         var layout = new EpgFast.Networks.LossLayout(net);
         using var phi = device.Upload<float>(Enumerable.Range(0, c.Population).SelectMany(_ => layout.Initialize(1)).ToArray());
         env.SampleTargets(1, Enumerable.Range(0, c.Learners).ToArray());
@@ -149,7 +150,7 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         public void OnStep(int step, float[] dones, float[] lastReturns, float[] lastDistances, float[] positions)
         {
-            if (step == 5) batch.Poison(learner);
+            if (step == 5) ((LearnerBatch<CpuView<float>, CpuView<int>>)batch).Poison(learner);
         }
     }
 
@@ -165,7 +166,7 @@ public class EpgLoopTests(Xunit.Abstractions.ITestOutputHelper output)
         var margins = new List<double>();
         foreach (ulong seed in new ulong[] { 7, 8, 9 })
         {
-            var c = Small(60) with { TasksPerMember = 4, Seed = seed };
+            var c = Small(60) with { LearnersPerMember = 4, Seed = seed };
             string dir = TempDir();
             try
             {

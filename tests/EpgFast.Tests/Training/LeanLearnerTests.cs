@@ -16,7 +16,7 @@ public class LeanLearnerTests
 {
     private static TrainConfig Small => TrainConfig.Preset("ci") with
     {
-        Env = "point-goal", Population = 2, TasksPerMember = 2, ActSteps = 16, Updates = 4, BufferRows = 32, Minibatch = 8,
+        Env = "point-goal", Population = 2, LearnersPerMember = 2, ActSteps = 16, Updates = 4, BufferRows = 32, Minibatch = 8,
         Seed = 11, AlphaSchedule = "off", InnerLearningRate = 0.03f,
     };
 
@@ -26,7 +26,7 @@ public class LeanLearnerTests
         using var device = new CpuDevice();
         using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, c.Learners);
         var net = c.Networks(env.ObsDim, env.ActDim, ppo);
-        using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
+        using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.LearnersPerMember, c.FitnessEpisodes);
         var layout = new LossLayout(net);
         using var phi = device.Upload<float>(layout.Initialize(3).Concat(layout.Initialize(4)).ToArray());
         env.SampleTargets(c.Seed, Enumerable.Range(0, c.Learners).ToArray());
@@ -51,7 +51,7 @@ public class LeanLearnerTests
         using var device = new CpuDevice();
         using var env = EnvFactory.Create(EpgTrainer.EnvSpecFor(c), device, c.Learners);
         var net = c.Networks(env.ObsDim, env.ActDim, ppo: false);
-        using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.TasksPerMember, c.FitnessEpisodes);
+        using var batch = LearnerBatchFactory.Create(env, net, c.Updates, 1, c.LearnersPerMember, c.FitnessEpisodes);
         using var phi = device.Upload<float>(new float[c.Population * new LossLayout(net).PhiSize]);
         var e = Assert.Throws<EpgException>(() => batch.RunLifetime(phi, 0.5f, 1, 0, 0));
         Assert.Contains("needs PPO", e.Message);

@@ -1,4 +1,6 @@
-namespace EpgFast.Networks.Reference;
+using EpgFast.Networks;
+
+namespace EpgFast.Validation.Networks;
 
 /// <summary>
 /// Float64 host implementations of the networks for one learner, written straight from the released code's

@@ -1,6 +1,9 @@
 using EpgFast.Backends;
+using EpgFast.Validation.Networks;
+using EpgFast.Validation.Physics;
+using EpgFast.Validation.Tasks;
 
-namespace EpgFast.Diagnostics;
+namespace EpgFast.Validation;
 
 /// <summary>The outcome of one self-check.</summary>
 public sealed record CheckResult(string Name, bool Passed, string Detail, double Seconds);
@@ -26,8 +29,8 @@ public static class SelfChecks
     [
         new PhiloxKnownAnswerCheck(),
         new RandomDeviceCheck(),
-        new EpgFast.Tasks.PointGoalCheck(),
-        new EpgFast.Tasks.AntTaskKernelCheck(),
+        new PointGoalCheck(),
+        new AntTaskKernelCheck(),
         new NetworkGradientCheck("policy"),
         new NetworkGradientCheck("gaussian"),
         new NetworkGradientCheck("loss-network"),

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using EpgFast.MuJoCo;
 
-namespace EpgFast.MuJoCo;
+namespace EpgFast.Benchmarks;
 
 /// <summary>Result of <see cref="TestSpeedComparison.Run"/>: physics steps/s on one thread.</summary>
 public sealed record TestSpeedResult(

@@ -1,8 +1,8 @@
 using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
-using EpgFast.Networks.Reference;
+using EpgFast.Networks;
 
-namespace EpgFast.Diagnostics;
+namespace EpgFast.Validation.Networks;
 
 /// <summary>
 /// One of the networks' checks (<see cref="GradientChecks"/>) on the chosen device: the kernels' values against the

@@ -1,10 +1,10 @@
 using EpgFast.Backends;
-using EpgFast.Diagnostics;
 using EpgFast.Kernels.Random;
 using EpgFast.Kernels.Tasks;
 using EpgFast.Physics;
+using EpgFast.Tasks;
 
-namespace EpgFast.Tasks;
+namespace EpgFast.Validation.Tasks;
 
 /// <summary>
 /// point-goal on the device against a float64 host replica of the same dynamics, reset noise

@@ -7,7 +7,7 @@ using EpgFast.Models;
 using EpgFast.MuJoCo;
 using EpgFast.Physics;
 
-namespace EpgFast.Diagnostics;
+namespace EpgFast.Validation.Physics;
 
 /// <summary>
 /// The kernel simulator's validation, shared by the self-checks, `epg physics --compare` and the tests:

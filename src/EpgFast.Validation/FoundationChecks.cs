@@ -3,7 +3,7 @@ using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 using EpgFast.Kernels.Random;
 
-namespace EpgFast.Diagnostics;
+namespace EpgFast.Validation;
 
 /// <summary>Philox4x32-10 against the Random123 known-answer vectors (host code).</summary>
 public sealed class PhiloxKnownAnswerCheck : ISelfCheck

@@ -3,9 +3,10 @@ using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 using EpgFast.Kernels.Random;
 using EpgFast.Learners;
-using R = EpgFast.Networks.Reference.NetworkReference;
+using EpgFast.Networks;
+using R = EpgFast.Validation.Networks.NetworkReference;
 
-namespace EpgFast.Networks.Reference;
+namespace EpgFast.Validation.Networks;
 
 /// <summary>One compared quantity: the largest |got - want| over the vector divided by max |want|.</summary>
 public sealed record CheckError(string Quantity, double MaxRelError, int Count);
