@@ -74,7 +74,7 @@ public struct PolicyGroupShape
 }
 
 /// <summary>
-/// Batched policy forward, one group per (learner, chunk of RowsPerGroup rows), the GPU layout: the learner's
+/// Batched policy forward, one group per (learner, chunk of RowsPerGroup rows): the learner's
 /// weights are read from device memory once per group into shared memory, and the chunk is walked in tiles whose
 /// inputs and activations stay in shared memory:
 /// <list type="number">

@@ -65,9 +65,7 @@ public sealed partial class PhysicsOptions : ComputeOptions, IVerb
         int threads = device is CpuDevice cpu ? cpu.Threads : 0;
         Output.Message($"physics: {Envs} envs of {model} on {EngineName(engine)} ({device.Name}), {Steps} env steps x frame skip {FrameSkip}");
 
-        var time = device is CpuDevice
-            ? Measure<CpuView<float>>(physics, device)
-            : Measure<GpuView<float>>(physics, device);
+        var time = device.WithViews(new MeasureCode(this, physics, device));
         double envSteps = (double)Envs * Steps;
         double envPerS = envSteps / time.TotalSeconds;
         double physPerS = envPerS * FrameSkip;
@@ -141,6 +139,11 @@ public sealed partial class PhysicsOptions : ComputeOptions, IVerb
     private static string EngineName(EngineKind engine) => engine == EngineKind.MuJoCo ? "mujoco" : "kernel";
 
     /// <summary>Runs Steps env steps, drawing uniform actions in [-1, 1] on the device before each; returns the wall time of the stepping.</summary>
+    private sealed record MeasureCode(PhysicsOptions Verb, IPhysicsBatch Physics, Device Device) : IViewCode<TimeSpan>
+    {
+        public TimeSpan Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => Verb.Measure<TF>(Physics, Device);
+    }
+
     private TimeSpan Measure<TF>(IPhysicsBatch physics, Device device) where TF : struct, IView<float>
     {
         var ctrl = physics.Ctrl.View<TF>();

@@ -45,9 +45,12 @@ public static class GradientChecks
     }
 
     /// <summary>Every check on <paramref name="device"/> (dispatching to its view types).</summary>
-    public static IReadOnlyList<CaseResult> All(Device device, NetworkConfig c, int seed) => device is CpuDevice
-        ? All<CpuView<float>, CpuView<int>>(device, c, seed)
-        : All<GpuView<float>, GpuView<int>>(device, c, seed);
+    public static IReadOnlyList<CaseResult> All(Device device, NetworkConfig c, int seed) => device.WithViews(new AllCode(device, c, seed));
+
+    private sealed record AllCode(Device Device, NetworkConfig Config, int Seed) : IViewCode<IReadOnlyList<CaseResult>>
+    {
+        public IReadOnlyList<CaseResult> Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => All<TF, TI>(Device, Config, Seed);
+    }
 
     public static IReadOnlyList<CaseResult> All<TF, TI>(Device d, NetworkConfig c, int seed)
         where TF : struct, IView<float> where TI : struct, IView<int> =>
@@ -258,14 +261,14 @@ public static class GradientChecks
     /// L_phi and its gradients to the policy mean at every buffer row, the log-std and the memory, with two ES
     /// members (phi rows) and accumulation into prefilled buffers.
     /// </summary>
-    public static CaseResult LossNetwork<TF, TI>(Device d, NetworkConfig c, int learners, int perMember, int seed)
+    public static CaseResult LossNetwork<TF, TI>(Device d, NetworkConfig c, int learners, int learnersPerMember, int seed)
         where TF : struct, IView<float> where TI : struct, IView<int>
     {
         var rng = new Rng(seed + 2);
         var lay = new LearnerLayout(c);
         var ll = new LossLayout(c);
         int N = c.BufferRows, A = c.Act, Mu = c.MemoryUnits, M = c.ActSteps, mb = c.Minibatch, T = ll.TrajDim;
-        int members = learners / perMember;
+        int members = learners / learnersPerMember;
         var p = RandomParams(rng, lay, learners);
         var phi = RandomPhi(rng, ll, members, seed);
         var traj = RandomTraj(rng, c, learners);
@@ -287,7 +290,7 @@ public static class GradientChecks
         using var bdm = d.Upload<float>(dMean0);
         using var bg = d.Upload<float>(g0);
         using var bdmem = d.Upload<float>(dMem0);
-        using var net = new LossNetwork<TF, TI>(d, lay, learners, perMember);
+        using var net = new LossNetwork<TF, TI>(d, lay, learners, learnersPerMember);
         net.ForwardBackward(bphi, btraj, bmean, bp, bmem, bidx, sel, scale, bdm, bg, bdmem);
         d.Synchronize();
         var loss = net.Loss.ToArray();
@@ -301,7 +304,7 @@ public static class GradientChecks
         var dmemRef = new List<double>();
         for (int l = 0; l < learners; l++)
         {
-            var phiL = D(phi, l / perMember * ll.PhiSize, ll.PhiSize);
+            var phiL = D(phi, l / learnersPerMember * ll.PhiSize, ll.PhiSize);
             var trajL = D(traj, l * N * T, N * T);
             var meanL = D(mean, l * N * A, N * A);
             var lsL = R.LogStd(lay, Block(p, l, lay.Stride));
@@ -417,7 +420,7 @@ public static class GradientChecks
     /// (policy through every buffer row, log-std, value net, memory) for the first minibatch at the update's
     /// parameters and for a later minibatch at perturbed parameters (so PPO's ratio moves off 1).
     /// </summary>
-    public static CaseResult Learner<TF, TI>(Device d, NetworkConfig c, int learners, int perMember, int seed)
+    public static CaseResult Learner<TF, TI>(Device d, NetworkConfig c, int learners, int learnersPerMember, int seed)
         where TF : struct, IView<float> where TI : struct, IView<int>
     {
         var rng = new Rng(seed + 4);
@@ -426,7 +429,7 @@ public static class GradientChecks
         int N = c.BufferRows, A = c.Act, M = c.ActSteps, mb = c.Minibatch, T = c.TrajDim;
         var p0 = RandomParams(rng, lay, learners);
         var p1 = p0.Select(x => x + rng.Normal(0.05)).ToArray();
-        var phi = RandomPhi(rng, ll, learners / perMember, seed);
+        var phi = RandomPhi(rng, ll, learners / learnersPerMember, seed);
         var traj = RandomTraj(rng, c, learners);
         var rew = rng.Normals(learners * M);
         var done = Enumerable.Range(0, learners * M).Select(_ => rng.Uniform() < 0.15 ? 1f : 0f).ToArray();
@@ -437,7 +440,7 @@ public static class GradientChecks
         using var bp1 = d.Upload<float>(p1);
         using var bphi = d.Upload<float>(phi);
         using var btraj = d.Upload<float>(traj);
-        using var lg = new LearnerGradient<TF, TI>(d, lay, learners, perMember);
+        using var lg = new LearnerGradient<TF, TI>(d, lay, learners, learnersPerMember);
         lg.Ppo!.Actions.CopyFrom(acts);
         lg.BeginUpdate(bp0, btraj);
         lg.Shuffle(5, 1, 0, 0);
@@ -465,7 +468,7 @@ public static class GradientChecks
                 var pl0 = Block(p0, l, lay.Stride);
                 var plk = Block(pk, l, lay.Stride);
                 var trajL = D(traj, l * N * T, N * T);
-                var phiL = D(phi, l / perMember * ll.PhiSize, ll.PhiSize);
+                var phiL = D(phi, l / learnersPerMember * ll.PhiSize, ll.PhiSize);
                 var steps = Enumerable.Range(0, mb).Select(j => perm[l * M + k * mb + j]).ToArray();
                 var epgRows = steps.Select(m => lg.EpgRowBase + m).ToArray();
                 var mean0 = R.MlpRows(lay.Policy, pl0, trajL, N, T, 0);

@@ -19,8 +19,13 @@ public sealed class NetworkGradientCheck(string caseName) : ISelfCheck
     public (bool Passed, string Detail) Run(Device device)
     {
         var c = GradientChecks.RandomConfig(Seed);
-        var r = device is CpuDevice ? Run<CpuView<float>, CpuView<int>>(device, c) : Run<GpuView<float>, GpuView<int>>(device, c);
+        var r = device.WithViews(new CaseCode(this, device, c));
         return (r.Worst <= Tolerance, string.Join(", ", r.Errors.Select(e => $"{e.Quantity} {e.MaxRelError:g2}")));
+    }
+
+    private sealed record CaseCode(NetworkGradientCheck Check, Device Device, EpgFast.Networks.NetworkConfig Config) : IViewCode<CaseResult>
+    {
+        public CaseResult Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => Check.Run<TF, TI>(Device, Config);
     }
 
     private CaseResult Run<TF, TI>(Device d, EpgFast.Networks.NetworkConfig c) where TF : struct, IView<float> where TI : struct, IView<int> => caseName switch

@@ -328,9 +328,13 @@ public static class PhysicsValidation
     /// bounded, no geom deep in the floor, the root body below 10 m.
     /// </summary>
     public static RobustnessResult RandomActions(Device device, string modelPath, int envs, int steps, ulong seed = 1)
-        => device is CpuDevice
-            ? RandomActions<CpuView<float>>(device, modelPath, envs, steps, seed)
-            : RandomActions<GpuView<float>>(device, modelPath, envs, steps, seed);
+        => device.WithViews(new RandomActionsCode(device, modelPath, envs, steps, seed));
+
+    private sealed record RandomActionsCode(Device Device, string ModelPath, int Envs, int Steps, ulong Seed) : IViewCode<RobustnessResult>
+    {
+        public RobustnessResult Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
+            => RandomActions<TF>(Device, ModelPath, Envs, Steps, Seed);
+    }
 
     private static RobustnessResult RandomActions<TF>(Device device, string modelPath, int envs, int steps, ulong seed)
         where TF : struct, IView<float>

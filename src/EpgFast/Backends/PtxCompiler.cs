@@ -77,7 +77,7 @@ public static class PtxCompiler
     public static readonly CudaInstructionSet PtxasIsa = CudaInstructionSet.ISA_78;
 
     /// <summary>The PTX text of one kernel type (closed over GpuView), for inspection.</summary>
-    public static string CompileToPtx(Type kernelType) => CompileAll(new[] { kernelType }, keepText: true, CudaInstructionSet.ISA_80)[0].Ptx!;
+    internal static string CompileToPtx(Type kernelType) => CompileAll(new[] { kernelType }, keepText: true, CudaInstructionSet.ISA_80)[0].Ptx!;
 
     /// <summary>Compiles the launcher entry for each kernel type; returns (type, PTX text length) or throws on the first failure.</summary>
     public static IReadOnlyList<(Type Kernel, int PtxChars)> CompileAll(IEnumerable<Type>? kernelTypes = null)

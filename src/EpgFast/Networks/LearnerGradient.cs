@@ -68,11 +68,11 @@ public sealed class LearnerGradient<TF, TI> : IDisposable where TF : struct, IVi
     public DeviceBuffer<int> Perm { get; }
 
     /// <summary>
-    /// Where the loss head's sampled rows sit in the buffer: row = EpgRowBase + perm value. Default N - M (the M newest
-    /// steps, the same rows PPO trains on). The released code indexes the buffer with the permutation itself (0: the
-    /// oldest M rows, padding early in life) - a quirk this setting can reproduce.
+    /// Where the loss head's sampled rows sit in the buffer: row = EpgRowBase + perm value = N - M + perm value, the M
+    /// newest steps, the same rows PPO trains on (the released code indexes the buffer with the permutation itself,
+    /// the oldest M rows, padding early in life: a defect not copied).
     /// </summary>
-    public int EpgRowBase { get; set; }
+    public int EpgRowBase { get; }
 
     /// <summary>
     /// Start of an update: memory and policy forward over the buffer, then PPO's Prepare (when the learner has PPO).
