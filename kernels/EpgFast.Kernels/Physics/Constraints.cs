@@ -80,7 +80,11 @@ public static class Constraints
         return rows;
     }
 
-    /// <summary>The contact rows, appended after row <paramref name="rows"/>; returns the new row count.</summary>
+    /// <summary>
+    /// The contact rows, appended after row <paramref name="rows"/>; returns the new row count. Per slot: its signed
+    /// distance to the plane (to SSlotDist); within the inclusion distance, its frame (<see cref="ContactFrame"/>), its
+    /// rows' J (<see cref="ContactJacobian"/>) and their soft-model parameters (<see cref="ContactRowParameters"/>).
+    /// </summary>
     private static int ContactRows<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
@@ -88,7 +92,6 @@ public static class Constraints
         ref readonly SimDims d = ref m.D;
         TF mf = m.MF;
         TI mi = m.MI;
-        int nv = d.Nv;
         int lastBody = -1;
         M33 rot = default;
         V3 xb = default, c = default;
@@ -111,84 +114,126 @@ public static class Constraints
             float include = mf[d.SlotIncludeF + sl];
             if (!(dist < include)) continue;
 
-            // the contact frame (mju_makeFrame): t1 = the capsule's axis (a sphere: world y, or z when n is near y)
-            // made orthogonal to n; t2 = n x t1
-            V3 axis = Load3(mf, d.SlotAxisF + 3 * sl);
-            V3 a = V3.Dot(axis, axis) > 0.25f ? rot.Mul(axis) : MathF.Abs(n.Y) < 0.5f ? new V3(0f, 1f, 0f) : new V3(0f, 0f, 1f);
-            V3 t1 = a - n * V3.Dot(n, a);
-            float t1n = MathF.Sqrt(V3.Dot(t1, t1));
-            t1 = t1n < 1e-15f ? new V3(1f, 0f, 0f) : t1 * (1f / t1n);
-            V3 t2 = V3.Cross(n, t1);
+            ContactFrame(mf, d, sl, rot, n, out V3 t1, out V3 t2);
             // the contact point, relative to the tree's reference point c
             V3 rc = x - n * (radius + 0.5f * dist) - c;
-
-            int condim = mi[d.SlotCondimI + sl];
-            float mu = mf[d.SlotMuF + sl];
-            int count = condim == 1 ? 1 : d.Cone == SimDims.ConePyramidal ? 4 : 3;
-            // J of each row, from the frame directions' rows jn, j1, j2 (velocity of the contact point along them)
+            int count = mi[d.SlotCondimI + sl] == 1 ? 1 : d.Cone == SimDims.ConePyramidal ? 4 : 3;
             int deep = mi[d.BodyLastDofI + b];
-            int chain = deep >= 0 ? d.ChainDofI + mi[d.DofChainStartI + deep] : 0;
-            int clen = deep >= 0 ? mi[d.DofChainCountI + deep] : 0;
-            V3 un = V3.Cross(rc, n), u1 = V3.Cross(rc, t1), u2 = V3.Cross(rc, t2);
-            int y = d.SRowJ + rows * nv;
-            float vn = 0f, v1 = 0f, v2 = 0f;
-            for (int t = 0; t < clen; t++)
-            {
-                int k = mi[chain + t];
-                V3 lin = s.Get3(d.SCdof + 6 * k + 3), ang = s.Get3(d.SCdof + 6 * k);
-                float vk = s[d.SQvel + k];
-                float jn = V3.Dot(n, lin) + V3.Dot(un, ang);
-                float j1 = V3.Dot(t1, lin) + V3.Dot(u1, ang);
-                float j2 = V3.Dot(t2, lin) + V3.Dot(u2, ang);
-                vn += jn * vk;
-                v1 += j1 * vk;
-                v2 += j2 * vk;
-                if (count == 1)
-                {
-                    s[y + t] = jn;
-                }
-                else if (count == 4)
-                {
-                    s[y + t] = jn + mu * j1;
-                    s[y + nv + t] = jn - mu * j1;
-                    s[y + 2 * nv + t] = jn + mu * j2;
-                    s[y + 3 * nv + t] = jn - mu * j2;
-                }
-                else
-                {
-                    s[y + t] = jn;
-                    s[y + nv + t] = j1;
-                    s[y + 2 * nv + t] = j2;
-                }
-            }
-
-            float pos = dist - include;
-            float imp = Impedance(mf, d.SlotSolimpF + 5 * sl, pos);
-            float r0 = Regulariser(imp, mf[d.SlotDiagF + sl]);
-            float k0 = mf[d.SlotKF + sl] * imp * pos, bb = mf[d.SlotBF + sl];
-            if (count == 1)
-            {
-                SetRow(s, d, rows, deep, 0, -bb * vn - k0, 1f / r0, SimDims.RowOneSided, 0f, sl);
-            }
-            else if (count == 4)
-            {
-                // the four edges share R = 2 mu^2 / impratio times the first edge's own
-                float dd = 1f / (mf[d.SlotConeF + sl] * r0);
-                SetRow(s, d, rows, deep, 0, -bb * (vn + mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
-                SetRow(s, d, rows + 1, deep, 0, -bb * (vn - mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
-                SetRow(s, d, rows + 2, deep, 0, -bb * (vn + mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
-                SetRow(s, d, rows + 3, deep, 0, -bb * (vn - mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
-            }
-            else
-            {
-                float df = 1f / (d.FrictionRScale * r0);
-                SetRow(s, d, rows, deep, 0, -bb * vn - k0, 1f / r0, SimDims.RowEllipticNormal, mf[d.SlotConeF + sl], sl);
-                SetRow(s, d, rows + 1, deep, 0, -bb * v1, df, SimDims.RowEllipticFriction, mu, sl);
-                SetRow(s, d, rows + 2, deep, 0, -bb * v2, df, SimDims.RowEllipticFriction, mu, sl);
-            }
+            ContactJacobian(m, s, rows, sl, deep, count, rc, n, t1, t2, out float vn, out float v1, out float v2);
+            ContactRowParameters(m, s, rows, sl, deep, count, dist - include, vn, v1, v2);
             rows += count;
         }
         return rows;
+    }
+
+    /// <summary>
+    /// Slot <paramref name="sl"/>'s contact frame (mju_makeFrame) for the normal <paramref name="n"/>: t1 = the
+    /// capsule's axis (rotated by the body's <paramref name="rot"/>; a sphere: world y, or z when n is near y) made
+    /// orthogonal to n and normalised (world x if nothing is left); t2 = n x t1.
+    /// </summary>
+    private static void ContactFrame<TF>(TF mf, in SimDims d, int sl, M33 rot, V3 n, out V3 t1, out V3 t2)
+        where TF : struct, IView<float>
+    {
+        V3 axis = Load3(mf, d.SlotAxisF + 3 * sl);
+        V3 a = V3.Dot(axis, axis) > 0.25f ? rot.Mul(axis) : MathF.Abs(n.Y) < 0.5f ? new V3(0f, 1f, 0f) : new V3(0f, 0f, 1f);
+        t1 = a - n * V3.Dot(n, a);
+        float t1n = MathF.Sqrt(V3.Dot(t1, t1));
+        t1 = t1n < 1e-15f ? new V3(1f, 0f, 0f) : t1 * (1f / t1n);
+        t2 = V3.Cross(n, t1);
+    }
+
+    /// <summary>
+    /// J of the <paramref name="count"/> rows of slot <paramref name="sl"/>'s contact from row <paramref name="rows"/>
+    /// (over the chain of dof <paramref name="deep"/>, its body's last), from the frame directions' rows jn, j1, j2 (the
+    /// velocity of the contact point rc, relative to the tree's reference point, along n, t1, t2): jn (condim 1);
+    /// jn +- mu j1, jn +- mu j2 (pyramid); jn, j1, j2 (elliptic). Returns the contact point's velocities along n, t1, t2.
+    /// </summary>
+    private static void ContactJacobian<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, int sl, int deep, int count,
+        V3 rc, V3 n, V3 t1, V3 t2, out float vn, out float v1, out float v2)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TF mf = m.MF;
+        TI mi = m.MI;
+        int nv = d.Nv;
+        float mu = mf[d.SlotMuF + sl];
+        int chain = deep >= 0 ? d.ChainDofI + mi[d.DofChainStartI + deep] : 0;
+        int clen = deep >= 0 ? mi[d.DofChainCountI + deep] : 0;
+        V3 un = V3.Cross(rc, n), u1 = V3.Cross(rc, t1), u2 = V3.Cross(rc, t2);
+        int y = d.SRowJ + rows * nv;
+        vn = 0f;
+        v1 = 0f;
+        v2 = 0f;
+        for (int t = 0; t < clen; t++)
+        {
+            int k = mi[chain + t];
+            V3 lin = s.Get3(d.SCdof + 6 * k + 3), ang = s.Get3(d.SCdof + 6 * k);
+            float vk = s[d.SQvel + k];
+            float jn = V3.Dot(n, lin) + V3.Dot(un, ang);
+            float j1 = V3.Dot(t1, lin) + V3.Dot(u1, ang);
+            float j2 = V3.Dot(t2, lin) + V3.Dot(u2, ang);
+            vn += jn * vk;
+            v1 += j1 * vk;
+            v2 += j2 * vk;
+            if (count == 1)
+            {
+                s[y + t] = jn;
+            }
+            else if (count == 4)
+            {
+                s[y + t] = jn + mu * j1;
+                s[y + nv + t] = jn - mu * j1;
+                s[y + 2 * nv + t] = jn + mu * j2;
+                s[y + 3 * nv + t] = jn - mu * j2;
+            }
+            else
+            {
+                s[y + t] = jn;
+                s[y + nv + t] = j1;
+                s[y + 2 * nv + t] = j2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The soft-model parameters (dof, aref, D, kind, friction, slot) of slot <paramref name="sl"/>'s
+    /// <paramref name="count"/> contact rows from row <paramref name="rows"/>, at <paramref name="pos"/> = the
+    /// distance less the slot's inclusion distance and the contact point's velocities vn, v1, v2 along the frame:
+    /// aref = -B J v - K imp pos (no K term on the elliptic friction rows) and D = 1 / R, R from the normal's
+    /// regulariser as the class summary states for the pyramid's edges and the elliptic friction rows.
+    /// </summary>
+    private static void ContactRowParameters<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, int sl, int deep, int count,
+        float pos, float vn, float v1, float v2)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        TF mf = m.MF;
+        float mu = mf[d.SlotMuF + sl];
+        float imp = Impedance(mf, d.SlotSolimpF + 5 * sl, pos);
+        float r0 = Regulariser(imp, mf[d.SlotDiagF + sl]);
+        float k0 = mf[d.SlotKF + sl] * imp * pos, bb = mf[d.SlotBF + sl];
+        if (count == 1)
+        {
+            SetRow(s, d, rows, deep, 0, -bb * vn - k0, 1f / r0, SimDims.RowOneSided, 0f, sl);
+        }
+        else if (count == 4)
+        {
+            // the four edges share R = 2 mu^2 / impratio times the first edge's own
+            float dd = 1f / (mf[d.SlotConeF + sl] * r0);
+            SetRow(s, d, rows, deep, 0, -bb * (vn + mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
+            SetRow(s, d, rows + 1, deep, 0, -bb * (vn - mu * v1) - k0, dd, SimDims.RowOneSided, 0f, sl);
+            SetRow(s, d, rows + 2, deep, 0, -bb * (vn + mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
+            SetRow(s, d, rows + 3, deep, 0, -bb * (vn - mu * v2) - k0, dd, SimDims.RowOneSided, 0f, sl);
+        }
+        else
+        {
+            float df = 1f / (d.FrictionRScale * r0);
+            SetRow(s, d, rows, deep, 0, -bb * vn - k0, 1f / r0, SimDims.RowEllipticNormal, mf[d.SlotConeF + sl], sl);
+            SetRow(s, d, rows + 1, deep, 0, -bb * v1, df, SimDims.RowEllipticFriction, mu, sl);
+            SetRow(s, d, rows + 2, deep, 0, -bb * v2, df, SimDims.RowEllipticFriction, mu, sl);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -239,36 +284,66 @@ public static class Constraints
     }
 
     /// <summary>
-    /// Solves for qacc (SQacc) given M (SM), the smooth force (STau) and the rows, by Newton's method; returns the
-    /// iterations used. SQaccWarm (the last constrained step's qacc; flagged valid by SQaccWarm[Nv] != 0) starts the search.
+    /// Solves for qacc (SQacc) given M (SM), the smooth force (STau) and the rows, by Newton's method (MuJoCo's primal
+    /// Newton solver); returns the iterations used. SQaccWarm (the last constrained step's qacc; flagged valid by
+    /// SQaccWarm[Nv] != 0) starts the search (<see cref="WarmStart"/>); each iteration takes the gradient and Hessian at
+    /// qacc (<see cref="GradientAndHessian"/>), the Newton direction (<see cref="NewtonDirection"/>) and an exact line
+    /// search along it (<see cref="LineSearch"/>), until <see cref="Converged"/> or SimDims.Iterations.
     /// </summary>
     public static int Solve<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows)
         where TF : struct, IView<float>
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
-        int nv = d.Nv;
-        // start: the last constrained step's qacc when there was one since the last reset, else 0 (MuJoCo tries its
-        // warm start and qacc_smooth and keeps the cheaper; the problem is strictly convex, so the start changes only
-        // the iterations)
-        bool warm = s[d.SQaccWarm + nv] != 0f;
-        for (int k = 0; k < nv; k++) s[d.SQacc + k] = warm ? s[d.SQaccWarm + k] : 0f;
+        WarmStart(s, d);
         Evaluate(m, s, rows);
         int iterations = 0;
         while (iterations < d.Iterations)
         {
             iterations++;
-            // gradient and Hessian at qacc; the Newton direction p = -H^-1 g
             float gradient = GradientAndHessian(m, s, rows);
-            TreeLdl.Factor(m, s, d.SH, d.SHDinv);
-            for (int k = 0; k < nv; k++) s[d.SDir + k] = -s[d.SGrad + k];
-            TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SDir);
+            NewtonDirection(m, s);
             float improvement = LineSearch(m, s, rows, out int exact);
-            // exact: every row kept its piece of the cost, so the full Newton step reached the minimum
-            if (exact != 0 || d.SolverScale * improvement < d.Tolerance || d.SolverScale * gradient < d.Tolerance) break;
+            if (Converged(d, exact, improvement, gradient)) break;
         }
         return iterations;
     }
+
+    /// <summary>
+    /// The starting qacc (SQacc): the last constrained step's (SQaccWarm) when there was one since the last reset,
+    /// else 0. MuJoCo tries its warm start and qacc_smooth and keeps the cheaper; the problem is strictly convex, so
+    /// the start changes only the iterations.
+    /// </summary>
+    private static void WarmStart<TF>(Scratch<TF> s, in SimDims d) where TF : struct, IView<float>
+    {
+        int nv = d.Nv;
+        bool warm = s[d.SQaccWarm + nv] != 0f;
+        for (int k = 0; k < nv; k++) s[d.SQacc + k] = warm ? s[d.SQaccWarm + k] : 0f;
+    }
+
+    /// <summary>
+    /// The Newton direction p = -H^-1 g (to SDir) from the gradient (SGrad) and Hessian (SH) of
+    /// <see cref="GradientAndHessian"/>: factors H in place (tree-sparse LDL', SHDinv) and solves.
+    /// </summary>
+    private static void NewtonDirection<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
+        int nv = d.Nv;
+        TreeLdl.Factor(m, s, d.SH, d.SHDinv);
+        for (int k = 0; k < nv; k++) s[d.SDir + k] = -s[d.SGrad + k];
+        TreeLdl.Solve(m, s, d.SH, d.SHDinv, d.SDir);
+    }
+
+    /// <summary>
+    /// MuJoCo's stopping test after an iteration: the line search was exact (every row kept its piece of the cost, so
+    /// the full Newton step reached the minimum), or the scaled cost improvement or the scaled gradient norm (at the
+    /// iteration's start) is below <see cref="SimDims.Tolerance"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Converged(in SimDims d, int exact, float improvement, float gradient)
+        => exact != 0 || d.SolverScale * improvement < d.Tolerance || d.SolverScale * gradient < d.Tolerance;
 
     /// <summary>
     /// Fills SRowJar = J qacc - aref and SMRes = M (qacc - qacc_smooth) = M qacc - f_smooth (f_smooth at STau), so
@@ -514,18 +589,46 @@ public static class Constraints
         where TI : struct, IView<int>
     {
         ref readonly SimDims d = ref m.D;
+        SearchSetup(m, s, rows, out float pmr, out float pmp);
+        Slope(s, d, rows, 0f, pmr, pmp, out float g0, out _);
+        exact = 0;
+        if (!(g0 < 0f)) return 0f; // no descent left: converged to float32 precision
+        float alpha = StepLength(s, d, rows, pmr, pmp, g0);
+        float drop = CostDrop(s, d, rows, alpha, pmr, pmp, out exact);
+        MoveAlong(s, d, rows, alpha);
+        return drop;
+    }
+
+    /// <summary>
+    /// What the cost along p = SDir needs besides the rows' jar: M p (SMDir), pmr = p' M (qacc - qacc_smooth),
+    /// pmp = p' M p, and each row's J p (SRowJp).
+    /// </summary>
+    private static void SearchSetup<TF, TI>(in SimModel<TF, TI> m, Scratch<TF> s, int rows, out float pmr, out float pmp)
+        where TF : struct, IView<float>
+        where TI : struct, IView<int>
+    {
+        ref readonly SimDims d = ref m.D;
         int nv = d.Nv;
         TreeLdl.Multiply(m, s, d.SM, d.SDir, d.SMDir);
-        float pmr = 0f, pmp = 0f;
+        pmr = 0f;
+        pmp = 0f;
         for (int k = 0; k < nv; k++)
         {
             pmr += s[d.SDir + k] * s[d.SMRes + k];
             pmp += s[d.SDir + k] * s[d.SMDir + k];
         }
         for (int r = 0; r < rows; r++) s[d.SRowJp + r] = RowDot(m, s, r, d.SDir);
-        Slope(s, d, rows, 0f, pmr, pmp, out float g0, out _);
-        exact = 0;
-        if (!(g0 < 0f)) return 0f; // no descent left: converged to float32 precision
+    }
+
+    /// <summary>
+    /// The minimiser alpha of the convex cost c(alpha) along p, from alpha = 1 (the full Newton step): Newton steps on
+    /// c' kept inside the bracket [lo, hi] of the sign changes seen (doubling while there is no upper end, else
+    /// bisecting), until |c'(alpha)| &lt;= 1e-6 |c'(0)| (<paramref name="g0"/> = c'(0) &lt; 0), the step stalls, or
+    /// 50 steps.
+    /// </summary>
+    private static float StepLength<TF>(Scratch<TF> s, in SimDims d, int rows, float pmr, float pmp, float g0)
+        where TF : struct, IView<float>
+    {
         float lo = 0f, hi = float.PositiveInfinity;
         float alpha = 1f;
         for (int it = 0; it < 50; it++)
@@ -539,7 +642,17 @@ public static class Constraints
             if (next == alpha) break;
             alpha = next;
         }
-        // the decrease c(0) - c(alpha), from small quantities (not a difference of two large costs)
+        return alpha;
+    }
+
+    /// <summary>
+    /// The cost decrease c(0) - c(alpha), from small quantities (not a difference of two large costs): the quadratic
+    /// part's -(alpha pmr + alpha^2 pmp / 2), then each row's change. <paramref name="exact"/> = 1 when alpha = 1 and
+    /// no row changed its piece of the cost (see <see cref="LineSearch"/>).
+    /// </summary>
+    private static float CostDrop<TF>(Scratch<TF> s, in SimDims d, int rows, float alpha, float pmr, float pmp, out int exact)
+        where TF : struct, IView<float>
+    {
         float drop = -(alpha * pmr + 0.5f * alpha * alpha * pmp);
         int same = alpha == 1f ? 1 : 0;
         int i = 0;
@@ -564,13 +677,20 @@ public static class Constraints
             }
         }
         exact = same;
+        return drop;
+    }
+
+    /// <summary>Moves to qacc + alpha p: qacc (SQacc), M (qacc - qacc_smooth) (SMRes) and jar (SRowJar) along p, M p and J p.</summary>
+    private static void MoveAlong<TF>(Scratch<TF> s, in SimDims d, int rows, float alpha)
+        where TF : struct, IView<float>
+    {
+        int nv = d.Nv;
         for (int k = 0; k < nv; k++)
         {
             s[d.SQacc + k] += alpha * s[d.SDir + k];
             s[d.SMRes + k] += alpha * s[d.SMDir + k];
         }
         for (int r = 0; r < rows; r++) s[d.SRowJar + r] += alpha * s[d.SRowJp + r];
-        return drop;
     }
 
     /// <summary>c'(alpha) and c''(alpha) of the cost along the search direction.</summary>
