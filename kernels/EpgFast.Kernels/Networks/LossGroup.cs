@@ -77,8 +77,8 @@ public readonly struct LossGroupLayout
 }
 
 /// <summary>
-/// The EPG loss network's forward and backward (the eight launches of LossNetwork.cs: <see cref="LossConv0ForwardKernel{TF}"/>
-/// ... <see cref="LossConv0BackwardConstKernel{TF}"/>) as one group kernel, one group per learner, with every
+/// The EPG loss network's forward and backward (the architecture in <see cref="LossNetShape"/>; its float64
+/// reference is the validation project's NetworkReference.LossNet) as one group kernel, one group per learner, with every
 /// intermediate in the group's shared memory (regions in <see cref="LossGroupLayout"/>). phi is read from device
 /// memory directly (all learners of a member share it, so it stays in cache). Same outputs: Loss[l] written,
 /// Scale * gradients added to DMean (all buffer rows), to G at the log-std and to DMem.
@@ -90,8 +90,8 @@ public readonly struct LossGroupLayout
 /// context path (<see cref="PoolBackward"/>, <see cref="Conv1ActivationBackward"/>, <see cref="Conv1Backward"/>,
 /// <see cref="Conv0Backward"/>, <see cref="ConstChannelsBackward"/>).
 /// </para>
-/// Summation orders follow the launches except that the time-constant inputs of conv0 and the row-constant
-/// inputs of the head are summed once per learner (float32 results agree to rounding). Where an item computes
+/// The time-constant inputs of conv0 and the row-constant inputs of the head are summed once per learner (float32
+/// results agree with the float64 reference to rounding). Where an item computes
 /// several outputs (4 units, columns or channels) it keeps each output's order and only interleaves their sums, so
 /// the CPU's out-of-order core has independent chains to overlap.
 /// </summary>
@@ -130,7 +130,7 @@ public struct LossGroupKernel<TF, TI, TV, TL> : IGroupKernel
     public LossNetShape S;
     public RowSelection Sel;
     public float Scale;
-    /// <summary>1: the memory's gradient also flows through the context path (see <see cref="LossConv0BackwardConstKernel{TF}"/>).</summary>
+    /// <summary>1: the memory's gradient also flows through the context path (see <see cref="ConstChannelsBackward"/>); 0: the released code's detached context memory.</summary>
     public int MemoryThroughContext;
     /// <summary>GPU threads per group.</summary>
     public int Threads;
