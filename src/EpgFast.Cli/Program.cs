@@ -28,6 +28,7 @@ public static class Program
         typeof(BenchOptions),
         typeof(RolloutOptions),
         typeof(PtxOptions),
+        typeof(ReproduceOptions),
     ];
 
     public static int Main(string[] args)

@@ -52,6 +52,24 @@ public static class PlotStyle
     /// <summary>Color number <paramref name="i"/> of a 10-color categorical palette.</summary>
     public static Color Palette(int i) => Category10.GetColor(i);
 
+    /// <summary>Saves two plots side by side as one PNG of <paramref name="width"/> x <paramref name="height"/> (creating the folder), atomically.</summary>
+    public static void SaveSideBySide(Plot left, Plot right, string pngPath, int width, int height)
+    {
+        int half = width / 2;
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(2 * half, height));
+        surface.Canvas.Clear(SkiaSharp.SKColors.White);
+        foreach (var (plot, x) in new[] { (left, 0), (right, half) })
+        {
+            using var image = SkiaSharp.SKImage.FromEncodedData(plot.GetImageBytes(half, height, ImageFormat.Png));
+            surface.Canvas.DrawImage(image, x, 0);
+        }
+        using var snapshot = surface.Snapshot();
+        using var data = snapshot.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        string? dir = Path.GetDirectoryName(pngPath);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllBytes(pngPath, data.ToArray());
+    }
+
     /// <summary>Saves <paramref name="plot"/> as a PNG (creating the folder), atomically.</summary>
     public static void Save(Plot plot, string pngPath, int width, int height)
     {

@@ -77,6 +77,10 @@ public static class LearningCurvesPlot
 {
     public static void Write(string pngPath, IReadOnlyList<CurveSeries> series, string title = "Learning curves",
         string xLabel = "step of life", string yLabel = "return")
+        => PlotStyle.Save(Build(series, title, xLabel, yLabel), pngPath, 900, 550);
+
+    /// <summary>The plot <see cref="Write"/> saves: each series' mean and band, one color each.</summary>
+    public static Plot Build(IReadOnlyList<CurveSeries> series, string title = "Learning curves", string xLabel = "step of life", string yLabel = "return")
     {
         var plot = new Plot();
         for (int i = 0; i < series.Count; i++)
@@ -98,6 +102,6 @@ public static class LearningCurvesPlot
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         plot.ShowLegend(Alignment.LowerRight);
-        PlotStyle.Save(plot, pngPath, 900, 550);
+        return plot;
     }
 }

@@ -14,13 +14,17 @@ public sealed record TorsoPath(double[] X, double[] Y, double TargetX, double Ta
 public static class PathsPlot
 {
     public static void Write(string pngPath, IReadOnlyList<TorsoPath> paths, string title = "Torso paths (from above)")
+        => PlotStyle.Save(Build(paths, title), pngPath, 800, 800);
+
+    /// <summary>The plot <see cref="Write"/> saves; <paramref name="groups"/> fixes the groups' colors (default: their order in <paramref name="paths"/>).</summary>
+    public static Plot Build(IReadOnlyList<TorsoPath> paths, string title = "Torso paths (from above)", IReadOnlyList<string>? groups = null)
     {
         var plot = new Plot();
-        var groups = paths.Select(p => p.Group).Distinct().ToList();
+        var order = (groups ?? paths.Select(p => p.Group).Distinct()).ToList();
         var labelled = new HashSet<string>();
         foreach (var p in paths)
         {
-            Color color = PlotStyle.Palette(groups.IndexOf(p.Group));
+            Color color = PlotStyle.Palette(order.IndexOf(p.Group));
             var idx = Enumerable.Range(0, Math.Min(p.X.Length, p.Y.Length)).Where(t => double.IsFinite(p.X[t]) && double.IsFinite(p.Y[t])).ToArray();
             if (idx.Length > 0)
             {
@@ -39,6 +43,6 @@ public static class PathsPlot
         plot.YLabel("y (m)");
         plot.Axes.SquareUnits();
         plot.ShowLegend(Alignment.UpperRight);
-        PlotStyle.Save(plot, pngPath, 800, 800);
+        return plot;
     }
 }
