@@ -91,7 +91,7 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         var config = BuildConfig(policy.Config) with { Rl2Trials = Learners };
         string label = $"rl2-{Targets.Trim().ToLowerInvariant()}";
         using var device = OpenDevice();
-        EpgFast.Rl2.Rl2Trainer.EnsureFits(device, config, MemoryLimitBytes);
+        EpgFast.Rl2.Rl2Trainer.EnsureFits(device, config, MemoryLimitBytes, policy);
         using var outDir = RunDirectory.Lock(Out);
         EvalOutputs.CheckExisting(outDir);
         Output.Message($"epg eval: {label}, {Learners} trials of the RL^2 policy {Policy} on {config.Env} ({device.Kind.ToString().ToLowerInvariant()}) -> {Out}");

@@ -19,8 +19,7 @@ public static class Rl2Evaluator
     {
         var spec = EpgTrainer.EnvSpecFor(config);
         using var env = EnvFactory.Create(spec, device, trials);
-        if (env.ObsDim != policy.Obs || env.ActDim != policy.Act)
-            throw new EpgException($"the RL^2 policy acts on {policy.Obs} observations and {policy.Act} actions but {config.Env} has {env.ObsDim} and {env.ActDim}");
+        if (env.ObsDim != policy.Obs || env.ActDim != policy.Act) throw new ArgumentException("the policy's sizes differ from the env's (Rl2Trainer.EnsureFits refuses this first)");
         using var learner = Rl2Learners.Create(env, config);
         var shape = learner.Shape;
         learner.Load(new Rl2State(policy.Parameters, new float[shape.ParamCount], new float[shape.ParamCount], 0, policy.Normalizer));

@@ -83,14 +83,17 @@ public static class Rl2Trainer
     /// Refuses (exit 3), before anything is allocated for the run or written, an RL^2 batch whose buffers exceed
     /// 32-bit sizes or the device's memory (<paramref name="limitBytes"/>: a smaller limit). The bytes are counted from
     /// the buffers' shapes: per trial and step the GRU's input, hidden states, gates and their gradients, the heads and
-    /// PPO's rows; per trial a gradient block; the env's own buffers are not counted.
+    /// PPO's rows; per trial a gradient block; the env's own buffers are not counted. With <paramref name="policy"/>, also
+    /// refuses (exit 1) a policy for other observation or action widths than the config's env.
     /// </summary>
-    public static void EnsureFits(Device device, TrainConfig config, long? limitBytes)
+    public static void EnsureFits(Device device, TrainConfig config, long? limitBytes, Rl2PolicyFile? policy = null)
     {
         int B = config.Rl2Trials!.Value, H = config.Rl2Hidden!.Value;
         int obs, act, episodeSteps;
         using (var probe = EnvFactory.Create(EpgTrainer.EnvSpecFor(config), device, 1))
             (obs, act, episodeSteps) = (probe.ObsDim, probe.ActDim, probe.MaxEpisodeSteps);
+        if (policy is not null && (policy.Obs != obs || policy.Act != act))
+            throw new EpgException($"the RL^2 policy acts on {policy.Obs} observations and {policy.Act} actions but {config.Env} has {obs} and {act}");
         long T = (long)config.Rl2TrialEpisodes!.Value * episodeSteps;
         var shape = GruShape.Create(1, 1, obs, act, H);
         long perStep = shape.In + 10L * H + 8L * act + obs + 12, largest = Math.Max(B * T * 4 * H, (long)B * shape.ParamCount);
