@@ -72,6 +72,33 @@ public class Rl2Tests(ITestOutputHelper output)
         Assert.True(right.DistanceMean < ppo.DistanceMean, $"RL^2 final distance {right.DistanceMean:F3} vs PPO {ppo.DistanceMean:F3}");
     }
 
+    /// <summary>Through the CLI: train --method rl2, then eval rl2 and ppo into one directory, whose files hold both methods.</summary>
+    [Fact]
+    public void Rl2TrainAndEvalThroughTheCliShareTheEvalFilesWithPpo()
+    {
+        string dir = TempDir();
+        try
+        {
+            string run = Path.Combine(dir, "run"), ev = Path.Combine(dir, "eval");
+            var (code, _, err) = EpgFast.Tests.Cli.EpgRunner.Run("train", "--method", "rl2", "--preset", "ci", "--epochs", "2", "--out", run, "--backend", "cpu");
+            Assert.True(code == 0, err);
+            (code, _, err) = EpgFast.Tests.Cli.EpgRunner.Run("eval", "--method", "rl2", "--policy", Path.Combine(run, "best.rl2"), "--targets", "left", "--learners", "3", "--out", ev, "--backend", "cpu");
+            Assert.True(code == 0, err);
+            (code, _, err) = EpgFast.Tests.Cli.EpgRunner.Run("eval", "--method", "ppo", "--env", "point-goal", "--preset", "ci", "--targets", "left", "--learners", "3", "--out", ev, "--backend", "cpu");
+            Assert.True(code == 0, err);
+            var curves = File.ReadAllLines(Path.Combine(ev, "curves.csv"));
+            Assert.Contains(curves, l => l.StartsWith("rl2-left,", StringComparison.Ordinal));
+            Assert.Contains(curves, l => l.StartsWith("ppo-left,", StringComparison.Ordinal));
+            var methods = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(ev, "summary.json")))!["methods"]!.AsObject();
+            Assert.True(methods.ContainsKey("rl2-left") && methods.ContainsKey("ppo-left"));
+            Assert.True(File.Exists(Path.Combine(ev, "plots", "learning-curves.png")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void Rl2ResumeEqualsAnUnbrokenRun()
     {
