@@ -38,6 +38,7 @@ public static class SelfChecks
         new NetworkGradientCheck("learner-gradient"),
         new NetworkGradientCheck("adam"),
         new NetworkGradientCheck("normalizer"),
+        new NetworkGradientCheck("gru"),
         new PhysicsFreeMotionCheck(),
         new PhysicsContactLawCheck(),
         new PhysicsRestCheck(),

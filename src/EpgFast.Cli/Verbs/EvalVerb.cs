@@ -14,7 +14,10 @@ public sealed class EvalOptions : ConfigOptions, IVerb
     [Option("loss", HelpText = "A best.phi file (required for --method epg). Its run's config.json, when beside it, gives the sizes.")]
     public string? Loss { get; set; }
 
-    [Option("method", Default = "epg", HelpText = "epg (the frozen loss, alpha = 0) or ppo (PPO from scratch).")]
+    [Option("policy", HelpText = "A best.rl2 file (required for --method rl2, written by epg train --method rl2).")]
+    public string? Policy { get; set; }
+
+    [Option("method", Default = "epg", HelpText = "epg (the frozen loss, alpha = 0), ppo (PPO from scratch) or rl2 (the meta-trained RL^2 policy of --policy, one trial per task).")]
     public string Method { get; set; } = "epg";
 
     [Option("targets", Default = "left", HelpText = "Where targets are drawn: left, right or full.")]
@@ -37,13 +40,18 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         {
             "epg" => EvalMethod.Epg,
             "ppo" => EvalMethod.Ppo,
-            _ => throw EpgException.BadArguments($"--method must be epg or ppo (got '{Method}')"),
+            "rl2" => EvalMethod.Rl2,
+            _ => throw EpgException.BadArguments($"--method must be epg, ppo or rl2 (got '{Method}')"),
         };
+        if (method == EvalMethod.Rl2 && Loss is not null) throw EpgException.BadArguments("--method rl2 takes --policy FILE (a best.rl2), not --loss");
+        if (method == EvalMethod.Rl2 && Policy is null) throw EpgException.BadArguments("--method rl2 needs --policy FILE (a best.rl2 written by epg train --method rl2)");
+        if (method != EvalMethod.Rl2 && Policy is not null) throw EpgException.BadArguments("--policy goes with --method rl2; --method epg takes --loss FILE");
         if (Learners < 1) throw EpgException.BadArguments("--learners must be at least 1");
         if (Paths < 0) throw EpgException.BadArguments($"--paths must not be negative (got {Paths})");
         if (method == EvalMethod.Epg && Loss is null) throw EpgException.BadArguments("--method epg needs --loss FILE (a best.phi)");
         var region = GoalTasks.ParseRegion(Targets);
         RunDirectory.CheckPath(Out);
+        if (method == EvalMethod.Rl2) return RunRl2(region);
         PhiFile? loss = Loss is null ? null : PhiFile.Read(Loss);
         var config = EvalConfig(loss);
         var spec = EpgTrainer.EnvSpecFor(config);
@@ -63,30 +71,59 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         using var outDir = RunDirectory.Lock(Out);
         EvalOutputs.CheckExisting(outDir); // a folder with other files of these names is refused before the work
         Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()}) -> {Out}");
-        var progress = new EpochProgress(1);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        double lastLine = -1;
-        int lastTenth = 0;
-        var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, 1 << 15), config.Seed, 1u << 15, goal ? Paths : 0,
-            (done, total, mean) =>
-            {
-                double now = clock.Elapsed.TotalSeconds;
-                int tenth = (int)(10L * done / total);
-                if (done < total && tenth == lastTenth && now - lastLine < 5) return;
-                lastLine = now;
-                lastTenth = tenth;
-                progress.Steps(done, total, (double)done * Learners / Math.Max(1e-9, now), $"last-episode return mean {mean:F3}");
-            });
+        var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, 1 << 15), config.Seed, 1u << 15, goal ? Paths : 0, Progress());
         var written = EvalOutputs.Write(outDir, r, goal).ToList();
         // the trained policies, for epg play
         string policies = outDir.PathOf(Path.Combine("policies", label + ".bin"));
         Directory.CreateDirectory(Path.GetDirectoryName(policies)!);
         evaluator.Policies(label).Write(policies);
         written.Add(policies);
+        return Report(label, config.Env, r, goal, written);
+    }
+
+    /// <summary>
+    /// --method rl2: the frozen RL^2 policy of --policy (its run's config, then --config and flags) runs one trial on each
+    /// of --learners fresh tasks; the same files as the other methods, minus policies/ (epg play runs MLP policies only).
+    /// </summary>
+    private int RunRl2(Kernels.Tasks.GoalRegion region)
+    {
+        var policy = EpgFast.Rl2.Rl2PolicyFile.Read(Policy!);
+        var config = BuildConfig(policy.Config) with { Rl2Trials = Learners };
+        string label = $"rl2-{Targets.Trim().ToLowerInvariant()}";
+        using var device = OpenDevice();
+        EpgFast.Rl2.Rl2Trainer.EnsureFits(device, config, MemoryLimitBytes, policy);
+        using var outDir = RunDirectory.Lock(Out);
+        EvalOutputs.CheckExisting(outDir);
+        Output.Message($"epg eval: {label}, {Learners} trials of the RL^2 policy {Policy} on {config.Env} ({device.Kind.ToString().ToLowerInvariant()}) -> {Out}");
+        var r = EpgFast.Rl2.Rl2Evaluator.Run(device, policy, config, label, region, Learners, Paths, Progress());
+        return Report(label, config.Env, r, goal: true, EvalOutputs.Write(outDir, r, goal: true).ToList());
+    }
+
+    /// <summary>The live progress of the lifetime (or trial): a line every tenth of it, at most every 5 s.</summary>
+    private Action<int, int, double> Progress()
+    {
+        var progress = new EpochProgress(1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double lastLine = -1;
+        int lastTenth = 0;
+        return (done, total, mean) =>
+        {
+            double now = clock.Elapsed.TotalSeconds;
+            int tenth = (int)(10L * done / total);
+            if (done < total && tenth == lastTenth && now - lastLine < 5) return;
+            lastLine = now;
+            lastTenth = tenth;
+            progress.Steps(done, total, (double)done * Learners / Math.Max(1e-9, now), $"last-episode return mean {mean:F3}");
+        };
+    }
+
+    /// <summary>Prints the eval's figures (one line, or one JSON document with --json).</summary>
+    private int Report(string label, string env, EvalResult r, bool goal, List<string> written)
+    {
         var json = new JsonObject
         {
             ["label"] = label,
-            ["env"] = config.Env,
+            ["env"] = env,
             ["learners"] = Learners,
             ["final_return_mean"] = TrainOptions.Finite(r.FitnessMean),
             ["final_return_std"] = TrainOptions.Finite(r.FitnessStd),

@@ -71,6 +71,9 @@ public sealed class TrainOptions : ConfigOptions, IVerb
     [Option("report-tasks", Default = 8, HelpText = "Fresh tasks per method in the final report (0: no report).")]
     public int ReportTasks { get; set; }
 
+    [Option("method", Default = "epg", HelpText = "epg (evolve a loss) or rl2 (meta-train the RL^2 baseline, a GRU policy, with PPO over trials; writes best.rl2).")]
+    public string Method { get; set; } = "epg";
+
     [Option("mpi", HelpText = "Use Open MPI even when not launched by mpirun/srun (which turn it on by themselves): under `mpirun -np R` the population is split over the R processes; rank 0 alone writes --out.")]
     public bool Mpi { get; set; }
 
@@ -89,6 +92,13 @@ public sealed class TrainOptions : ConfigOptions, IVerb
         // Everything that can be refused is checked before the run directory is touched:
         // the whole config, --out, the device, the memory the run and its report need.
         bool root = exchange.Rank == 0;
+        bool rl2 = Method.Trim().ToLowerInvariant() switch
+        {
+            "epg" => false,
+            "rl2" => true,
+            _ => throw EpgException.BadArguments($"--method must be epg or rl2 (got '{Method}')"),
+        };
+        if (rl2) return RunRl2(exchange);
         var config = BuildConfig();
         if (ReportTasks < 0) throw EpgException.BadArguments($"--report-tasks must not be negative (got {ReportTasks})");
         if (exchange.Size > config.Population)
@@ -138,6 +148,39 @@ public sealed class TrainOptions : ConfigOptions, IVerb
             Console.WriteLine($"done: {final.Epoch} epochs in {trainSeconds:F0} s; best test fitness {final.BestFitness:F4} (epoch {final.BestEpoch}); run in {Out}");
             foreach (var r in report) Console.WriteLine($"  {r.Label,-14} fitness {r.FitnessMean,9:F3} ± {r.FitnessStd:F3}   final distance {r.DistanceMean:F3}");
         });
+        return 0;
+    }
+
+    /// <summary>
+    /// --method rl2 (src/EpgFast/Rl2/): config from the rl2 preset, then --config and flags; the same run directory,
+    /// metrics, checkpoints, --resume and live progress as EPG's runs, best.rl2 instead of best.phi, no report.
+    /// </summary>
+    private int RunRl2(EpgFast.Distributed.IFitnessExchange exchange)
+    {
+        if (exchange.Size > 1) throw EpgException.BadArguments("--method rl2 runs in one process (not under mpirun -np > 1)");
+        var config = BuildConfig(TrainConfig.Rl2Preset(Preset));
+        RunDirectory.CheckPath(Out);
+        using var device = OpenDevice();
+        EpgFast.Rl2.Rl2Trainer.EnsureFits(device, config, MemoryLimitBytes);
+        using var dir = RunDirectory.Lock(Out);
+        var progress = new EpochProgress(config.Epochs, 0);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var final = EpgFast.Rl2.Rl2Trainer.Train(config, dir, Resume, device,
+            r => progress.Epoch(r.Epoch, r.FinalReturn, r.FinalReturnMax, r.StepsPerSecond,
+                $"first episode {r.FirstReturn:F3}, final distance {r.FinalDistance:F3}, loss {r.Loss:F4}"),
+            Output.Message);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        var json = new JsonObject
+        {
+            ["out"] = Path.GetFullPath(Out),
+            ["method"] = "rl2",
+            ["epochs"] = final.Epoch,
+            ["best_fitness"] = Finite(final.BestFitness),
+            ["best_epoch"] = final.BestEpoch,
+            ["train_seconds"] = trainSeconds,
+        };
+        Output.Result(Json, json, () =>
+            Console.WriteLine($"done: {final.Epoch} epochs in {trainSeconds:F0} s; best mean final-episode return {final.BestFitness:F4} (epoch {final.BestEpoch}); policy in {Path.Combine(Out, EpgFast.Rl2.Rl2Trainer.BestFileName)}"));
         return 0;
     }
 

@@ -84,7 +84,7 @@ public static class GradientChecks
     private static double[] D(float[] a) => a.Select(x => (double)x).ToArray();
     private static double[] D(float[] a, int offset, int count) => a.AsSpan(offset, count).ToArray().Select(x => (double)x).ToArray();
 
-    private static CheckError Err(string what, float[] got, double[] want)
+    internal static CheckError Err(string what, float[] got, double[] want)
     {
         if (got.Length != want.Length) throw new InvalidOperationException($"{what}: {got.Length} values vs {want.Length}");
         double scale = want.Length == 0 ? 1 : want.Max(Math.Abs), worst = 0;

@@ -37,6 +37,7 @@ public sealed class NetworkGradientCheck(string caseName) : ISelfCheck
         "learner-gradient" => GradientChecks.Learner<TF, TI>(d, c, 4, 2, Seed),
         "adam" => GradientChecks.Adam<TF, TI>(d, 3, 37, Seed),
         "normalizer" => GradientChecks.Normalizer<TF>(d, c, 3, Seed),
+        "gru" => GruReference.Check<TF, TI>(d, Seed),
         _ => throw new ArgumentException($"unknown network check '{caseName}'"),
     };
 }

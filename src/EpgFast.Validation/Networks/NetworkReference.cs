@@ -14,7 +14,7 @@ public static class NetworkReference
     public static double Leaky(double z) => z > 0 ? z : LeakySlope * z;
 
     /// <summary>y = W x + b for W (out, in) at wOff and b at bOff of p.</summary>
-    private static double[] Linear(double[] p, int wOff, int bOff, int inputs, int outputs, ReadOnlySpan<double> x)
+    internal static double[] Linear(double[] p, int wOff, int bOff, int inputs, int outputs, ReadOnlySpan<double> x)
     {
         var y = new double[outputs];
         for (int o = 0; o < outputs; o++)

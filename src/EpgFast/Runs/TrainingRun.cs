@@ -51,6 +51,12 @@ public sealed class TrainingRun : IDisposable
     /// <summary>plots/fitness.png is redrawn every this many epochs (and by <see cref="Finish"/>); 0 = only at the end.</summary>
     public int PlotEvery { get; set; } = 10;
 
+    /// <summary>
+    /// Another best file than best.phi (e.g. RL^2's best.rl2): when the best improves (or Path is missing), Save is
+    /// called with the checkpoint instead of writing best.phi and checkpoints/best.ckpt.
+    /// </summary>
+    public (string Path, Action<Checkpoint> Save)? BestFile { get; set; }
+
     /// <summary>Metadata written into best.phi; receives the state being saved (null = none).</summary>
     public Func<EsState, JsonObject?>? PhiMetadata { get; set; }
 
@@ -156,8 +162,11 @@ public sealed class TrainingRun : IDisposable
             throw new InvalidOperationException($"Commit: state is at epoch {State.Epoch}, info says {info.Epoch}, next state {next.Epoch}");
         _metrics.Append(info.Epoch, info.FitnessMean, info.FitnessMax, extraValues);
         var checkpoint = new Checkpoint(next, checkpointExtra ?? []);
-        if (next.BestImprovedSince(State) || !File.Exists(Directory.BestPhiPath))
-            Directory.SaveBest(checkpoint, PhiMetadata?.Invoke(next));
+        if (next.BestImprovedSince(State) || !File.Exists(BestFile?.Path ?? Directory.BestPhiPath))
+        {
+            if (BestFile is { } best) best.Save(checkpoint);
+            else Directory.SaveBest(checkpoint, PhiMetadata?.Invoke(next));
+        }
         Directory.SaveLast(checkpoint);
         State = next;
         if (PlotEvery > 0 && next.Epoch % PlotEvery == 0) Directory.PlotFitness();

@@ -12,6 +12,8 @@ public enum EvalMethod
     Epg,
     /// <summary>PPO from scratch: alpha = 1 (the loss network gets no weight).</summary>
     Ppo,
+    /// <summary>The RL^2 baseline: a meta-trained recurrent policy, frozen (src/EpgFast/Rl2/Rl2Evaluator.cs; not a learner of this class).</summary>
+    Rl2,
 }
 
 /// <summary>
@@ -99,6 +101,7 @@ public sealed class Evaluator : IDisposable
     public EvalResult Run(string label, EvalMethod method, ReadOnlySpan<float> phi, Kernels.Tasks.GoalRegion region,
         int[] taskIds, ulong seed, uint round, int recordPaths = 0, Action<int, int, double>? progress = null)
     {
+        if (method == EvalMethod.Rl2) throw new ArgumentException("RL^2 policies are evaluated by Rl2Evaluator");
         if (phi.Length != Layout.PhiSize)
             throw new EpgException($"loss has {phi.Length} parameters; this configuration's loss network needs {Layout.PhiSize}");
         _phi.CopyFrom(phi);
@@ -111,11 +114,16 @@ public sealed class Evaluator : IDisposable
         float alpha = method == EvalMethod.Ppo ? 1f : 0f;
         // Evaluation streams: epoch numbers from 2^23 up never occur in training.
         var result = _batch.RunLifetime(_phi, alpha, seed, (1u << 23) + round, 0, observer);
+        return Result(label, observer, targets, result.Fitness, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds));
+    }
+
+    /// <summary>An evaluation's result from what <paramref name="observer"/> recorded over the lifetime (or RL^2 trial) on targets (L, 2).</summary>
+    internal static EvalResult Result(string label, CurveObserver observer, float[] targets, float[] fitness, int quarantined, double stepsPerSecond)
+    {
         var paths = new List<Runs.TorsoPath>();
         for (int l = 0; l < observer.PathCount; l++)
             paths.Add(new Runs.TorsoPath(observer.PathX[l].ToArray(), observer.PathY[l].ToArray(), targets[2 * l], targets[2 * l + 1], label));
-        return new EvalResult(label, result.Fitness, observer.FinalDistances, observer.Steps.ToArray(), observer.Returns,
-            paths, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds))
+        return new EvalResult(label, fitness, observer.FinalDistances, observer.Steps.ToArray(), observer.Returns, paths, quarantined, stepsPerSecond)
         {
             CurveDistances = observer.Distances,
             TargetDistances = Enumerable.Range(0, targets.Length / 2)
@@ -137,7 +145,8 @@ public sealed class Evaluator : IDisposable
         _phi.Dispose();
     }
 
-    private sealed class CurveObserver(int learners, int every, int pathCount) : ILifetimeObserver
+    /// <summary>Every step: each learner's last finished episode's return and distance, recorded every <c>every</c> steps; the first few learners' paths.</summary>
+    internal sealed class CurveObserver(int learners, int every, int pathCount) : ILifetimeObserver
     {
         private readonly float[] _last = new float[learners];
         public readonly List<double> Steps = [];

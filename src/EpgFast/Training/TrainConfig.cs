@@ -97,6 +97,30 @@ public sealed record TrainConfig
     /// </summary>
     public string UpdatePath { get; init; } = "auto";
 
+    // ---- RL^2 (`--method rl2`, src/EpgFast/Rl2/): set by its presets (Rl2Preset), absent from EPG runs ------
+    /// <summary>RL^2: H, the GRU's units (RL^2 used 256).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Rl2Hidden { get; init; }
+    /// <summary>RL^2: trials per epoch, run in lockstep (each one fresh task for K episodes).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Rl2Trials { get; init; }
+    /// <summary>RL^2: K, episodes per trial (the hidden state runs through all of them).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Rl2TrialEpisodes { get; init; }
+    /// <summary>RL^2: PPO passes (Adam steps on all trials) per epoch.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Rl2PpoEpochs { get; init; }
+    /// <summary>RL^2: Adam step size.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? Rl2LearningRate { get; init; }
+    /// <summary>RL^2: weight of the squared value error in the loss (the value head shares the GRU).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? Rl2ValueCoeff { get; init; }
+
+    /// <summary>A configuration of `epg train --method rl2` (its RL^2 fields are set).</summary>
+    [JsonIgnore]
+    public bool IsRl2 => Rl2Hidden is not null;
+
     [JsonIgnore]
     public int Learners => Population * LearnersPerMember;
 
@@ -137,6 +161,24 @@ public sealed record TrainConfig
         },
         "paper" => new TrainConfig(),
         _ => throw new EpgException($"--preset must be one of {string.Join(", ", PresetNames)} (got '{name}')", 2),
+    };
+
+    /// <summary>Presets of `--method rl2`: ci (point-goal, seconds), quick (goal-ant, minutes on 2 cores), gpu (goal-ant, RL^2's 256 units).</summary>
+    public static TrainConfig Rl2Preset(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "ci" => Preset("ci") with
+        {
+            Env = "point-goal", Epochs = 4, Rl2Hidden = 16, Rl2Trials = 8, Rl2TrialEpisodes = 2, Rl2PpoEpochs = 2, Rl2LearningRate = 3e-3f, Rl2ValueCoeff = 0.5f,
+        },
+        "quick" => Preset("quick") with
+        {
+            Env = "goal-ant", Engine = "kernel", Epochs = 50, Rl2Hidden = 64, Rl2Trials = 16, Rl2TrialEpisodes = 2, Rl2PpoEpochs = 4, Rl2LearningRate = 1e-3f, Rl2ValueCoeff = 0.5f,
+        },
+        "gpu" => Preset("gpu") with
+        {
+            Env = "goal-ant", Epochs = 1000, Rl2Hidden = 256, Rl2Trials = 1024, Rl2TrialEpisodes = 2, Rl2PpoEpochs = 4, Rl2LearningRate = 3e-4f, Rl2ValueCoeff = 0.5f,
+        },
+        _ => throw new EpgException($"--preset must be ci, quick or gpu with --method rl2 (got '{name}')", 2),
     };
 
     /// <summary>
@@ -263,6 +305,17 @@ public sealed record TrainConfig
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "goal_ant", "goal_ant_reward");
         }
         Need(CtrlCostWeight is null || CtrlCostWeight >= 0, "ctrl_cost_weight must not be negative", "ctrl_cost_weight");
+        if (IsRl2)
+        {
+            Need(!Env.Trim().Equals("ant", StringComparison.OrdinalIgnoreCase) && !Env.Trim().Equals("ant-forward", StringComparison.OrdinalIgnoreCase),
+                $"--method rl2 runs on tasks with targets, goal-ant or point-goal (got env '{Env}')", "env");
+            Need(Rl2Hidden >= 1 && Rl2Trials >= 1 && Rl2TrialEpisodes >= 1 && Rl2PpoEpochs >= 1,
+                "rl2_hidden, rl2_trials, rl2_trial_episodes and rl2_ppo_epochs must be at least 1", "rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_ppo_epochs");
+            Need(Rl2LearningRate > 0 && float.IsFinite(Rl2LearningRate.Value), "rl2_learning_rate must be positive", "rl2_learning_rate");
+            Need(Rl2ValueCoeff >= 0 && float.IsFinite(Rl2ValueCoeff.Value), "rl2_value_coeff must be zero or positive", "rl2_value_coeff");
+            Fits((long)Rl2Trials!.Value * Rl2TrialEpisodes!.Value * Math.Max(EpisodeSteps, 200) * 4 * Rl2Hidden!.Value,
+                "rl2 gate buffer: rl2_trials x trial steps x 4 rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_hidden", "episode_steps");
+        }
         Fits((long)Population * LearnersPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");
         Fits((long)ActSteps * Updates, "lifetime: act_steps x updates", "act_steps", "updates");
         Fits((long)Epochs * LearnersPerMember + LearnersPerMember, "task ids: epochs x tasks_per_member", "epochs", "tasks_per_member");

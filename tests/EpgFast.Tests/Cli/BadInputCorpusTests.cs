@@ -18,6 +18,13 @@ public sealed class BadInputSandbox : IDisposable
         var (code, _, err) = EpgRunner.Run("train", "--preset", "ci", "--out", this["run"], "--backend", "cpu", "--report-tasks", "0");
         if (code != 0) throw new InvalidOperationException("the sandbox's training run failed: " + err);
         File.Copy(this["run/best.phi"], this["lone.phi"]);
+        (code, _, err) = EpgRunner.Run("train", "--method", "rl2", "--preset", "ci", "--epochs", "1", "--out", this["rl2run"], "--backend", "cpu");
+        if (code != 0) throw new InvalidOperationException("the sandbox's RL^2 training run failed: " + err);
+        byte[] rl2 = File.ReadAllBytes(this["rl2run/best.rl2"]);
+        rl2[^40] ^= 0xFF;
+        File.WriteAllBytes(this["damaged.rl2"], rl2);
+        Write("c-rl2.json", "{\n  \"rl2_hidden\": 8\n}\n");
+        Write("c-rl2hidden0.json", "{\n  \"rl2_hidden\": 0\n}\n");
         CopyDirectory(this["run"], this["run-noconfig"]);
         File.Delete(this["run-noconfig/config.json"]);
         File.Copy(PhysicsTestUtil.AntPath, this["ant.xml"]);
@@ -144,6 +151,20 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
         { "eval into a folder with a foreign curves.csv", 1, "is not an eval's curves file", ["eval", "--method", "ppo", "--env", "point-goal", "--preset", "ci", "--learners", "2", "--out", "foreign-curves", "--backend", "cpu"] },
         { "physics scratch beyond 32-bit sizes", 3, "does not fit: 2000000000 environments", ["physics", "--engine", "kernel", "--model", Ant, "--envs", "2000000000", "--steps", "1", "--backend", "cpu"] },
         { "bench --out names a file", 1, "is a file", ["bench", "--suite", "physics", "--learners", "64", "--out", "afile", "--backend", "cpu"] },
+        // RL^2
+        { "rl2 on an env without targets", 2, "--method rl2 runs on tasks with targets", ["train", "--method", "rl2", "--preset", "ci", "--env", "ant", "--out", "new", "--backend", "cpu"] },
+        { "rl2 with the paper preset", 2, "--preset must be ci, quick or gpu with --method rl2", ["train", "--method", "rl2", "--preset", "paper", "--out", "new", "--backend", "cpu"] },
+        { "unknown train method", 2, "--method must be epg or rl2", ["train", "--method", "foo", "--preset", "ci", "--out", "new", "--backend", "cpu"] },
+        { "rl2 field in an EPG config", 2, "c-rl2.json line 2: unknown field 'rl2_hidden'", ["train", "--preset", "ci", "--config", "c-rl2.json", "--out", "new", "--backend", "cpu"] },
+        { "rl2_hidden 0", 2, "c-rl2hidden0.json line 2: rl2_hidden", ["train", "--method", "rl2", "--preset", "ci", "--config", "c-rl2hidden0.json", "--out", "new", "--backend", "cpu"] },
+        { "rl2 does not fit", 3, "--method rl2: 8 trials x 100 steps", ["train", "--method", "rl2", "--preset", "ci", "--out", "new", "--backend", "cpu", "--memory-limit-mb", "0.01"] },
+        { "rl2 eval with --loss", 2, "--method rl2 takes --policy", ["eval", "--method", "rl2", "--loss", "lone.phi", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "rl2 eval without --policy", 2, "--method rl2 needs --policy", ["eval", "--method", "rl2", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "--policy with --method ppo", 2, "--policy goes with --method rl2", ["eval", "--method", "ppo", "--policy", "rl2run/best.rl2", "--env", "point-goal", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "rl2 policy missing", 1, "does not exist", ["eval", "--method", "rl2", "--policy", "nope.rl2", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "rl2 policy is a loss file", 1, "not an EpgFast RL^2 policy", ["eval", "--method", "rl2", "--policy", "lone.phi", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "rl2 policy damaged", 1, "is corrupt", ["eval", "--method", "rl2", "--policy", "damaged.rl2", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
+        { "rl2 policy on another env", 1, "the RL^2 policy acts on 4 observations", ["eval", "--method", "rl2", "--policy", "rl2run/best.rl2", "--env", "goal-ant", "--learners", "2", "--out", "ev", "--backend", "cpu"] },
     };
 
     [Theory]
@@ -187,7 +208,7 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
             $"{what}: files changed: {string.Join(", ", after.Except(before).Concat(before.Except(after)).Select(kv => kv.Key).Distinct())}");
     }
 
-    private static readonly string[] Values = ["ci", "cpu", "kernel", "physics", "ppo", "point-goal", "train", "eval", "rollout", "bench"];
+    private static readonly string[] Values = ["ci", "cpu", "kernel", "physics", "ppo", "point-goal", "train", "eval", "rollout", "bench", "rl2", "ant", "goal-ant", "paper", "foo"];
 
     // Relative names of sandbox files and folders (what the cases name), not option values or verbs.
     private static bool IsSandboxName(string a) => !Values.Contains(a) && !double.TryParse(a, out _);
