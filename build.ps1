@@ -1,7 +1,7 @@
 #!/usr/bin/env pwsh
 # EpgFast build script. Run through the repo's local PowerShell tool:
 #   dotnet tool restore && dotnet pwsh ./build.ps1 <target> [-- extra args]
-# Targets: deps, build, test, bench, main (the main job: epg train --env goal-ant --preset quick), train, eval, info, selfcheck,
+# Targets: deps, build, test, bench, main (the main job: epg reproduce --scale mini), reproduce, train, eval, info, selfcheck,
 #          gpu-bundle (a self-contained epg + libmujoco for a GPU machine without .NET: .gpu/epg-linux-x64.tar.xz; see bench/gpu/run.sh),
 #          ptxas (fetches NVIDIA's ptxas into .tools/cuda, then `epg ptx --model`: every kernel assembled for sm_90 and the learner-step model; .tools/ptx/table.md, model.md)
 # No param block: every argument after the target goes to the verb untouched (an optional leading
@@ -105,10 +105,12 @@ switch ($Target) {
     'info' { Invoke-Epg (@('info') + $Rest) }
     'selfcheck' { Invoke-Epg (@('selfcheck') + $Rest) }
     'main' {
-        # The main job: evolve a GoalAnt loss with the quick preset into a fresh run directory.
-        $out = Join-Path 'runs' ("quick-" + (Get-Date -Format 'yyyyMMdd-HHmmss'))
-        Invoke-Epg (@('train', '--env', 'goal-ant', '--preset', 'quick', '--out', $out) + $Rest)
+        # The main job: the seed's experiment at the mini scale (point-goal: EPG, the initial loss, PPO and RL^2 on right
+        # and left targets) into a fresh folder.
+        $out = Join-Path 'runs' ("reproduce-mini-" + (Get-Date -Format 'yyyyMMdd-HHmmss'))
+        Invoke-Epg (@('reproduce', '--scale', 'mini', '--out', $out) + $Rest)
     }
+    'reproduce' { Invoke-Epg (@('reproduce') + $Rest) }
     'train' { Invoke-Epg (@('train') + $Rest) }
     'eval' { Invoke-Epg (@('eval') + $Rest) }
     'gpu-bundle' {
@@ -134,5 +136,5 @@ switch ($Target) {
         Install-Ptxas $true
         Invoke-Epg (@('ptx', '--model', '--out', (Join-Path $root '.tools/ptx')) + $Rest)
     }
-    default { throw "unknown target '$Target' (deps, build, test, bench, main, train, eval, info, selfcheck, gpu-bundle, ptxas)" }
+    default { throw "unknown target '$Target' (deps, build, test, bench, main, reproduce, train, eval, info, selfcheck, gpu-bundle, ptxas)" }
 }

@@ -31,6 +31,7 @@ public sealed class ReproduceOptions : ComputeOptions, IVerb
         // everything that can be refused is checked before --out is touched: the plan, the folder, the memory
         var plan = ReproducePlan.For(Scale, Seed, Seeds);
         RunDirectory.CheckPath(Out);
+        ReproducePipeline.CheckFolder(Out, plan, Resume);
         using var device = OpenDevice();
         var spec = EpgTrainer.EnvSpecFor(plan.Epg);
         MemoryCheck.Ensure(device, spec, plan.Epg, EpgTrainer.MemoryBatches(plan.Epg), null);

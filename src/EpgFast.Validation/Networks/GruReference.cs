@@ -2,7 +2,8 @@ using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
 using EpgFast.Kernels.Networks;
 using EpgFast.Rl2;
-using R = EpgFast.Networks.Reference.NetworkReference;
+using EpgFast.Networks;
+using R = EpgFast.Validation.Networks.NetworkReference;
 
 namespace EpgFast.Validation.Networks;
 

@@ -27,6 +27,7 @@ public interface IReproduceProgress
 /// reproduce.json                  the plan (every size); a resumed run must have the same
 /// progress.json                   the stages done
 /// seed-S/epg/                     EPG's meta-training run (config.json, metrics.csv, checkpoints/, best.phi)
+/// seed-S/rl2/                     RL^2's meta-training run (the same, best.rl2)
 /// seed-S/eval-right/, eval-left/  every method's curves.csv, summary.json, plots/ (as `epg eval` writes them)
 /// seed-S/outcomes/SIDE-METHOD.json  per-learner finals, curves and paths
 /// report.md, figures/learning-curves.png, figures/paths.png
@@ -43,29 +44,46 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
         ("epg", "EPG (evolved loss, frozen)"),
         ("initial", "initial loss (not evolved)"),
         ("ppo", "PPO from scratch"),
+        ("rl2", "RL^2 (meta-trained, frozen)"),
     ];
 
     public static readonly string[] Sides = ["right", "left"];
 
     private sealed record Stage(string Id, string Name, Action Run);
 
-    /// <summary>Checks the folder against the plan (new: empty of a reproduce run; resume: the same plan), then runs every stage not yet done.</summary>
-    public void Run(bool resume)
+    /// <summary>
+    /// Whether <paramref name="root"/> can take this run, touching nothing: a new run needs a missing or empty folder; a
+    /// resumed one a folder holding a reproduce run of the same plan.
+    /// </summary>
+    public static void CheckFolder(string root, ReproducePlan plan, bool resume)
     {
-        var planJson = plan.ToJson();
-        string planPath = dir.PathOf("reproduce.json");
+        string planPath = Path.Combine(root, "reproduce.json");
         if (resume)
         {
-            if (!File.Exists(planPath)) throw new EpgException($"--resume: {dir.Root} holds no reproduce run (no reproduce.json)");
-            var old = JsonNode.Parse(File.ReadAllText(planPath));
-            if (!JsonNode.DeepEquals(old, planJson))
-                throw new EpgException($"--resume: {dir.Root} was started with another plan (reproduce.json differs from --scale/--seed/--seeds); use another --out");
+            if (!File.Exists(planPath)) throw new EpgException($"--resume: {root} holds no reproduce run (no reproduce.json)");
+            JsonNode? old;
+            try
+            {
+                old = JsonNode.Parse(File.ReadAllText(planPath));
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                throw new EpgException($"--resume: {planPath} is damaged");
+            }
+            if (!JsonNode.DeepEquals(old, plan.ToJson()))
+                throw new EpgException($"--resume: {root} was started with another plan (its reproduce.json differs from this --scale, --seed and --seeds); use those or another --out");
         }
-        else
-        {
-            if (File.Exists(planPath)) throw new EpgException($"{dir.Root} already holds a reproduce run; continue it with --resume or choose another --out");
-            dir.WriteText("reproduce.json", planJson.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        }
+        else if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
+            throw new EpgException(File.Exists(planPath)
+                ? $"{root} already holds a reproduce run; continue it with --resume or choose another --out"
+                : $"--out {root} is not empty; reproduce writes a folder of its own");
+    }
+
+    /// <summary>Checks the folder (<see cref="CheckFolder"/>), then runs every stage not yet done.</summary>
+    public void Run(bool resume)
+    {
+        CheckFolder(dir.Root, plan, resume);
+        if (!resume) dir.WriteText("reproduce.json", plan.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         var done = ReadProgress();
         var stages = Stages().ToList();
         for (int i = 0; i < stages.Count; i++)
@@ -100,6 +118,7 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
         {
             ulong s = seed;
             yield return new Stage($"seed-{s}/epg-train", $"seed {s}: meta-train EPG on right targets ({plan.Epg.Epochs} epochs)", () => TrainEpg(s));
+            yield return new Stage($"seed-{s}/rl2-train", $"seed {s}: meta-train RL^2 on right targets ({plan.Rl2.Epochs} epochs)", () => TrainRl2(s));
             foreach (string side in Sides)
                 foreach (var (id, name) in Methods)
                 {
@@ -117,7 +136,6 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
     {
         var config = plan.EpgFor(seed);
         string path = dir.PathOf(Path.Combine(SeedFolder(seed), "epg"));
-        Directory.CreateDirectory(path);
         bool resume = File.Exists(Path.Combine(path, "config.json"));
         using var run = RunDirectory.Lock(path);
         EpgTrainer.Train(config, run, resume, device,
@@ -125,8 +143,29 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
             progress.Message);
     }
 
+    private void TrainRl2(ulong seed)
+    {
+        var config = plan.Rl2For(seed);
+        string path = dir.PathOf(Path.Combine(SeedFolder(seed), "rl2"));
+        bool resume = File.Exists(Path.Combine(path, "config.json"));
+        using var run = RunDirectory.Lock(path);
+        Rl2.Rl2Trainer.Train(config, run, resume, device,
+            r => progress.Within(r.Epoch + 1, config.Epochs, "epochs", $"final-episode return {r.FinalReturn:F3}, final distance {r.FinalDistance:F3}"),
+            progress.Message);
+    }
+
+    /// <summary>Task ids of the evaluations: `epg eval`'s, the same for every method (one region per side).</summary>
+    private int[] TaskIds => Evaluator.TestTaskIds(plan.Learners, Round);
+
+    private const int Round = 1 << 15;
+
     private void Evaluate(ulong seed, string side, string method)
     {
+        if (method == "rl2")
+        {
+            EvaluateRl2(seed, side);
+            return;
+        }
         var config = plan.EpgFor(seed);
         var spec = EpgTrainer.EnvSpecFor(config);
         bool ppo = method == "ppo";
@@ -140,10 +179,20 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
         };
         string label = $"{method}-{side}";
         // every method meets the same tasks: the same ids and seed, one region per side
-        var taskIds = Evaluator.TestTaskIds(learners, 1 << 14);
-        var r = evaluator.Run(label, ppo ? EvalMethod.Ppo : EvalMethod.Epg, phi, region, taskIds, seed, 1u << 14, recordPaths: learners,
+        var r = evaluator.Run(label, ppo ? EvalMethod.Ppo : EvalMethod.Epg, phi, region, TaskIds, seed, Round, recordPaths: learners,
             (stepsDone, total, mean) => progress.Within(stepsDone, total, "steps of life", $"last-episode return mean {mean:F3}"));
         Save(seed, side, method, r, EnvFactory.Parse(config.Env) != EnvKind.Ant);
+    }
+
+    /// <summary>RL^2's frozen policy runs one trial as long as the other methods' lives (its hidden state through every episode) on each task.</summary>
+    private void EvaluateRl2(ulong seed, string side)
+    {
+        var config = plan.Rl2For(seed) with { Rl2Trials = plan.Learners, Rl2TrialEpisodes = plan.Rl2EvalEpisodes };
+        var policy = Rl2.Rl2PolicyFile.Read(dir.PathOf(Path.Combine(SeedFolder(seed), "rl2", Rl2.Rl2Trainer.BestFileName)));
+        Rl2.Rl2Trainer.EnsureFits(device, config, null, policy);
+        var r = Rl2.Rl2Evaluator.Run(device, policy, config, $"rl2-{side}", GoalTasks.ParseRegion(side), plan.Learners, recordPaths: plan.Learners,
+            (stepsDone, total, mean) => progress.Within(stepsDone, total, "steps of the trial", $"last-episode return mean {mean:F3}"));
+        Save(seed, side, "rl2", r, goal: true);
     }
 
     private void Save(ulong seed, string side, string method, EvalResult r, bool goal)

@@ -6,14 +6,15 @@ namespace EpgFast.Reproduce;
 
 /// <summary>
 /// Every size of one `epg reproduce`: the EPG meta-training configuration (its task, engine and seed are the plan's),
-/// the learners each method trains on the right and on the left targets, the seeds, and the RL^2 sizes.
+/// the RL^2 meta-training configuration (the same task, its trial as long as an EPG learner's life), the learners
+/// each method trains on the right and on the left targets, and the seeds.
 /// <list type="bullet">
 /// <item>mini: point-goal, a few minutes on 2 cores;</item>
 /// <item>cpu: goal-ant on the kernel simulator, sized to finish within 2 hours on 2 cores;</item>
 /// <item>gpu: the gpu preset's sizes for one GPU.</item>
 /// </list>
 /// </summary>
-public sealed record ReproducePlan(string Scale, TrainConfig Epg, int Learners, ulong Seed, int Seeds)
+public sealed record ReproducePlan(string Scale, TrainConfig Epg, TrainConfig Rl2, int Learners, ulong Seed, int Seeds)
 {
     public static readonly string[] Scales = ["mini", "cpu", "gpu"];
 
@@ -24,20 +25,37 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, int Learners, 
         string s = scale.Trim().ToLowerInvariant();
         var plan = s switch
         {
-            // point-goal: 50-step episodes, lives of 16 updates x 32 steps (about 10 episodes)
-            "mini" => new ReproducePlan(s, new TrainConfig
-            {
-                Env = "point-goal", Epochs = 40, Population = 16, Antithetic = true, LearnersPerMember = 2,
-                ActSteps = 32, Updates = 16, BufferRows = 64, Minibatch = 16, TestEvery = 10, TestTasks = 4,
-                Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f, AlphaSchedule = "off",
-            }, Learners: 16, seed, seeds),
-            // goal-ant on the kernel simulator: the quick preset's learners with three times the epochs
-            "cpu" => new ReproducePlan(s, TrainConfig.Preset("quick") with { Env = "goal-ant", Engine = "kernel", Epochs = 300, TestEvery = 50 },
+            // point-goal (50-step episodes): EPG learners live 16 updates x 32 steps = 512 steps (10 episodes); RL^2
+            // meta-trains on trials of 4 episodes and is evaluated on trials of 10
+            "mini" => new ReproducePlan(s,
+                new TrainConfig
+                {
+                    Env = "point-goal", Epochs = 100, Population = 16, Antithetic = true, LearnersPerMember = 2,
+                    ActSteps = 32, Updates = 16, BufferRows = 64, Minibatch = 16, TestEvery = 25, TestTasks = 4,
+                    Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f, AlphaSchedule = "off",
+                },
+                TrainConfig.Rl2Preset("ci") with
+                {
+                    Env = "point-goal", Epochs = 150, Rl2Hidden = 32, Rl2Trials = 32, Rl2TrialEpisodes = 4, Rl2PpoEpochs = 8, Rl2LearningRate = 3e-3f,
+                },
                 Learners: 16, seed, seeds),
-            "gpu" => new ReproducePlan(s, TrainConfig.Preset("gpu") with { Env = "goal-ant", Engine = "kernel" }, Learners: 64, seed, seeds),
+            // goal-ant on the kernel simulator: the quick preset's learners (16 x 64 = 1024 steps of life, 200-step
+            // episodes) with three times the epochs; RL^2 meta-trains on 5-episode trials and is evaluated on 5
+            "cpu" => new ReproducePlan(s,
+                TrainConfig.Preset("quick") with { Env = "goal-ant", Engine = "kernel", Epochs = 300, TestEvery = 50 },
+                TrainConfig.Rl2Preset("quick") with { Env = "goal-ant", Engine = "kernel", Epochs = 300, Rl2TrialEpisodes = 5 },
+                Learners: 16, seed, seeds),
+            "gpu" => new ReproducePlan(s,
+                TrainConfig.Preset("gpu") with { Env = "goal-ant", Engine = "kernel" },
+                TrainConfig.Rl2Preset("gpu") with { Env = "goal-ant", Engine = "kernel" },
+                Learners: 64, seed, seeds),
             _ => throw EpgException.BadArguments($"--scale must be one of {string.Join(", ", Scales)} (got '{scale}')"),
         };
-        return plan with { Epg = (plan.Epg with { Seed = seed, TrainTargets = "right" }).Validate() };
+        return plan with
+        {
+            Epg = (plan.Epg with { Seed = seed, TrainTargets = "right" }).Validate(),
+            Rl2 = (plan.Rl2 with { Seed = seed, TrainTargets = "right" }).Validate(),
+        };
     }
 
     /// <summary>The seeds of the runs, in order.</summary>
@@ -46,6 +64,23 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, int Learners, 
     /// <summary>The EPG configuration of one seed.</summary>
     public TrainConfig EpgFor(ulong seed) => Epg with { Seed = seed };
 
+    /// <summary>
+    /// Episodes of RL^2's evaluation trial: as many as fit an EPG learner's life (RL^2 meta-trains on shorter trials, K
+    /// episodes; its frozen policy then runs one trial as long as the other methods' lives, its hidden state through all).
+    /// </summary>
+    public int Rl2EvalEpisodes
+    {
+        get
+        {
+            var spec = EpgTrainer.EnvSpecFor(Epg);
+            int episode = Epg.Env == "point-goal" ? spec.PointGoal!.MaxSteps : spec.Ant!.MaxSteps;
+            return Math.Max(1, Epg.Lifetime / episode);
+        }
+    }
+
+    /// <summary>The RL^2 configuration of one seed.</summary>
+    public TrainConfig Rl2For(ulong seed) => Rl2 with { Seed = seed };
+
     /// <summary>What reproduce.json records (a resumed run must have the same).</summary>
     public JsonObject ToJson() => new()
     {
@@ -53,6 +88,8 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, int Learners, 
         ["seed"] = Seed,
         ["seeds"] = Seeds,
         ["learners_per_method"] = Learners,
+        ["rl2_eval_episodes"] = Rl2EvalEpisodes,
         ["epg"] = JsonNode.Parse(Epg.ToJson()),
+        ["rl2"] = JsonNode.Parse(Rl2.ToJson()),
     };
 }

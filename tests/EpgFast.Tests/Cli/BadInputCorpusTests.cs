@@ -151,6 +151,12 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
         { "eval into a folder with a foreign curves.csv", 1, "is not an eval's curves file", ["eval", "--method", "ppo", "--env", "point-goal", "--preset", "ci", "--learners", "2", "--out", "foreign-curves", "--backend", "cpu"] },
         { "physics scratch beyond 32-bit sizes", 3, "does not fit: 2000000000 environments", ["physics", "--engine", "kernel", "--model", Ant, "--envs", "2000000000", "--steps", "1", "--backend", "cpu"] },
         { "bench --out names a file", 1, "is a file", ["bench", "--suite", "physics", "--learners", "64", "--out", "afile", "--backend", "cpu"] },
+        // reproduce
+        { "reproduce at an unknown scale", 2, "--scale must be one of mini, cpu, gpu", ["reproduce", "--scale", "huge", "--out", "new", "--backend", "cpu"] },
+        { "reproduce with no seeds", 2, "--seeds must be in 1..100", ["reproduce", "--seeds", "0", "--out", "new", "--backend", "cpu"] },
+        { "reproduce --out names a file", 1, "is a file", ["reproduce", "--out", "afile", "--backend", "cpu"] },
+        { "reproduce into a folder holding a train run", 1, "is not empty", ["reproduce", "--out", "run", "--backend", "cpu"] },
+        { "reproduce --resume of a folder without a reproduce run", 1, "holds no reproduce run", ["reproduce", "--resume", "--out", "run", "--backend", "cpu"] },
         // RL^2
         { "rl2 on an env without targets", 2, "--method rl2 runs on tasks with targets", ["train", "--method", "rl2", "--preset", "ci", "--env", "ant", "--out", "new", "--backend", "cpu"] },
         { "rl2 with the paper preset", 2, "--preset must be ci, quick or gpu with --method rl2", ["train", "--method", "rl2", "--preset", "paper", "--out", "new", "--backend", "cpu"] },
@@ -208,7 +214,7 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
             $"{what}: files changed: {string.Join(", ", after.Except(before).Concat(before.Except(after)).Select(kv => kv.Key).Distinct())}");
     }
 
-    private static readonly string[] Values = ["ci", "cpu", "kernel", "physics", "ppo", "point-goal", "train", "eval", "rollout", "bench", "rl2", "ant", "goal-ant", "paper", "foo"];
+    private static readonly string[] Values = ["ci", "cpu", "kernel", "physics", "ppo", "point-goal", "train", "eval", "rollout", "bench", "rl2", "ant", "goal-ant", "paper", "foo", "reproduce", "huge"];
 
     // Relative names of sandbox files and folders (what the cases name), not option values or verbs.
     private static bool IsSandboxName(string a) => !Values.Contains(a) && !double.TryParse(a, out _);

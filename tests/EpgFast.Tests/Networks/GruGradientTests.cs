@@ -1,6 +1,6 @@
 using EpgFast.Backends;
 using EpgFast.Kernels.Memory;
-using EpgFast.Networks.Reference;
+using EpgFast.Validation.Networks;
 using Xunit;
 using Xunit.Abstractions;
 
