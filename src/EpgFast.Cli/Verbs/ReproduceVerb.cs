@@ -51,31 +51,32 @@ public sealed class ReproduceOptions : ComputeOptions, IVerb
         return 0;
     }
 
-    /// <summary>Stage lines, and inside a stage epoch or step progress with an ETA, on stderr.</summary>
+    /// <summary>Stage lines, and inside a stage its epochs or steps with elapsed time and ETA, on stderr (a line per tenth of the stage, or every 5 s).</summary>
     private sealed class StageProgress : IReproduceProgress
     {
-        private EpochProgress? _within;
+        private readonly System.Diagnostics.Stopwatch _stageClock = new();
+        private readonly System.Diagnostics.Stopwatch _sinceLine = new();
         private string _stage = "";
-        private long _lastDone = -1;
-        private readonly System.Diagnostics.Stopwatch _sinceLine = System.Diagnostics.Stopwatch.StartNew();
+        private long _lastTenth = -1;
 
         public void Stage(int index, int count, string name, bool skipped)
         {
             _stage = $"[{index}/{count}]";
-            _within = null;
-            _lastDone = -1;
+            _lastTenth = -1;
+            _stageClock.Restart();
+            _sinceLine.Restart();
             Output.Message($"reproduce {_stage} {name}{(skipped ? ": done before, skipped" : "")}");
         }
 
         public void Within(long done, long total, string unit, string detail)
         {
-            // a line per tenth of the stage, or every 5 s
-            if (_within is null) _within = new EpochProgress((int)Math.Min(int.MaxValue, total));
-            bool tenth = total > 0 && 10 * done / total != 10 * Math.Max(0, _lastDone) / total;
-            if (done < total && !tenth && _sinceLine.Elapsed.TotalSeconds < 5) return;
-            _lastDone = done;
+            long tenth = total > 0 ? 10 * done / total : 0;
+            if (done < total && tenth == _lastTenth && _sinceLine.Elapsed.TotalSeconds < 5) return;
+            _lastTenth = tenth;
             _sinceLine.Restart();
-            _within.Steps(done, total, 0, $"{_stage} {unit}; {detail}");
+            var elapsed = _stageClock.Elapsed;
+            string eta = done > 0 ? EpochProgress.Duration(TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - done)))) : "?";
+            Output.Message($"reproduce {_stage} {unit} {done}/{total}  elapsed {EpochProgress.Duration(elapsed)}  ETA {eta}  {detail}");
         }
 
         public void Message(string text) => Output.Message($"reproduce {_stage} {text}");
