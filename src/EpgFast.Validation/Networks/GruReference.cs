@@ -65,9 +65,12 @@ public static class GruReference
     }
 
     /// <summary>The networks.gru check on <paramref name="device"/> (dispatching to its view types).</summary>
-    public static CaseResult Check(Device device, int seed) => device is CpuDevice
-        ? Check<CpuView<float>, CpuView<int>>(device, seed)
-        : Check<GpuView<float>, GpuView<int>>(device, seed);
+    public static CaseResult Check(Device device, int seed) => device.WithViews(new CheckCode(device, seed));
+
+    private sealed record CheckCode(Device Device, int Seed) : IViewCode<CaseResult>
+    {
+        public CaseResult Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => Check<TF, TI>(Device, Seed);
+    }
 
     /// <summary>
     /// Random small sizes and inputs from <paramref name="seed"/>: the policy's forward over B trials at p0 (h, mean, value),

@@ -153,7 +153,10 @@ public sealed class Rl2Learner<TF, TI> : IRl2Learner where TF : struct, IView<fl
 /// <summary>Opens an RL^2 learner for the device's view types.</summary>
 public static class Rl2Learners
 {
-    public static IRl2Learner Create(IEnvBatch env, TrainConfig config) => env.Device is CpuDevice
-        ? new Rl2Learner<CpuView<float>, CpuView<int>>(env, config)
-        : new Rl2Learner<GpuView<float>, GpuView<int>>(env, config);
+    public static IRl2Learner Create(IEnvBatch env, TrainConfig config) => env.Device.WithViews(new Open(env, config));
+
+    private sealed record Open(IEnvBatch Env, TrainConfig Config) : IViewCode<IRl2Learner>
+    {
+        public IRl2Learner Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int> => new Rl2Learner<TF, TI>(Env, Config);
+    }
 }
