@@ -49,7 +49,8 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
 
     public static readonly string[] Sides = ["right", "left"];
 
-    private sealed record Stage(string Id, string Name, Action Run);
+    /// <summary>A stage; <paramref name="Output"/>, when given, is the file whose absence makes a listed stage run again.</summary>
+    private sealed record Stage(string Id, string Name, Action Run, string? Output = null);
 
     /// <summary>
     /// Whether <paramref name="root"/> can take this run, touching nothing: a new run needs a missing or empty folder; a
@@ -89,11 +90,11 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
         for (int i = 0; i < stages.Count; i++)
         {
             var s = stages[i];
-            bool skip = done.Contains(s.Id);
+            bool skip = done.Contains(s.Id) && (s.Output is null || File.Exists(s.Output));
             progress.Stage(i + 1, stages.Count, s.Name, skip);
             if (skip) continue;
             s.Run();
-            done.Add(s.Id);
+            if (!done.Contains(s.Id)) done.Add(s.Id);
             dir.WriteText("progress.json", new JsonObject { ["done"] = new JsonArray(done.Select(d => (JsonNode)d).ToArray()) }.ToJsonString());
         }
     }
@@ -123,14 +124,18 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
                 foreach (var (id, name) in Methods)
                 {
                     string sd = side, m = id;
-                    yield return new Stage($"seed-{s}/{side}-{id}", $"seed {s}: {name} on {side} targets ({plan.Learners} learners)", () => Evaluate(s, sd, m));
+                    yield return new Stage($"seed-{s}/{side}-{id}", $"seed {s}: {name} on {side} targets ({plan.Learners} learners)", () => Evaluate(s, sd, m),
+                        dir.PathOf(OutcomeFile(s, sd, m)));
                 }
         }
-        yield return new Stage("report", "report.md and figures", WriteReport);
+        yield return new Stage("report", "report.md and figures", WriteReport, dir.ReportPath);
     }
 
     /// <summary>The seed's folder, relative to the output.</summary>
     public static string SeedFolder(ulong seed) => $"seed-{seed}";
+
+    /// <summary>The outcome file of a seed, side and method, relative to the output folder.</summary>
+    private static string OutcomeFile(ulong seed, string side, string method) => Path.Combine(SeedFolder(seed), "outcomes", $"{side}-{method}.json");
 
     private void TrainEpg(ulong seed)
     {
@@ -199,7 +204,7 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
     {
         using (var evalDir = RunDirectory.Lock(dir.PathOf(Path.Combine(SeedFolder(seed), $"eval-{side}"))))
             EvalOutputs.Write(evalDir, r with { Paths = r.Paths.Take(MethodOutcome.FigurePaths).ToList() }, goal);
-        dir.WriteText(Path.Combine(SeedFolder(seed), "outcomes", $"{side}-{method}.json"), MethodOutcome.From(method, side, seed, r).ToJson());
+        dir.WriteText(OutcomeFile(seed, side, method), MethodOutcome.From(method, side, seed, r).ToJson());
     }
 
     private void WriteReport()
@@ -208,7 +213,7 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
         foreach (ulong seed in plan.SeedList)
             foreach (string side in Sides)
                 foreach (var (id, _) in Methods)
-                    outcomes.Add(MethodOutcome.Read(dir.PathOf(Path.Combine(SeedFolder(seed), "outcomes", $"{side}-{id}.json"))));
+                    outcomes.Add(MethodOutcome.Read(dir.PathOf(OutcomeFile(seed, side, id))));
         ReproduceReport.Write(dir, plan, outcomes, Methods);
         progress.Message($"report: {dir.ReportPath}");
     }

@@ -79,6 +79,13 @@ public class ReproducePipelineTests
         foreach (var (a, b) in Compared(whole).Zip(Compared(broken)))
             Assert.True(File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b)), $"{Path.GetFileName(a)} differs after the resumes");
         Assert.True(File.ReadAllBytes(Path.Combine(whole, "seed-5/epg/best.phi")).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(broken, "seed-5/epg/best.phi"))));
+
+        // a stage whose output file is gone runs again (here an evaluation and the report), with the same result
+        File.Delete(Path.Combine(broken, "seed-5", "outcomes", "left-epg.json"));
+        File.Delete(Path.Combine(broken, "report.md"));
+        Run(broken, new Killer(0, 0), resume: true);
+        foreach (var (a, b) in Compared(whole).Zip(Compared(broken)))
+            Assert.True(File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b)), $"{Path.GetFileName(a)} differs after its stage ran again");
     }
 
     [Fact]
