@@ -4,12 +4,11 @@
 #   device run, carry [".gpu/epg-linux-x64.tar.xz"]:  bash bench/gpu/run.sh selfcheck bench [train]
 # Steps (in the order given; each one's log is $OUT/STEP.log, results next to it):
 #   selfcheck  nvidia-smi, epg info, epg selfcheck --backend cuda (every network, task and physics check on the GPU)
-#   bench      epg bench --suite all --backend cuda --learners 1024,4096,16384,65536 (the default update path, the
-#              group kernels; lean learners), the networks suite with --update-path lanes|dense at 4096 for comparison,
-#              and the learner suite with PPO (--alpha 0.5) at 4096
+#   bench      epg bench --suite all --backend cuda --learners 1024,4096,16384,65536 (the GPU's one MLP pass, the
+#              group kernels; lean learners), and the learner suite with PPO (--alpha 0.5) at 4096
 #   train      a gpu-preset run cut to a few epochs, for learner steps/s while training
 # Every step has a time cap (the device tool allows 10 minutes per command). All three steps leave 8 files under
-# $OUT, the most the device tool brings back: info, selfcheck, bench, bench-paths and train logs, and bench/ with
+# $OUT, the most the device tool brings back: info, selfcheck, bench, bench-ppo and train logs, and bench/ with
 # results.json, throughput.png and gflops.png.
 set -uo pipefail
 OUT=${OUT:-/tmp/epg-out}
@@ -39,7 +38,7 @@ for what in "$@"; do
             step selfcheck 240 "$epg" selfcheck --backend cuda ;;
         bench)
             step bench 330 "$epg" bench --suite all --backend cuda --learners 1024,4096,16384,65536 --seconds 2 --out "$OUT/bench"
-            step bench-paths 180 bash -c "for p in lanes dense; do $epg bench --suite networks --backend cuda --learners 4096 --update-path \$p --json --out /tmp/epg-\$p || exit 1; done; $epg bench --suite learner --backend cuda --learners 4096 --alpha 0.5 --json --out /tmp/epg-ppo" ;;
+            step bench-ppo 180 "$epg" bench --suite learner --backend cuda --learners 4096 --alpha 0.5 --json --out /tmp/epg-ppo ;;
         train)
             step train 300 "$epg" train --env goal-ant --preset gpu --epochs 3 --report-tasks 0 --backend cuda --out /tmp/epg-train ;;
         *) echo "run.sh: unknown step '$what' (selfcheck, bench, train)" >&2; exit 2 ;;
