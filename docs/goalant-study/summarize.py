@@ -43,5 +43,33 @@ for run in sys.argv[2:]:
         for i, r in enumerate(src):
             if (i + 1) % 8 == 0 or i == len(src) - 1:
                 f.write(f"{r['step']},{float(r['return_mean']):.2f},{float(r['return_std']):.2f},{float(r['distance_mean']):.3f},{float(r['distance_std']):.3f}\n")
+# runs with per-learner distances (learner-distances-ppo-right.csv, summary.json's final_distances):
+# the share of learner-windows within 0.5 m of the target and the mean distance / start distance
+extra = ["", "| candidate | start distances (m) | final distances, last episode (m) | " + " | ".join(f"{c // 1000}k: within 0.5 m / distance over start" for c in CHECKS) + " |",
+         "| --- | --- | --- | " + " | ".join("---" for _ in CHECKS) + " |"]
+any_extra = False
+for run in sys.argv[2:]:
+    name = os.path.basename(run.rstrip("/"))
+    path = os.path.join(run, "learner-distances-ppo-right.csv")
+    s = json.load(open(os.path.join(run, "summary.json")))
+    if not os.path.exists(path) or "final_distances" not in s:
+        continue
+    any_extra = True
+    rows = [list(map(float, r)) for r in list(csv.reader(open(path)))[1:]]
+    start = s["start_distances"]
+    cells = []
+    for c in CHECKS:
+        idx = [i for i, r in enumerate(rows) if r[0] <= c]
+        if not idx or rows[idx[-1]][0] < c - 512:
+            cells.append("")
+            continue
+        w = rows[max(0, idx[-1] - SMOOTH + 1): idx[-1] + 1]
+        ds = [d for r in w for d in r[1:]]
+        within = sum(1 for d in ds if d <= 0.5) / len(ds)
+        ratio = sum(r[1 + k] / start[k] for r in w for k in range(len(start))) / (len(w) * len(start))
+        cells.append(f"{within:.2f} / {ratio:.2f}")
+    extra.append(f"| {name} | " + ", ".join(f"{d:.2f}" for d in start) + " | " + ", ".join(f"{d:.2f}" for d in s["final_distances"]) + " | " + " | ".join(cells) + " |")
+if any_extra:
+    lines += extra
 open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

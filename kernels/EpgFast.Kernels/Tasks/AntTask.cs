@@ -51,6 +51,11 @@ public struct AntTaskParams
     public int TerminateWhenUnhealthy;
     /// <summary>Episode length cap (truncation) in env steps.</summary>
     public int MaxSteps;
+    /// <summary>
+    /// Goal only; 0: off. When the torso ends a step within this xy distance of the target, the episode
+    /// terminates as reached and that step's reward adds HealthyReward x the steps left to MaxSteps.
+    /// </summary>
+    public float ReachRadius;
     /// <summary>Actions are clamped to [CtrlLow, CtrlHigh] (the Ant's ctrlrange) before they reach the engine and the cost.</summary>
     public float CtrlLow;
     public float CtrlHigh;
@@ -227,6 +232,9 @@ public struct AntActKernel<TF, TI> : IKernel
 /// plus the healthy term as above. a is the clamped action. Healthy: qpos/qvel finite and
 /// HealthyZMin &lt;= z &lt;= HealthyZMax. Terminated: non-finite state, or unhealthy when
 /// TerminateWhenUnhealthy = 1; a non-finite step's reward is 0. Truncated: MaxSteps steps.
+/// Reached (Goal, ReachRadius &gt; 0, finite and not unhealthy-terminated): d' &lt;= ReachRadius terminates
+/// the episode, and its last reward adds HealthyReward (MaxSteps - n), n the steps taken, so that
+/// reaching pays what living to the cap would.
 /// </para>
 /// </summary>
 public struct AntStepKernel<TF, TI> : IKernel
@@ -282,6 +290,11 @@ public struct AntStepKernel<TF, TI> : IKernel
 
         int terminated = finite == 0 || (P.TerminateWhenUnhealthy != 0 && healthy == 0) ? 1 : 0;
         int n = S.Log.CountStep(e);
+        if (terminated == 0 && P.Objective == AntObjective.Goal && P.ReachRadius > 0f && dAfter <= P.ReachRadius)
+        {
+            terminated = 1;
+            if (n < P.MaxSteps) reward += P.HealthyReward * (P.MaxSteps - n);
+        }
         int done = terminated != 0 || n >= P.MaxSteps ? 1 : 0;
         float total = S.Log.Record(e, reward, done, x, y);
         terminals[e] = terminated;

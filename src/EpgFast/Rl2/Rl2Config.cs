@@ -15,7 +15,7 @@ public static class Rl2Config
     public static readonly string[] Keys =
     [
         "env", "engine", "seed", "epochs", "threads", "train_targets", "target_radius_min", "target_radius_max", "episode_steps",
-        "goal_ant", "goal_ant_reward", "healthy_reward", "terminate_when_unhealthy", "ctrl_cost_weight",
+        "goal_ant", "goal_ant_reward", "healthy_reward", "terminate_when_unhealthy", "ctrl_cost_weight", "reach_radius",
         "rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_ppo_epochs", "rl2_learning_rate", "rl2_value_coeff",
     ];
 

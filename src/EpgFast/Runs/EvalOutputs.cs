@@ -7,7 +7,8 @@ namespace EpgFast.Runs;
 /// <summary>
 /// The files of an eval directory: curves.csv (rows of every eval in the directory, keyed by
 /// method label), summary.json (this eval's figures at the top, every label's under "methods"),
-/// plots/learning-curves.png (all labels) and plots/paths.png (this eval's paths).
+/// plots/learning-curves.png (all labels) and plots/paths.png (this eval's paths); with targets also
+/// learner-distances-LABEL.csv (at every window end, each learner's final distance of its last finished episode).
 /// </summary>
 public static class EvalOutputs
 {
@@ -74,6 +75,8 @@ public static class EvalOutputs
             mine["final_distance_mean"] = Finite(r.DistanceMean);
             mine["final_distance_std"] = Finite(r.DistanceStd);
             if (r.TargetDistances.Length > 0) mine["start_distance_mean"] = Finite(r.TargetDistances.Average(x => (double)x));
+            mine["final_distances"] = new JsonArray(r.FinalDistances.Select(d => (JsonNode?)Finite(d)).ToArray());
+            mine["start_distances"] = new JsonArray(r.TargetDistances.Select(d => (JsonNode?)Finite(d)).ToArray());
         }
         mine["learners"] = r.Fitness.Length;
         mine["quarantined"] = r.Quarantined;
@@ -96,6 +99,15 @@ public static class EvalOutputs
         string curvesPng = dir.PathOf(Path.Combine("plots", "learning-curves.png"));
         LearningCurvesPlot.Write(curvesPng, byLabel, "Fresh learners: return of the last finished episode (mean ± sd)");
         var written = new List<string> { curvesPath, dir.PathOf("summary.json"), curvesPng };
+        if (goal && r.CurveDistances.Count > 0)
+        {
+            string name = $"learner-distances-{r.Label}.csv";
+            var lines = new List<string> { "step," + string.Join(",", Enumerable.Range(0, r.CurveDistances[0].Length).Select(k => $"learner{k}")) };
+            for (int i = 0; i < Math.Min(r.CurveSteps.Length, r.CurveDistances.Count); i++)
+                lines.Add(FormattableString.Invariant($"{r.CurveSteps[i]},") + string.Join(",", r.CurveDistances[i].Select(d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+            dir.WriteText(name, string.Join("\n", lines) + "\n");
+            written.Add(dir.PathOf(name));
+        }
         if (r.Paths.Count > 0)
         {
             string pathsPng = dir.PathOf(Path.Combine("plots", "paths.png"));

@@ -44,6 +44,12 @@ public sealed record AntTaskConfig
 
     public float RadiusMax { get; init; } = 3f;
 
+    /// <summary>
+    /// GoalAnt: 0 (off) or the distance (m) within which the episode ends as reached, paying the healthy
+    /// reward for the steps left to <see cref="MaxSteps"/> (see <see cref="AntStepKernel{TF, TI}"/>).
+    /// </summary>
+    public float ReachRadius { get; init; }
+
     /// <summary>Ant-v4: obs qpos[2:] ++ qvel (27), r = v_x + 1 - 0.5 |a|^2, terminated unless 0.2 &lt;= z &lt;= 1, 1000 steps.</summary>
     public static AntTaskConfig AntForward { get; } = new();
 
@@ -120,6 +126,7 @@ public sealed record AntTaskConfig
             HealthyZMax = HealthyZMax,
             TerminateWhenUnhealthy = TerminateWhenUnhealthy ? 1 : 0,
             MaxSteps = MaxSteps,
+            ReachRadius = ReachRadius,
             CtrlLow = -1f,
             CtrlHigh = 1f,
             ResetQposNoise = ResetQposNoise,

@@ -36,6 +36,7 @@ public sealed class EpgTrainer
         if (c.HealthyReward is float healthy) ant = ant with { HealthyReward = healthy };
         if (c.TerminateWhenUnhealthy is bool terminate) ant = ant with { TerminateWhenUnhealthy = terminate };
         if (c.CtrlCostWeight is float ctrl) ant = ant with { CtrlCostWeight = ctrl };
+        if (c.ReachRadius is float reach) ant = ant with { ReachRadius = reach };
         var point = new PointGoalConfig { Region = region };
         if (c.EpisodeSteps > 0) point = point with { MaxSteps = c.EpisodeSteps };
         return new EnvSpec { Kind = kind, Engine = TrainConfig.ParseEngine(c.Engine), Ant = ant, PointGoal = point };

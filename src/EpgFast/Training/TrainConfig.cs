@@ -88,6 +88,11 @@ public sealed record TrainConfig
     public bool? TerminateWhenUnhealthy { get; init; }
     /// <summary>Ant tasks: w in the control cost w * sum(a^2); null: the task's.</summary>
     public float? CtrlCostWeight { get; init; }
+    /// <summary>
+    /// goal-ant: end the episode as reached when the torso comes within this distance (m) of the target,
+    /// paying the healthy reward for the steps left (<see cref="AntTaskConfig.ReachRadius"/>); 0: off; null: the definition's.
+    /// </summary>
+    public float? ReachRadius { get; init; }
 
     // ---- hardware -------------------------------------------------------------------------------
     public int Threads { get; init; }
@@ -305,6 +310,7 @@ public sealed record TrainConfig
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "goal_ant", "goal_ant_reward");
         }
         Need(CtrlCostWeight is null || CtrlCostWeight >= 0, "ctrl_cost_weight must not be negative", "ctrl_cost_weight");
+        Need(ReachRadius is null || (ReachRadius >= 0 && float.IsFinite(ReachRadius.Value)), "reach_radius must not be negative (0: off)", "reach_radius");
         if (IsRl2)
         {
             Need(!Env.Trim().Equals("ant", StringComparison.OrdinalIgnoreCase) && !Env.Trim().Equals("ant-forward", StringComparison.OrdinalIgnoreCase),

@@ -137,6 +137,35 @@ public class AntTaskTests
     }
 
     [Fact]
+    public void GoalAntReachRadiusEndsTheEpisodeAndPaysTheHealthyRewardLeft()
+    {
+        var config = AntTaskConfig.GoalAnt with { HealthyReward = 1f, TerminateWhenUnhealthy = true, MaxSteps = 100, ReachRadius = 0.3f };
+        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, config);
+        // env 0: a target 2 m away; env 1: a target at the start (the torso starts within 0.1 m per axis of it).
+        env.SetTargets([2f, 0f, 0f, 0f]);
+        env.Reset(3);
+        using var zero = env.Device.Allocate<float>(16);
+        env.Step(zero);
+        var r = env.Rewards.ToArray();
+        Assert.Equal([0f, 1f], env.Dones.ToArray());
+        Assert.Equal([0f, 1f], env.Terminals.ToArray());
+        // zero actions: no control cost, a few mm of motion (progress / 0.05 well under 1).
+        Assert.InRange(r[0], 0f, 2f);
+        Assert.InRange(r[1], 99f, 101f); // 1 healthy + 99 steps left x 1 + progress
+
+        // Off (0), the same start does not end; the forward task ignores the radius.
+        using var off = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, config with { ReachRadius = 0f });
+        off.SetTargets([2f, 0f, 0f, 0f]);
+        off.Reset(3);
+        off.Step(zero);
+        Assert.Equal([0f, 0f], off.Dones.ToArray());
+        using var forward = (AntEnvBatch)Make(EnvKind.Ant, 2, AntTaskConfig.AntForward with { ReachRadius = 100f });
+        forward.Reset(3);
+        forward.Step(zero);
+        Assert.Equal([0f, 0f], forward.Dones.ToArray());
+    }
+
+    [Fact]
     public void GoalAntDefinitionsByName()
     {
         Assert.Same(AntTaskConfig.GoalAnt, AntTaskConfig.GoalAntDefinition("progress"));

@@ -28,14 +28,14 @@ public class GoalAntConfigTests
     [Fact]
     public void ConfigFieldsOverrideTheDefinition()
     {
-        string path = WriteConfig("{\"goal_ant_reward\": \"negative-distance\", \"healthy_reward\": 4, \"terminate_when_unhealthy\": true, \"ctrl_cost_weight\": 0.1, \"episode_steps\": 300}");
+        string path = WriteConfig("{\"goal_ant_reward\": \"negative-distance\", \"healthy_reward\": 4, \"terminate_when_unhealthy\": true, \"ctrl_cost_weight\": 0.1, \"episode_steps\": 300, \"reach_radius\": 0.5}");
         try
         {
             var c = TrainConfig.Preset("paper").WithFile(path);
             var ant = EpgTrainer.EnvSpecFor(c).Ant!;
             Assert.Equal(AntTaskConfig.GoalAnt with
             {
-                GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true, CtrlCostWeight = 0.1f, MaxSteps = 300,
+                GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true, CtrlCostWeight = 0.1f, MaxSteps = 300, ReachRadius = 0.5f,
             }, ant);
             // The forward task takes the shared Ant fields too.
             var forward = EpgTrainer.EnvSpecFor(c with { Env = "ant", GoalAntReward = null }).Ant!;
@@ -52,6 +52,7 @@ public class GoalAntConfigTests
     [InlineData("{\"goal_ant\": \"no-such\"}", "goal_ant")]
     [InlineData("{\"goal_ant_reward\": \"sparse\"}", "goal_ant_reward")]
     [InlineData("{\"ctrl_cost_weight\": -1}", "ctrl_cost_weight")]
+    [InlineData("{\"reach_radius\": -0.5}", "reach_radius")]
     public void BadGoalAntFieldsAreNamed(string json, string field)
     {
         string path = WriteConfig(json);
