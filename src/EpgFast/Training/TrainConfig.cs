@@ -91,7 +91,9 @@ public sealed record TrainConfig
     /// <summary>
     /// goal-ant: end the episode as reached when the torso comes within this distance (m) of the target,
     /// paying the healthy reward for the steps left (<see cref="AntTaskConfig.ReachRadius"/>); 0: off; null: the definition's.
+    /// Left out of config.json when null, so that runs written before the field existed resume unchanged.
     /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public float? ReachRadius { get; init; }
 
     // ---- hardware -------------------------------------------------------------------------------
