@@ -195,6 +195,9 @@ public sealed record TrainConfig
     [JsonIgnore]
     public ConfigSource? Source { get; init; }
 
+    /// <summary>Fields every config takes that config.json leaves out while they are null (added after runs were written without them).</summary>
+    private static readonly string[] OmittedWhenNull = ["reach_radius"];
+
     /// <summary>
     /// Applies a JSON file's fields over this config. The file is checked as a whole before anything
     /// else: a JSON object at the top level, no key twice, only known fields, values of the right
@@ -207,7 +210,7 @@ public sealed record TrainConfig
         var baseNode = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(this, Json))!.AsObject();
         foreach (var (key, value) in source.Fields)
         {
-            if (!baseNode.ContainsKey(key))
+            if (!baseNode.ContainsKey(key) && !OmittedWhenNull.Contains(key))
                 throw source.Error(key, $"unknown field '{key}' (fields: snake_case names as in config.json, e.g. {string.Join(", ", baseNode.Select(kv => kv.Key).Take(4))} ...)");
             baseNode[key] = value?.DeepClone();
         }
