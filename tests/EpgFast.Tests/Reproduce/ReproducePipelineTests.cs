@@ -88,6 +88,27 @@ public class ReproducePipelineTests
             Assert.True(File.ReadAllBytes(a).AsSpan().SequenceEqual(File.ReadAllBytes(b)), $"{Path.GetFileName(a)} differs after its stage ran again");
     }
 
+    /// <summary>Every scale: at least 16 learners per method, meta-training on the right half, and RL^2's evaluation trial as long as a learner's life (to within one episode).</summary>
+    [Theory]
+    [InlineData("mini")]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void EveryScaleGivesEveryMethodTheSameLifeAndLearners(string scale)
+    {
+        var plan = ReproducePlan.For(scale, 7, 2);
+        Assert.True(plan.Learners >= 16);
+        Assert.Equal("right", plan.Epg.TrainTargets);
+        Assert.Equal("right", plan.Rl2.TrainTargets);
+        Assert.Equal(plan.Epg.Env, plan.Rl2.Env);
+        Assert.Equal([7UL, 8UL], plan.SeedList);
+        var spec = EpgFast.Training.EpgTrainer.EnvSpecFor(plan.Epg);
+        int episode = plan.Epg.Env == "point-goal" ? spec.PointGoal!.MaxSteps : spec.Ant!.MaxSteps;
+        int trial = plan.Rl2EvalEpisodes * episode;
+        Assert.InRange(trial, plan.Epg.Lifetime - episode + 1, plan.Epg.Lifetime);
+        Assert.Equal(7UL, plan.EpgFor(7).Seed);
+        Assert.Equal(8UL, plan.Rl2For(8).Seed);
+    }
+
     [Fact]
     public void ANewRunNeedsAnEmptyFolderAndAResumeTheSamePlan()
     {
