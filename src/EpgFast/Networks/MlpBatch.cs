@@ -25,7 +25,7 @@ public static class MlpPass
 /// <item>where groups have many threads sharing on-chip memory (ILGPU devices), the group kernels
 /// (<see cref="PolicyGroupForwardKernel{TF}"/>, <see cref="PolicyGroupBackwardKernel{TF}"/>): each learner's weights
 /// staged in shared memory; nothing per row is kept but y, the backward recomputing h1 and h2 tile by tile. This
-/// design has not yet been timed on a GPU against the lanes passes there (README, "GPU").</item>
+/// design has not yet been timed on a GPU against the lanes passes there (README, "Layout").</item>
 /// </list>
 /// </summary>
 public sealed class MlpBatch<TF> : IDisposable where TF : struct, IView<float>
