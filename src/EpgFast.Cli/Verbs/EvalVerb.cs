@@ -71,7 +71,7 @@ public sealed class EvalOptions : ConfigOptions, IVerb
         using var outDir = RunDirectory.Lock(Out);
         EvalOutputs.CheckExisting(outDir); // a folder with other files of these names is refused before the work
         Output.Message($"epg eval: {label}, {Learners} fresh learners x {config.Lifetime} steps on {config.Env} ({device.Kind.ToString().ToLowerInvariant()}) -> {Out}");
-        var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, 1 << 15), config.Seed, 1u << 15, goal ? Paths : 0, Progress());
+        var r = evaluator.Run(label, method, phi, region, Evaluator.TestTaskIds(Learners, Evaluator.EvalRound), config.Seed, Evaluator.EvalRound, goal ? Paths : 0, Progress());
         var written = EvalOutputs.Write(outDir, r, goal).ToList();
         // the trained policies, for epg play
         string policies = outDir.PathOf(Path.Combine("policies", label + ".bin"));

@@ -105,14 +105,20 @@ public sealed class KernelPhysics : IPhysicsBatch
     public void Step(int frameSkip)
     {
         if (frameSkip < 0) throw new ArgumentOutOfRangeException(nameof(frameSkip));
-        Device.WithViews(new StepCode(this, frameSkip));
+        _step ??= new StepCode(this);
+        _step.FrameSkip = frameSkip;
+        Device.WithViews(_step);
     }
 
-    private sealed record StepCode(KernelPhysics Physics, int FrameSkip) : IViewCode<bool>
+    private StepCode? _step; // reused every env step: the per-step path allocates nothing
+
+    private sealed class StepCode(KernelPhysics physics) : IViewCode<bool>
     {
+        public int FrameSkip;
+
         public bool Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
         {
-            Physics.Launch<TF, TI>(FrameSkip);
+            physics.Launch<TF, TI>(FrameSkip);
             return true;
         }
     }

@@ -160,9 +160,7 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
     }
 
     /// <summary>Task ids of the evaluations: `epg eval`'s, the same for every method (one region per side).</summary>
-    private int[] TaskIds => Evaluator.TestTaskIds(plan.Learners, Round);
-
-    private const int Round = 1 << 15;
+    private int[] TaskIds => Evaluator.TestTaskIds(plan.Learners, Evaluator.EvalRound);
 
     private void Evaluate(ulong seed, string side, string method)
     {
@@ -184,7 +182,7 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
         };
         string label = $"{method}-{side}";
         // every method meets the same tasks: the same ids and seed, one region per side
-        var r = evaluator.Run(label, ppo ? EvalMethod.Ppo : EvalMethod.Epg, phi, region, TaskIds, seed, Round, recordPaths: learners,
+        var r = evaluator.Run(label, ppo ? EvalMethod.Ppo : EvalMethod.Epg, phi, region, TaskIds, seed, Evaluator.EvalRound, recordPaths: learners,
             (stepsDone, total, mean) => progress.Within(stepsDone, total, "steps of life", $"last-episode return mean {mean:F3}"));
         Save(seed, side, method, r, EnvFactory.Parse(config.Env) != EnvKind.Ant);
     }

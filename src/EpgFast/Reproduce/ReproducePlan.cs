@@ -68,13 +68,25 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, TrainConfig Rl
     /// Episodes of RL^2's evaluation trial: as many as fit an EPG learner's life (RL^2 meta-trains on shorter trials, K
     /// episodes; its frozen policy then runs one trial as long as the other methods' lives, its hidden state through all).
     /// </summary>
-    public int Rl2EvalEpisodes
+    public int Rl2EvalEpisodes => Math.Max(1, Epg.Lifetime / EpisodeSteps);
+
+    /// <summary>Steps of one episode of the plan's task.</summary>
+    public int EpisodeSteps
     {
         get
         {
             var spec = EpgTrainer.EnvSpecFor(Epg);
-            int episode = Epg.Env == "point-goal" ? spec.PointGoal!.MaxSteps : spec.Ant!.MaxSteps;
-            return Math.Max(1, Epg.Lifetime / episode);
+            return Epg.Env == "point-goal" ? spec.PointGoal!.MaxSteps : spec.Ant!.MaxSteps;
+        }
+    }
+
+    /// <summary>The targets' distance from the start, in metres (the task's radius range).</summary>
+    public (float Min, float Max) TargetRadius
+    {
+        get
+        {
+            var spec = EpgTrainer.EnvSpecFor(Epg);
+            return Epg.Env == "point-goal" ? (spec.PointGoal!.RadiusMin, spec.PointGoal.RadiusMax) : (spec.Ant!.RadiusMin, spec.Ant.RadiusMax);
         }
     }
 

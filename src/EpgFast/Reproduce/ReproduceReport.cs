@@ -68,8 +68,8 @@ public static class ReproduceReport
         void Row(string k, object v) => md.AppendLine(FormattableString.Invariant($"| {k} | {v} |"));
         Row("task", e.Env == "goal-ant" ? $"goal-ant ({e.GoalAnt} reward) on the {e.Engine} engine" : e.Env);
         Row("seeds", string.Join(", ", plan.SeedList));
-        var spec = Training.EpgTrainer.EnvSpecFor(e);
-        var (rMin, rMax, episode) = e.Env == "point-goal" ? (spec.PointGoal!.RadiusMin, spec.PointGoal.RadiusMax, spec.PointGoal.MaxSteps) : (spec.Ant!.RadiusMin, spec.Ant.RadiusMax, spec.Ant.MaxSteps);
+        var (rMin, rMax) = plan.TargetRadius;
+        int episode = plan.EpisodeSteps;
         Row("targets", $"radius {rMin}-{rMax} m from the start, never observed; meta-training on the {e.TrainTargets} half (x > 0), tests on both halves");
         Row("episode", $"{episode} steps");
         Row("EPG meta-training", $"{e.Epochs} epochs x {e.Population} members ({(e.Antithetic ? "antithetic" : "plain")}) x {e.LearnersPerMember} learners per member, sigma {e.Sigma}, ES learning rate {e.EsLearningRate} -> {e.EsFinalLearningRate}, PPO bootstrap (alpha) {e.AlphaSchedule}");

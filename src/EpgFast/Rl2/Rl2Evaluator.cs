@@ -23,7 +23,7 @@ public static class Rl2Evaluator
         using var learner = Rl2Learners.Create(env, config);
         var shape = learner.Shape;
         learner.Load(new Rl2State(policy.Parameters, new float[shape.ParamCount], new float[shape.ParamCount], 0, policy.Normalizer));
-        int[] taskIds = Evaluator.TestTaskIds(trials, 1 << 15);
+        int[] taskIds = Evaluator.TestTaskIds(trials, Evaluator.EvalRound);
         env.SampleTargets(config.Seed, taskIds, region);
         var targets = env.Targets.ToArray();
         var observer = new Evaluator.CurveObserver(trials, Math.Max(1, env.MaxEpisodeSteps / 5), Math.Min(recordPaths, trials))
@@ -31,7 +31,7 @@ public static class Rl2Evaluator
             Progress = progress is null ? null : (step, mean) => progress(step, shape.Steps, mean),
         };
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var r = learner.Act(config.Seed, (1u << 23) + (1u << 15), 0, taskIds, region, observer);
+        var r = learner.Act(config.Seed, (1u << 23) + Evaluator.EvalRound, 0, taskIds, region, observer);
         var fitness = r.LastReturns;
         return Evaluator.Result(label, observer, targets, fitness, 0, (double)trials * shape.Steps / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
     }

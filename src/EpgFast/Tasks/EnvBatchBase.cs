@@ -114,8 +114,12 @@ public abstract class EnvBatchBase : IEnvBatch
     {
         if (actions.Length != Envs * ActDim)
             throw new ArgumentException($"actions need {Envs * ActDim} values (Envs {Envs} x ActDim {ActDim}), got {actions.Length}");
-        Device.WithViews(new StepCode(this, actions));
+        _step ??= new StepCode(this);
+        _step.Actions = actions;
+        Device.WithViews(_step);
     }
+
+    private StepCode? _step; // reused every env step: the per-step path allocates nothing
 
     private sealed record ResetCode(EnvBatchBase Env) : IViewCode<bool>
     {
@@ -126,11 +130,13 @@ public abstract class EnvBatchBase : IEnvBatch
         }
     }
 
-    private sealed record StepCode(EnvBatchBase Env, DeviceBuffer<float> Actions) : IViewCode<bool>
+    private sealed class StepCode(EnvBatchBase env) : IViewCode<bool>
     {
+        public DeviceBuffer<float>? Actions;
+
         public bool Run<TF, TI>() where TF : struct, IView<float> where TI : struct, IView<int>
         {
-            Env.StepT<TF, TI>(Actions);
+            env.StepT<TF, TI>(Actions!);
             return true;
         }
     }

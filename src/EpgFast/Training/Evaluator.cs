@@ -89,6 +89,12 @@ public sealed class Evaluator : IDisposable
 
     public int Learners => _batch.Learners;
 
+    /// <summary>
+    /// The round of `epg eval` and `epg reproduce`: every method evaluated in this round meets the same tasks
+    /// (<see cref="TestTaskIds"/>) and draws from the same evaluation streams.
+    /// </summary>
+    public const int EvalRound = 1 << 15;
+
     /// <summary>Task ids for an evaluation: disjoint from training's ids (which are epoch x L + l, below 2^31).</summary>
     public static int[] TestTaskIds(int count, int round) =>
         Enumerable.Range(0, count).Select(i => int.MinValue + round * 65536 + i).ToArray();

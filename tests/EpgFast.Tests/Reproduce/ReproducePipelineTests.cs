@@ -103,6 +103,7 @@ public class ReproducePipelineTests
         Assert.Equal([7UL, 8UL], plan.SeedList);
         var spec = EpgFast.Training.EpgTrainer.EnvSpecFor(plan.Epg);
         int episode = plan.Epg.Env == "point-goal" ? spec.PointGoal!.MaxSteps : spec.Ant!.MaxSteps;
+        Assert.Equal(episode, plan.EpisodeSteps);
         int trial = plan.Rl2EvalEpisodes * episode;
         Assert.InRange(trial, plan.Epg.Lifetime - episode + 1, plan.Epg.Lifetime);
         Assert.Equal(7UL, plan.EpgFor(7).Seed);
