@@ -26,16 +26,25 @@ public sealed class ReproduceOptions : ComputeOptions, IVerb
     [Option("resume", HelpText = "Continue the run in --out at its first unfinished stage.")]
     public bool Resume { get; set; }
 
+    [Option("memory-limit-mb", HelpText = "Treat the device as having this much memory, in MiB (default: its own memory); a plan that needs more is refused up front (exit 3).")]
+    public double? MemoryLimitMb { get; set; }
+
     public int Run()
     {
         // everything that can be refused is checked before --out is touched: the plan, the folder, the memory
         var plan = ReproducePlan.For(Scale, Seed, Seeds);
+        long? limit = MemoryLimitMb switch
+        {
+            null => null,
+            > 0 and < 1e12 => (long)(MemoryLimitMb.Value * 1048576),
+            _ => throw EpgException.BadArguments($"--memory-limit-mb must be positive (got {MemoryLimitMb})"),
+        };
         RunDirectory.CheckPath(Out);
         ReproducePipeline.CheckFolder(Out, plan, Resume);
         using var device = OpenDevice();
         var spec = EpgTrainer.EnvSpecFor(plan.Epg);
-        MemoryCheck.Ensure(device, spec, plan.Epg, EpgTrainer.MemoryBatches(plan.Epg), null);
-        MemoryCheck.Ensure(device, spec, plan.Epg, [new MemoryCheck.Batch("evaluation", plan.Learners, plan.Learners, true)], null);
+        MemoryCheck.Ensure(device, spec, plan.Epg, EpgTrainer.MemoryBatches(plan.Epg), limit);
+        MemoryCheck.Ensure(device, spec, plan.Epg, [new MemoryCheck.Batch("evaluation", plan.Learners, plan.Learners, true)], limit);
         using var dir = RunDirectory.Lock(Out);
         var progress = new StageProgress();
         Output.Message($"epg reproduce: scale {plan.Scale}, {plan.Epg.Env} on {plan.Epg.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}), seeds {string.Join(",", plan.SeedList)} -> {Out}");

@@ -156,6 +156,7 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
         { "reproduce with no seeds", 2, "--seeds must be in 1..100", ["reproduce", "--seeds", "0", "--out", "new", "--backend", "cpu"] },
         { "reproduce --out names a file", 1, "is a file", ["reproduce", "--out", "afile", "--backend", "cpu"] },
         { "reproduce into a folder holding a train run", 1, "is not empty", ["reproduce", "--out", "run", "--backend", "cpu"] },
+        { "reproduce does not fit", 3, "does not fit", ["reproduce", "--scale", "gpu", "--out", "new", "--backend", "cpu", "--memory-limit-mb", "1"] },
         { "reproduce --resume of a folder without a reproduce run", 1, "holds no reproduce run", ["reproduce", "--resume", "--out", "run", "--backend", "cpu"] },
         // RL^2
         { "rl2 on an env without targets", 2, "--method rl2 runs on tasks with targets", ["train", "--method", "rl2", "--preset", "ci", "--env", "ant", "--out", "new", "--backend", "cpu"] },
@@ -214,7 +215,7 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
             $"{what}: files changed: {string.Join(", ", after.Except(before).Concat(before.Except(after)).Select(kv => kv.Key).Distinct())}");
     }
 
-    private static readonly string[] Values = ["ci", "cpu", "kernel", "physics", "ppo", "point-goal", "train", "eval", "rollout", "bench", "rl2", "ant", "goal-ant", "paper", "foo", "reproduce", "huge"];
+    private static readonly string[] Values = ["ci", "cpu", "kernel", "physics", "ppo", "point-goal", "train", "eval", "rollout", "bench", "rl2", "ant", "goal-ant", "paper", "foo", "reproduce", "huge", "gpu"];
 
     // Relative names of sandbox files and folders (what the cases name), not option values or verbs.
     private static bool IsSandboxName(string a) => !Values.Contains(a) && !double.TryParse(a, out _);
