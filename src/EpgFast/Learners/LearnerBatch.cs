@@ -117,6 +117,12 @@ public sealed class LearnerBatch<TF, TI> : ILearnerBatch where TF : struct, IVie
     /// </summary>
     public bool CommonRandomNumbers { get; set; }
 
+    public float LearningRate
+    {
+        get => _adam.LearningRate;
+        set => _adam.LearningRate = value;
+    }
+
     /// <summary>The random streams' period the kernels take: learner stream ids are taken mod this when &gt; 0.</summary>
     private int StreamPeriod => CommonRandomNumbers ? _learnersPerMember : 0;
 

@@ -21,6 +21,9 @@ public interface ILearnerBatch : IDisposable
     /// <summary>Common random numbers: the same learner of every ES member (learners LearnersPerMember apart) shares its random numbers.</summary>
     bool CommonRandomNumbers { get; set; }
 
+    /// <summary>Adam's step size of the learners' updates (the configuration's inner learning rate until set).</summary>
+    float LearningRate { get; set; }
+
     /// <summary>Trains every learner from scratch for one lifetime (see <see cref="LearnerBatch{TF, TI}.RunLifetime"/>).</summary>
     LifetimeResult RunLifetime(DeviceBuffer<float> phi, float alpha, ulong seed, uint epoch, int learnerBase,
         ILifetimeObserver? observer = null);

@@ -31,7 +31,14 @@ public sealed class AdamBatch<TF, TI> : IDisposable where TF : struct, IView<flo
     {
     }
 
-    public AdamShape Shape { get; }
+    public AdamShape Shape { get; private set; }
+
+    /// <summary>Adam's step size lr (from the next <see cref="Step"/> on; a lifetime's learners share it).</summary>
+    public float LearningRate
+    {
+        get => Shape.LearningRate;
+        set => Shape = Shape with { LearningRate = value };
+    }
     /// <summary>Moments m, v: (Learners, Stride).</summary>
     public DeviceBuffer<float> M { get; }
     public DeviceBuffer<float> V { get; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using EpgFast.Runs;
+using EpgFast.Training;
 
 namespace EpgFast.Reproduce;
 
@@ -66,7 +67,7 @@ public static class ReproduceReport
         md.AppendLine("| size | value |");
         md.AppendLine("| --- | --- |");
         void Row(string k, object v) => md.AppendLine(FormattableString.Invariant($"| {k} | {v} |"));
-        Row("task", e.Env == "goal-ant" ? $"goal-ant ({e.GoalAnt} reward) on the {e.Engine} engine" : e.Env);
+        Row("task", e.Env == "goal-ant" ? $"goal-ant (definition {e.GoalAnt}: {EpgTrainer.EnvSpecFor(e).Ant!.Summary()}) on the {e.Engine} engine" : e.Env);
         Row("seeds", string.Join(", ", plan.SeedList));
         var (rMin, rMax) = plan.TargetRadius;
         int episode = plan.EpisodeSteps;
@@ -74,7 +75,7 @@ public static class ReproduceReport
         Row("episode", $"{episode} steps");
         Row("EPG meta-training", $"{e.Epochs} epochs x {e.Population} members ({(e.Antithetic ? "antithetic" : "plain")}) x {e.LearnersPerMember} learners per member, sigma {e.Sigma}, ES learning rate {e.EsLearningRate} -> {e.EsFinalLearningRate}, PPO bootstrap (alpha) {e.AlphaSchedule}");
         Row("life of every learner", $"{e.Updates} updates x {e.ActSteps} steps = {e.Lifetime} steps");
-        Row("learner", $"buffer {e.BufferRows} rows, minibatch {e.Minibatch}, {e.PassesPerUpdate} pass per update, inner learning rate {e.InnerLearningRate}");
+        Row("learner", $"buffer {e.BufferRows} rows, minibatch {e.Minibatch}, {e.PassesPerUpdate} {(e.PassesPerUpdate == 1 ? "pass" : "passes")} per update, Adam step size {e.InnerLearningRate} with the losses, {e.PpoStepSize} with PPO from scratch");
         var r = plan.Rl2;
         Row("RL^2 meta-training", $"{r.Epochs} epochs x {r.Rl2Trials} trials of {r.Rl2TrialEpisodes} episodes (the hidden state through all of them), GRU {r.Rl2Hidden} units, {r.Rl2PpoEpochs} PPO passes per epoch, learning rate {r.Rl2LearningRate}");
         Row("RL^2 evaluation", $"one trial per task of {plan.Rl2EvalEpisodes} episodes ({plan.Rl2EvalEpisodes * episode} steps), the hidden state through all of them");

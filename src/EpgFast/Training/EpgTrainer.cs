@@ -30,7 +30,7 @@ public sealed class EpgTrainer
         var kind = EnvFactory.Parse(c.Env);
         var region = GoalTasks.ParseRegion(c.TrainTargets);
         var ant = kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAntDefinition(c.GoalAnt);
-        ant = ant with { Region = region, RadiusMin = c.TargetRadiusMin, RadiusMax = c.TargetRadiusMax };
+        ant = ant with { Region = region, RadiusMin = c.TargetRadiusMin ?? ant.RadiusMin, RadiusMax = c.TargetRadiusMax ?? ant.RadiusMax };
         if (c.EpisodeSteps > 0) ant = ant with { MaxSteps = c.EpisodeSteps };
         if (c.GoalAntReward is not null) ant = ant with { GoalReward = AntTaskConfig.ParseGoalReward(c.GoalAntReward) };
         if (c.HealthyReward is float healthy) ant = ant with { HealthyReward = healthy };
@@ -213,7 +213,7 @@ public sealed class EpgTrainer
             .Paragraph($"Each method trains {tasks} fresh learners from scratch, one per new task (targets: {config.TrainTargets}), " +
                        "for one lifetime. Fitness = mean return of the last " + config.FitnessEpisodes +
                        " finished episodes; spread = standard deviation over tasks. The evolved and initial losses train with alpha = 0 (no PPO); " +
-                       $"every method uses the same Adam step size ({config.InnerLearningRate}) and lifetime.")
+                       $"every method lives as long; the losses train with Adam step size {config.InnerLearningRate}, PPO with {config.PpoStepSize}.")
             .Table(["method", "fitness (mean ± sd)", "final distance to target (mean ± sd)", "quarantined"],
                 results.Select(r => (IReadOnlyList<string>)[r.Label, ReportWriter.MeanSpread(r.FitnessMean, r.FitnessStd), ReportWriter.MeanSpread(r.DistanceMean, r.DistanceStd), r.Quarantined.ToString()]))
             .Paragraph(Verdict(results))

@@ -118,6 +118,7 @@ public sealed class Evaluator : IDisposable
             Progress = progress is null ? null : (step, mean) => progress(step, _config.Lifetime, mean),
         };
         float alpha = method == EvalMethod.Ppo ? 1f : 0f;
+        _batch.LearningRate = method == EvalMethod.Ppo ? _config.PpoStepSize : _config.InnerLearningRate;
         // Evaluation streams: epoch numbers from 2^23 up never occur in training.
         var result = _batch.RunLifetime(_phi, alpha, seed, (1u << 23) + round, 0, observer);
         return Result(label, observer, targets, result.Fitness, result.Quarantined, result.Steps / Math.Max(1e-9, result.Seconds));

@@ -65,6 +65,16 @@ public sealed record TrainConfig
     [JsonPropertyName("epochs_per_update")]
     public int PassesPerUpdate { get; init; } = 1;
     public float InnerLearningRate { get; init; } = 1e-3f;
+    /// <summary>
+    /// Adam's step size for PPO from scratch (the baseline of eval, reproduce and the report); null: inner_learning_rate.
+    /// Left out of config.json when null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? PpoLearningRate { get; init; }
+
+    /// <summary>The step size PPO from scratch trains with: <see cref="PpoLearningRate"/>, else <see cref="InnerLearningRate"/>.</summary>
+    [JsonIgnore]
+    public float PpoStepSize => PpoLearningRate ?? InnerLearningRate;
     /// <summary>Train the 32 memory units (off in the released code's default).</summary>
     public bool Memory { get; init; }
     /// <summary>Give the loss lifetime-progress and episode-progress features (2 extra columns).</summary>
@@ -74,12 +84,15 @@ public sealed record TrainConfig
 
     // ---- goal tasks -----------------------------------------------------------------------------
     public string TrainTargets { get; init; } = "right";
-    public float TargetRadiusMin { get; init; } = 1f;
-    public float TargetRadiusMax { get; init; } = 3f;
+    /// <summary>goal-ant: the targets' distance range from the start (m); null: the definition's. Left out of config.json when null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? TargetRadiusMin { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? TargetRadiusMax { get; init; }
     /// <summary>Episode length cap in env steps (0: the task's default).</summary>
     public int EpisodeSteps { get; init; }
     /// <summary>goal-ant's definition by name (<see cref="AntTaskConfig.GoalAntDefinition"/>); the fields below override its parts.</summary>
-    public string GoalAnt { get; init; } = "progress";
+    public string GoalAnt { get; init; } = "reach";
     /// <summary>goal-ant's reward: progress ((d - d') / dt) or negative-distance (-d'); null: the definition's.</summary>
     public string? GoalAntReward { get; init; }
     /// <summary>Ant tasks: reward added each step while healthy (every step under termination); null: the task's.</summary>
@@ -155,8 +168,9 @@ public sealed record TrainConfig
         "quick" => new TrainConfig
         {
             // Short lifetimes learn only with a larger inner step (0.03, not 1e-3); PPO bootstrapping is off
-            // (at that step PPO itself does worse than a random loss), so alpha = 0 throughout.
-            Env = "goal-ant", Engine = "kernel", Epochs = 100, Population = 8, Antithetic = true, LearnersPerMember = 3,
+            // (at that step PPO itself does worse than a random loss), so alpha = 0 throughout. Episodes of 200 steps
+            // (not the definition's 1000), so that a 1024-step life holds several.
+            Env = "goal-ant", Engine = "kernel", EpisodeSteps = 200, Epochs = 100, Population = 8, Antithetic = true, LearnersPerMember = 3,
             ActSteps = 64, Updates = 16, BufferRows = 128, Minibatch = 32, TestEvery = 20, TestTasks = 6,
             Sigma = 0.1, EsLearningRate = 0.05, EsFinalLearningRate = 0.01, InnerLearningRate = 0.03f, AlphaSchedule = "off",
         },
@@ -196,7 +210,7 @@ public sealed record TrainConfig
     public ConfigSource? Source { get; init; }
 
     /// <summary>Fields every config takes that config.json leaves out while they are null (added after runs were written without them).</summary>
-    private static readonly string[] OmittedWhenNull = ["reach_radius"];
+    private static readonly string[] OmittedWhenNull = ["reach_radius", "target_radius_min", "target_radius_max", "ppo_learning_rate"];
 
     /// <summary>
     /// Applies a JSON file's fields over this config. The file is checked as a whole before anything
@@ -293,7 +307,7 @@ public sealed record TrainConfig
         Need(TestEvery == 0 || TestTasks >= 1, $"test_tasks must be at least 1 when test_every > 0 (got {TestTasks}; test_every 0 turns the tests off)", "test_tasks", "test_every");
         Need(EpisodeSteps >= 0, "episode_steps must not be negative (0: the task's default)", "episode_steps");
         Need(Threads >= 0, "threads must not be negative (0: one per core)", "threads");
-        Need(TargetRadiusMin > 0 && TargetRadiusMax >= TargetRadiusMin, "target radius range must be positive and ordered", "target_radius_min", "target_radius_max");
+        Need(PpoLearningRate is null || (PpoLearningRate > 0 && float.IsFinite(PpoLearningRate.Value)), "ppo_learning_rate must be positive", "ppo_learning_rate");
         try
         {
             GoalTasks.ParseRegion(TrainTargets);
@@ -314,6 +328,10 @@ public sealed record TrainConfig
         {
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "goal_ant", "goal_ant_reward");
         }
+        var definition = AntTaskConfig.GoalAntDefinition(GoalAnt);
+        float radiusMin = TargetRadiusMin ?? definition.RadiusMin, radiusMax = TargetRadiusMax ?? definition.RadiusMax;
+        Need(radiusMin > 0 && radiusMax >= radiusMin && float.IsFinite(radiusMax),
+            $"target_radius_min .. target_radius_max must be positive and ordered (got {radiusMin} .. {radiusMax}; the definition gives {definition.RadiusMin} .. {definition.RadiusMax})", "target_radius_min", "target_radius_max");
         Need(CtrlCostWeight is null || CtrlCostWeight >= 0, "ctrl_cost_weight must not be negative", "ctrl_cost_weight");
         Need(ReachRadius is null || (ReachRadius >= 0 && float.IsFinite(ReachRadius.Value)), "reach_radius must not be negative (0: off)", "reach_radius");
         if (IsRl2)
@@ -324,7 +342,9 @@ public sealed record TrainConfig
                 "rl2_hidden, rl2_trials, rl2_trial_episodes and rl2_ppo_epochs must be at least 1", "rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_ppo_epochs");
             Need(Rl2LearningRate > 0 && float.IsFinite(Rl2LearningRate.Value), "rl2_learning_rate must be positive", "rl2_learning_rate");
             Need(Rl2ValueCoeff >= 0 && float.IsFinite(Rl2ValueCoeff.Value), "rl2_value_coeff must be zero or positive", "rl2_value_coeff");
-            Fits((long)Rl2Trials!.Value * Rl2TrialEpisodes!.Value * Math.Max(EpisodeSteps, 200) * 4 * Rl2Hidden!.Value,
+            int episode = EpisodeSteps > 0 ? EpisodeSteps
+                : EnvFactory.Parse(Env) == EnvKind.PointGoal ? new PointGoalConfig().MaxSteps : definition.MaxSteps;
+            Fits((long)Rl2Trials!.Value * Rl2TrialEpisodes!.Value * episode * 4 * Rl2Hidden!.Value,
                 "rl2 gate buffer: rl2_trials x trial steps x 4 rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_hidden", "episode_steps");
         }
         Fits((long)Population * LearnersPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");

@@ -34,7 +34,7 @@ public class AntTaskTests
     [InlineData(EnvKind.GoalAnt, 29, 0)]
     public void ObservationsHaveTheDocumentedLayout(EnvKind kind, int obsDim, int qposStart)
     {
-        using var env = (AntEnvBatch)Make(kind, 3, (kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAnt) with { MaxSteps = 4 });
+        using var env = (AntEnvBatch)Make(kind, 3, (kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAntProgress) with { MaxSteps = 4 });
         Assert.Equal(obsDim, env.ObsDim);
         Assert.Equal(8, env.ActDim);
         env.Reset(1);
@@ -77,7 +77,7 @@ public class AntTaskTests
     [Fact]
     public void GoalAntRewardIsProgressTowardTheTargetMinusControlCost()
     {
-        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3);
+        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, AntTaskConfig.GoalAntProgress);
         float[] targets = [2f, 0f, 0f, -1.5f, -1f, 1f];
         env.SetTargets(targets);
         env.Reset(3);
@@ -102,9 +102,36 @@ public class AntTaskTests
     }
 
     [Fact]
+    public void TheDefaultGoalAntPaysProgressPlusHealthyMinusAntV4sControlCost()
+    {
+        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3);
+        float[] targets = [4f, 0f, 0f, -3.5f, -3f, 3f];
+        env.SetTargets(targets);
+        env.Reset(5);
+        using var actions = env.Device.Allocate<float>(3 * 8);
+        for (int s = 0; s < 5; s++)
+        {
+            var p0 = env.Positions.ToArray();
+            var a = RandomActions(24, 40 + s);
+            actions.CopyFrom(a);
+            env.Step(actions);
+            var p1 = env.Positions.ToArray();
+            var r = env.Rewards.ToArray();
+            Assert.All(env.Dones.ToArray(), d => Assert.Equal(0f, d));
+            for (int e = 0; e < 3; e++)
+            {
+                double D(float[] p) => Math.Sqrt(Math.Pow(p[2 * e] - targets[2 * e], 2) + Math.Pow(p[2 * e + 1] - targets[2 * e + 1], 2));
+                double cost = 0;
+                for (int u = 0; u < 8; u++) cost += Math.Pow(Math.Clamp(a[e * 8 + u], -1, 1), 2);
+                Assert.Equal((D(p0) - D(p1)) / 0.05 + 1 - 0.5 * cost, r[e], 3);
+            }
+        }
+    }
+
+    [Fact]
     public void GoalAntNegativeDistanceRewardWithHealthyBonusAndTermination()
     {
-        var config = AntTaskConfig.GoalAnt with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true };
+        var config = AntTaskConfig.GoalAntProgress with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true };
         using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, config);
         float[] targets = [2f, 0f, 0f, -1.5f, -1f, 1f];
         env.SetTargets(targets);
@@ -139,7 +166,7 @@ public class AntTaskTests
     [Fact]
     public void GoalAntReachRadiusEndsTheEpisodeAndPaysTheHealthyRewardLeft()
     {
-        var config = AntTaskConfig.GoalAnt with { HealthyReward = 1f, TerminateWhenUnhealthy = true, MaxSteps = 100, ReachRadius = 0.3f };
+        var config = AntTaskConfig.GoalAntProgress with { HealthyReward = 1f, TerminateWhenUnhealthy = true, MaxSteps = 100, ReachRadius = 0.3f };
         using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, config);
         // env 0: a target 2 m away; env 1: a target at the start (the torso starts within 0.1 m per axis of it).
         env.SetTargets([2f, 0f, 0f, 0f]);
@@ -168,8 +195,12 @@ public class AntTaskTests
     [Fact]
     public void GoalAntDefinitionsByName()
     {
-        Assert.Same(AntTaskConfig.GoalAnt, AntTaskConfig.GoalAntDefinition("progress"));
-        Assert.Equal(AntTaskConfig.GoalAnt with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true },
+        Assert.Same(AntTaskConfig.GoalAntReach, AntTaskConfig.GoalAntDefinition(AntTaskConfig.GoalAntDefinitions[0]));
+        Assert.Same(AntTaskConfig.GoalAnt, AntTaskConfig.GoalAntDefinition("reach"));
+        Assert.Equal(AntTaskConfig.AntForward with { Objective = AntObjective.Goal, ObserveXY = true, RadiusMin = 3f, RadiusMax = 5f, ReachRadius = 0.5f },
+            AntTaskConfig.GoalAntReach);
+        Assert.Same(AntTaskConfig.GoalAntProgress, AntTaskConfig.GoalAntDefinition("progress"));
+        Assert.Equal(AntTaskConfig.GoalAntProgress with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true },
             AntTaskConfig.GoalAntDefinition("distance-survive"));
         foreach (var name in AntTaskConfig.GoalAntDefinitions)
             Assert.Equal(AntObjective.Goal, AntTaskConfig.GoalAntDefinition(name).Objective);
@@ -182,7 +213,7 @@ public class AntTaskTests
     [Fact]
     public void EpisodesEndAtTheCapAndRestartWithTheirOwnNoise()
     {
-        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, AntTaskConfig.GoalAnt with { MaxSteps = 4 });
+        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, AntTaskConfig.GoalAntProgress with { MaxSteps = 4 });
         env.Reset(4);
         var start0 = env.Physics.Qpos.ToArray();
         using var actions = env.Device.Allocate<float>(2 * 8);
@@ -271,7 +302,7 @@ public class AntTaskTests
     {
         (float[], float[], float[], float[]) Run(Device device)
         {
-            using var env = new AntEnvBatch(new FakePhysics(device, 3), AntTaskConfig.GoalAnt with { MaxSteps = 3 });
+            using var env = new AntEnvBatch(new FakePhysics(device, 3), AntTaskConfig.GoalAntProgress with { MaxSteps = 3 });
             env.SampleTargets(9, [4, 5, 6]);
             env.Reset(7);
             using var actions = device.Allocate<float>(24);
