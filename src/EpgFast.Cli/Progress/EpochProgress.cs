@@ -52,11 +52,10 @@ public sealed class EpochProgress
         TimeSpan elapsed = _clock();
         int done = epoch + 1 - _startEpoch;
         int left = _totalEpochs - (epoch + 1);
-        TimeSpan? eta = done > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * left)) : null;
         string width = _totalEpochs.ToString(CultureInfo.InvariantCulture);
         string ep = (epoch + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width.Length);
         string mean = Num(fitnessMean), max = Num(fitnessMax), rate = Rate(stepsPerSecond);
-        string times = $"elapsed {Duration(elapsed)}  ETA {(eta is { } e ? Duration(e) : "?")}";
+        string times = Times(elapsed, done, left);
         if (_console is null)
         {
             _plain.WriteLine($"epoch {ep}/{width}  fitness mean {mean}  max {max}  steps/s {rate}  {times}{(extra is null ? "" : "  " + extra)}");
@@ -77,9 +76,8 @@ public sealed class EpochProgress
     public void Steps(long done, long total, double stepsPerSecond, string? extra = null)
     {
         TimeSpan elapsed = _clock();
-        TimeSpan? eta = done > 0 ? TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - done))) : null;
         string pct = (100.0 * done / Math.Max(1, total)).ToString("0", CultureInfo.InvariantCulture);
-        string times = $"elapsed {Duration(elapsed)}  ETA {(eta is { } e ? Duration(e) : "?")}";
+        string times = Times(elapsed, done, total - done);
         if (_console is null)
         {
             _plain.WriteLine($"step {done}/{total} ({pct}%)  steps/s {Rate(stepsPerSecond)}  {times}{(extra is null ? "" : "  " + extra)}");
@@ -118,6 +116,10 @@ public sealed class EpochProgress
         _plain.Write("\r\u001b[2K");
         _statusShown = false;
     }
+
+    /// <summary>"elapsed E  ETA T": T = <paramref name="elapsed"/> / <paramref name="done"/> x <paramref name="left"/> units ("?" before the first unit).</summary>
+    public static string Times(TimeSpan elapsed, double done, double left) =>
+        $"elapsed {Duration(elapsed)}  ETA {(done > 0 ? Duration(TimeSpan.FromTicks((long)(elapsed.Ticks / done * left))) : "?")}";
 
     /// <summary>"1h02m", "3m07s" or "12.3s".</summary>
     public static string Duration(TimeSpan t)

@@ -83,9 +83,7 @@ public sealed class ReproduceOptions : ComputeOptions, IVerb
             if (done < total && tenth == _lastTenth && _sinceLine.Elapsed.TotalSeconds < 5) return;
             _lastTenth = tenth;
             _sinceLine.Restart();
-            var elapsed = _stageClock.Elapsed;
-            string eta = done > 0 ? EpochProgress.Duration(TimeSpan.FromTicks((long)(elapsed.Ticks / (double)done * (total - done)))) : "?";
-            Output.Message($"reproduce {_stage} {unit} {done}/{total}  elapsed {EpochProgress.Duration(elapsed)}  ETA {eta}  {detail}");
+            Output.Message($"reproduce {_stage} {unit} {done}/{total}  {EpochProgress.Times(_stageClock.Elapsed, done, total - done)}  {detail}");
         }
 
         public void Message(string text) => Output.Message($"reproduce {_stage} {text}");
