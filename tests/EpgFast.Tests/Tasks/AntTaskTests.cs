@@ -74,85 +74,55 @@ public class AntTaskTests
         }
     }
 
-    [Fact]
-    public void GoalAntRewardIsProgressTowardTheTargetMinusControlCost()
+    /// <summary>
+    /// Steps <paramref name="env"/> (3 envs) 5 times from reset with random actions and checks every reward against
+    /// <paramref name="expected"/>(d, d', sum of clamped a^2), d and d' the torso's distance to the target before and after.
+    /// </summary>
+    private static void AssertGoalRewards(AntEnvBatch env, float[] targets, ulong resetSeed, int actionSeed, Func<double, double, double, double> expected)
     {
-        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, AntTaskConfig.GoalAntProgress);
-        float[] targets = [2f, 0f, 0f, -1.5f, -1f, 1f];
         env.SetTargets(targets);
-        env.Reset(3);
+        env.Reset(resetSeed);
         using var actions = env.Device.Allocate<float>(3 * 8);
         for (int s = 0; s < 5; s++)
         {
             var p0 = env.Positions.ToArray();
-            var a = RandomActions(24, 20 + s);
+            var a = RandomActions(24, actionSeed + s);
             actions.CopyFrom(a);
             env.Step(actions);
             var p1 = env.Positions.ToArray();
             var r = env.Rewards.ToArray();
+            Assert.All(env.Dones.ToArray(), d => Assert.Equal(0f, d));
             for (int e = 0; e < 3; e++)
             {
                 double D(float[] p) => Math.Sqrt(Math.Pow(p[2 * e] - targets[2 * e], 2) + Math.Pow(p[2 * e + 1] - targets[2 * e + 1], 2));
                 double cost = 0;
                 for (int u = 0; u < 8; u++) cost += Math.Pow(Math.Clamp(a[e * 8 + u], -1, 1), 2);
-                Assert.Equal((D(p0) - D(p1)) / 0.05 - 0.05 * cost, r[e], 3);
+                Assert.Equal(expected(D(p0), D(p1), cost), r[e], 3);
             }
         }
         Assert.Equal(targets, env.Targets.ToArray());
     }
 
     [Fact]
+    public void GoalAntRewardIsProgressTowardTheTargetMinusControlCost()
+    {
+        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, AntTaskConfig.GoalAntProgress);
+        AssertGoalRewards(env, [2f, 0f, 0f, -1.5f, -1f, 1f], 3, 20, (d0, d1, cost) => (d0 - d1) / 0.05 - 0.05 * cost);
+    }
+
+    [Fact]
     public void TheDefaultGoalAntPaysProgressPlusHealthyMinusAntV4sControlCost()
     {
         using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3);
-        float[] targets = [4f, 0f, 0f, -3.5f, -3f, 3f];
-        env.SetTargets(targets);
-        env.Reset(5);
-        using var actions = env.Device.Allocate<float>(3 * 8);
-        for (int s = 0; s < 5; s++)
-        {
-            var p0 = env.Positions.ToArray();
-            var a = RandomActions(24, 40 + s);
-            actions.CopyFrom(a);
-            env.Step(actions);
-            var p1 = env.Positions.ToArray();
-            var r = env.Rewards.ToArray();
-            Assert.All(env.Dones.ToArray(), d => Assert.Equal(0f, d));
-            for (int e = 0; e < 3; e++)
-            {
-                double D(float[] p) => Math.Sqrt(Math.Pow(p[2 * e] - targets[2 * e], 2) + Math.Pow(p[2 * e + 1] - targets[2 * e + 1], 2));
-                double cost = 0;
-                for (int u = 0; u < 8; u++) cost += Math.Pow(Math.Clamp(a[e * 8 + u], -1, 1), 2);
-                Assert.Equal((D(p0) - D(p1)) / 0.05 + 1 - 0.5 * cost, r[e], 3);
-            }
-        }
+        AssertGoalRewards(env, [4f, 0f, 0f, -3.5f, -3f, 3f], 5, 40, (d0, d1, cost) => (d0 - d1) / 0.05 + 1 - 0.5 * cost);
     }
 
     [Fact]
     public void GoalAntNegativeDistanceRewardWithHealthyBonusAndTermination()
     {
         var config = AntTaskConfig.GoalAntProgress with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true };
-        using var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, config);
-        float[] targets = [2f, 0f, 0f, -1.5f, -1f, 1f];
-        env.SetTargets(targets);
-        env.Reset(3);
-        using var actions = env.Device.Allocate<float>(3 * 8);
-        for (int s = 0; s < 5; s++)
-        {
-            var a = RandomActions(24, 20 + s);
-            actions.CopyFrom(a);
-            env.Step(actions);
-            var p1 = env.Positions.ToArray();
-            var r = env.Rewards.ToArray();
-            Assert.All(env.Dones.ToArray(), d => Assert.Equal(0f, d));
-            for (int e = 0; e < 3; e++)
-            {
-                double d1 = Math.Sqrt(Math.Pow(p1[2 * e] - targets[2 * e], 2) + Math.Pow(p1[2 * e + 1] - targets[2 * e + 1], 2));
-                double cost = 0;
-                for (int u = 0; u < 8; u++) cost += Math.Pow(Math.Clamp(a[e * 8 + u], -1, 1), 2);
-                Assert.Equal(-d1 + 4.0 - 0.05 * cost, r[e], 3);
-            }
-        }
+        using (var env = (AntEnvBatch)Make(EnvKind.GoalAnt, 3, config))
+            AssertGoalRewards(env, [2f, 0f, 0f, -1.5f, -1f, 1f], 3, 20, (d0, d1, cost) => -d1 + 4.0 - 0.05 * cost);
 
         // Ant-v4's termination: an unhealthy torso height ends the episode.
         using var low = (AntEnvBatch)Make(EnvKind.GoalAnt, 2, config with { HealthyZMax = 0.5f });
