@@ -130,41 +130,9 @@ public sealed class AntTaskKernelCheck : ISelfCheck
     }
 
     /// <summary>An engine on any device whose bodies never move (flagged rows are simply accepted).</summary>
-    private sealed class FrozenPhysics : IPhysicsBatch
+    private sealed class FrozenPhysics(Device device, int envs) : AntShapedPhysics(device, envs)
     {
-        public static readonly float[] AntQpos0 = [0, 0, 0.75f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-
-        public FrozenPhysics(Device device, int envs)
-        {
-            Device = device;
-            Envs = envs;
-            Qpos = device.Allocate<float>(envs * Nq);
-            Qvel = device.Allocate<float>(envs * Nv);
-            Ctrl = device.Allocate<float>(envs * Nu);
-            ResetFlags = device.Allocate<int>(envs);
-        }
-
-        public EngineKind Engine => EngineKind.Kernel;
-        public Device Device { get; }
-        public int Envs { get; }
-        public int Nq => 15;
-        public int Nv => 14;
-        public int Nu => 8;
-        public double Timestep => 0.01;
-        public float[] Qpos0 => AntQpos0;
-        public DeviceBuffer<float> Qpos { get; }
-        public DeviceBuffer<float> Qvel { get; }
-        public DeviceBuffer<float> Ctrl { get; }
-        public DeviceBuffer<int> ResetFlags { get; }
-        public void Step(int frameSkip) => Sync();
-        public void Sync() => ResetFlags.Clear();
-
-        public void Dispose()
-        {
-            Qpos.Dispose();
-            Qvel.Dispose();
-            Ctrl.Dispose();
-            ResetFlags.Dispose();
-        }
+        public override void Step(int frameSkip) => Sync();
+        public override void Sync() => ResetFlags.Clear();
     }
 }

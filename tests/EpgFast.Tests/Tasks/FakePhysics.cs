@@ -1,23 +1,17 @@
 using EpgFast.Backends;
-using EpgFast.Physics;
+using EpgFast.Validation.Tasks;
 
 namespace EpgFast.Tests.Tasks;
 
 /// <summary>
 /// A stand-in engine on any device (CPU launcher or ILGPU): the Ant's sizes and qpos0, and a made-up
 /// deterministic update done on the host. It shows the task kernels run unchanged on whatever
-/// engine and device implement <see cref="IPhysicsBatch"/>.
+/// engine and device implement <see cref="EpgFast.Physics.IPhysicsBatch"/>.
 /// </summary>
-public sealed class FakePhysics : IPhysicsBatch
+public sealed class FakePhysics : AntShapedPhysics
 {
-    public FakePhysics(Device device, int envs)
+    public FakePhysics(Device device, int envs) : base(device, envs)
     {
-        Device = device;
-        Envs = envs;
-        Qpos = device.Allocate<float>(envs * Nq);
-        Qvel = device.Allocate<float>(envs * Nv);
-        Ctrl = device.Allocate<float>(envs * Nu);
-        ResetFlags = device.Allocate<int>(envs);
         var q = new float[envs * Nq];
         for (int e = 0; e < envs; e++) Qpos0.CopyTo(q, e * Nq);
         Qpos.CopyFrom(q);
@@ -28,20 +22,7 @@ public sealed class FakePhysics : IPhysicsBatch
     private readonly float[] _q;
     private readonly float[] _v;
 
-    public EngineKind Engine => EngineKind.Kernel;
-    public Device Device { get; }
-    public int Envs { get; }
-    public int Nq => 15;
-    public int Nv => 14;
-    public int Nu => 8;
-    public double Timestep => 0.01;
-    public float[] Qpos0 { get; } = [0, 0, 0.75f, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    public DeviceBuffer<float> Qpos { get; }
-    public DeviceBuffer<float> Qvel { get; }
-    public DeviceBuffer<float> Ctrl { get; }
-    public DeviceBuffer<int> ResetFlags { get; }
-
-    public void Step(int frameSkip)
+    public override void Step(int frameSkip)
     {
         Sync();
         var c = Ctrl.ToArray();
@@ -59,7 +40,7 @@ public sealed class FakePhysics : IPhysicsBatch
         Qvel.CopyFrom(_v);
     }
 
-    public void Sync()
+    public override void Sync()
     {
         var flags = ResetFlags.ToArray();
         var q = Qpos.ToArray();
@@ -74,13 +55,5 @@ public sealed class FakePhysics : IPhysicsBatch
         ResetFlags.CopyFrom(flags);
         Qpos.CopyFrom(_q);
         Qvel.CopyFrom(_v);
-    }
-
-    public void Dispose()
-    {
-        Qpos.Dispose();
-        Qvel.Dispose();
-        Ctrl.Dispose();
-        ResetFlags.Dispose();
     }
 }
