@@ -45,6 +45,8 @@ public sealed class ReproduceOptions : ComputeOptions, IVerb
         var spec = EpgTrainer.EnvSpecFor(plan.Epg);
         MemoryCheck.Ensure(device, spec, plan.Epg, EpgTrainer.MemoryBatches(plan.Epg), limit);
         MemoryCheck.Ensure(device, spec, plan.Epg, [new MemoryCheck.Batch("evaluation", plan.Learners, plan.Learners, true)], limit);
+        EpgFast.Rl2.Rl2Trainer.EnsureFits(device, plan.Rl2, limit);
+        EpgFast.Rl2.Rl2Trainer.EnsureFits(device, plan.Rl2EvalFor(plan.Seed), limit);
         using var dir = RunDirectory.Lock(Out);
         var progress = new StageProgress();
         Output.Message($"epg reproduce: scale {plan.Scale}, {plan.Epg.Env} on {plan.Epg.Engine} engine, {device.Kind.ToString().ToLowerInvariant()} backend ({device.Name}), seeds {string.Join(",", plan.SeedList)} -> {Out}");

@@ -190,7 +190,7 @@ public sealed class ReproducePipeline(ReproducePlan plan, RunDirectory dir, Devi
     /// <summary>RL^2's frozen policy runs one trial as long as the other methods' lives (its hidden state through every episode) on each task.</summary>
     private void EvaluateRl2(ulong seed, string side)
     {
-        var config = plan.Rl2For(seed) with { Rl2Trials = plan.Learners, Rl2TrialEpisodes = plan.Rl2EvalEpisodes };
+        var config = plan.Rl2EvalFor(seed);
         var policy = Rl2.Rl2PolicyFile.Read(dir.PathOf(Path.Combine(SeedFolder(seed), "rl2", Rl2.Rl2Trainer.BestFileName)));
         Rl2.Rl2Trainer.EnsureFits(device, config, null, policy);
         var r = Rl2.Rl2Evaluator.Run(device, policy, config, $"rl2-{side}", GoalTasks.ParseRegion(side), plan.Learners, recordPaths: plan.Learners,

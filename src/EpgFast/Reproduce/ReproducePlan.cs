@@ -102,6 +102,9 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, TrainConfig Rl
     /// <summary>The RL^2 configuration of one seed.</summary>
     public TrainConfig Rl2For(ulong seed) => Rl2 with { Seed = seed };
 
+    /// <summary>RL^2's evaluation of one seed: one trial per learner, <see cref="Rl2EvalEpisodes"/> episodes long.</summary>
+    public TrainConfig Rl2EvalFor(ulong seed) => Rl2For(seed) with { Rl2Trials = Learners, Rl2TrialEpisodes = Rl2EvalEpisodes };
+
     /// <summary>What reproduce.json records (a resumed run must have the same).</summary>
     public JsonObject ToJson() => new()
     {

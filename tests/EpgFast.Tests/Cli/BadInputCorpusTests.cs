@@ -157,6 +157,7 @@ public class BadInputCorpusTests(BadInputSandbox box) : IClassFixture<BadInputSa
         { "reproduce --out names a file", 1, "is a file", ["reproduce", "--out", "afile", "--backend", "cpu"] },
         { "reproduce into a folder holding a train run", 1, "is not empty", ["reproduce", "--out", "run", "--backend", "cpu"] },
         { "reproduce does not fit", 3, "does not fit", ["reproduce", "--scale", "gpu", "--out", "new", "--backend", "cpu", "--memory-limit-mb", "1"] },
+        { "reproduce's RL^2 does not fit", 3, "--method rl2: 1024 trials x 2000 steps", ["reproduce", "--scale", "gpu", "--out", "new", "--backend", "cpu", "--memory-limit-mb", "20000"] },
         { "reproduce --resume of a folder without a reproduce run", 1, "holds no reproduce run", ["reproduce", "--resume", "--out", "run", "--backend", "cpu"] },
         // RL^2
         { "rl2 on an env without targets", 2, "--method rl2 runs on tasks with targets", ["train", "--method", "rl2", "--preset", "ci", "--env", "ant", "--out", "new", "--backend", "cpu"] },
