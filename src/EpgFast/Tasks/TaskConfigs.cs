@@ -123,7 +123,7 @@ public sealed record AntTaskConfig
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         string gain = Objective == AntObjective.Forward ? "v_x" : GoalReward == GoalReward.Progress ? "(d - d') / dt" : "-d'";
-        string reward = string.Format(inv, "r = {0}{1} - {2} |a|^2", gain, HealthyReward != 0 ? string.Format(inv, " + {0}", HealthyReward) : "", CtrlCostWeight);
+        string reward = string.Format(inv, "r = {0}{1} - {2} sum(a^2)", gain, HealthyReward != 0 ? string.Format(inv, " + {0}", HealthyReward) : "", CtrlCostWeight);
         var ends = new List<string> { $"after {MaxSteps} steps" };
         if (TerminateWhenUnhealthy) ends.Add(string.Format(inv, "when the torso z leaves [{0}, {1}]", HealthyZMin, HealthyZMax));
         if (Objective == AntObjective.Goal && ReachRadius > 0) ends.Add(string.Format(inv, "as reached within {0} m of the target", ReachRadius));

@@ -173,7 +173,13 @@ public class AntTaskTests
         Assert.Equal(AntTaskConfig.GoalAntProgress with { GoalReward = GoalReward.NegativeDistance, HealthyReward = 4f, TerminateWhenUnhealthy = true },
             AntTaskConfig.GoalAntDefinition("distance-survive"));
         foreach (var name in AntTaskConfig.GoalAntDefinitions)
+        {
             Assert.Equal(AntObjective.Goal, AntTaskConfig.GoalAntDefinition(name).Objective);
+            Assert.DoesNotContain('|', AntTaskConfig.GoalAntDefinition(name).Summary()); // it goes into markdown tables
+        }
+        Assert.Equal("r = (d - d') / dt + 1 - 0.5 sum(a^2); an episode ends after 1000 steps, when the torso z leaves [0.2, 1], as reached within 0.5 m of the target",
+            AntTaskConfig.GoalAntReach.Summary());
+        Assert.Equal("r = (d - d') / dt - 0.05 sum(a^2); an episode ends after 200 steps", AntTaskConfig.GoalAntProgress.Summary());
         Assert.Throws<EpgException>(() => AntTaskConfig.GoalAntDefinition("no-such"));
         Assert.Equal(GoalReward.NegativeDistance, AntTaskConfig.ParseGoalReward("negative-distance"));
         Assert.Equal(GoalReward.Progress, AntTaskConfig.ParseGoalReward("progress"));
