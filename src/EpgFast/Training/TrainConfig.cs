@@ -235,7 +235,8 @@ public sealed record TrainConfig
         catch (JsonException e)
         {
             string key = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "";
-            string expected = typeof(TrainConfig).GetProperties().FirstOrDefault(pi => JsonName(pi) == key)?.PropertyType switch
+            var type = typeof(TrainConfig).GetProperties().FirstOrDefault(pi => JsonName(pi) == key)?.PropertyType;
+            string expected = (type is null ? null : Nullable.GetUnderlyingType(type) ?? type) switch
             {
                 { } t when t == typeof(int) => "an integer (32-bit)",
                 { } t when t == typeof(ulong) => "a non-negative integer",

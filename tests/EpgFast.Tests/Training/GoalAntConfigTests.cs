@@ -57,6 +57,9 @@ public class GoalAntConfigTests
     [InlineData("{\"target_radius_min\": 6}", "target_radius_min")]
     [InlineData("{\"target_radius_max\": 0.5}", "target_radius_max")]
     [InlineData("{\"ppo_learning_rate\": 0}", "ppo_learning_rate")]
+    [InlineData("{\"ppo_learning_rate\": \"fast\"}", "'ppo_learning_rate' must be a number")]
+    [InlineData("{\"reach_radius\": true}", "'reach_radius' must be a number")]
+    [InlineData("{\"terminate_when_unhealthy\": 1}", "'terminate_when_unhealthy' must be true or false")]
     public void BadGoalAntFieldsAreNamed(string json, string field)
     {
         string path = WriteConfig(json);
