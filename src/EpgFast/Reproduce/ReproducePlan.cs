@@ -50,7 +50,7 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, TrainConfig Rl
                 {
                     Env = "goal-ant", Engine = "kernel", EpisodeSteps = 0, Epochs = 200, Population = 16, LearnersPerMember = 2,
                     ActSteps = 64, Updates = 128, BufferRows = 512, Minibatch = 32, TestEvery = 50, TestTasks = 4,
-                    InnerLearningRate = 1e-3f,
+                    InnerLearningRate = 1e-3f, PpoLearningRate = null,
                 },
                 TrainConfig.Rl2Preset("quick") with { Env = "goal-ant", Engine = "kernel", EpisodeSteps = 0, Epochs = 200, Rl2TrialEpisodes = 2 },
                 Learners: 16, seed, seeds),
