@@ -79,25 +79,14 @@ public sealed record ReproducePlan(string Scale, TrainConfig Epg, TrainConfig Rl
     /// </summary>
     public int Rl2EvalEpisodes => Math.Max(1, Epg.Lifetime / EpisodeSteps);
 
+    /// <summary>The plan's task (every seed's).</summary>
+    public Tasks.EnvSpec Spec => EpgTrainer.EnvSpecFor(Epg);
+
     /// <summary>Steps of one episode of the plan's task.</summary>
-    public int EpisodeSteps
-    {
-        get
-        {
-            var spec = EpgTrainer.EnvSpecFor(Epg);
-            return Epg.Env == "point-goal" ? spec.PointGoal!.MaxSteps : spec.Ant!.MaxSteps;
-        }
-    }
+    public int EpisodeSteps => Spec.EpisodeSteps;
 
     /// <summary>The targets' distance from the start, in metres (the task's radius range).</summary>
-    public (float Min, float Max) TargetRadius
-    {
-        get
-        {
-            var spec = EpgTrainer.EnvSpecFor(Epg);
-            return Epg.Env == "point-goal" ? (spec.PointGoal!.RadiusMin, spec.PointGoal.RadiusMax) : (spec.Ant!.RadiusMin, spec.Ant.RadiusMax);
-        }
-    }
+    public (float Min, float Max) TargetRadius => Spec.TargetRadius;
 
     /// <summary>The RL^2 configuration of one seed.</summary>
     public TrainConfig Rl2For(ulong seed) => Rl2 with { Seed = seed };

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using EpgFast.Runs;
-using EpgFast.Training;
 
 namespace EpgFast.Reproduce;
 
@@ -67,7 +66,7 @@ public static class ReproduceReport
         md.AppendLine("| size | value |");
         md.AppendLine("| --- | --- |");
         void Row(string k, object v) => md.AppendLine(FormattableString.Invariant($"| {k} | {v} |"));
-        Row("task", e.Env == "goal-ant" ? $"goal-ant (definition {e.GoalAnt}: {EpgTrainer.EnvSpecFor(e).Ant!.Summary()}) on the {e.Engine} engine" : e.Env);
+        Row("task", e.Env == "goal-ant" ? $"goal-ant (definition {e.GoalAnt}: {plan.Spec.AntTask.Summary()}) on the {e.Engine} engine" : e.Env);
         Row("seeds", string.Join(", ", plan.SeedList));
         var (rMin, rMax) = plan.TargetRadius;
         int episode = plan.EpisodeSteps;

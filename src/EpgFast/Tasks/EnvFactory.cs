@@ -32,6 +32,20 @@ public sealed record EnvSpec
     public AntTaskConfig? Ant { get; init; }
 
     public PointGoalConfig? PointGoal { get; init; }
+
+    /// <summary>The Ant task's constants: <see cref="Ant"/>, else the kind's default.</summary>
+    public AntTaskConfig AntTask => Ant ?? (Kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAnt);
+
+    /// <summary>point-goal's constants: <see cref="PointGoal"/>, else the defaults.</summary>
+    public PointGoalConfig PointGoalTask => PointGoal ?? new PointGoalConfig();
+
+    /// <summary>Steps of one episode (the cap) of the task.</summary>
+    public int EpisodeSteps => Kind == EnvKind.PointGoal ? PointGoalTask.MaxSteps : AntTask.MaxSteps;
+
+    /// <summary>The targets' distance range from the start, in metres.</summary>
+    public (float Min, float Max) TargetRadius => Kind == EnvKind.PointGoal
+        ? (PointGoalTask.RadiusMin, PointGoalTask.RadiusMax)
+        : (AntTask.RadiusMin, AntTask.RadiusMax);
 }
 
 /// <summary>Opens env batches by name (--env point-goal | ant | goal-ant).</summary>
@@ -57,7 +71,7 @@ public static class EnvFactory
     {
         if (spec.Kind == EnvKind.PointGoal)
             return new PointGoalEnvBatch(device, envs, spec.PointGoal);
-        var config = spec.Ant ?? (spec.Kind == EnvKind.Ant ? AntTaskConfig.AntForward : AntTaskConfig.GoalAnt);
+        var config = spec.AntTask;
         var physics = PhysicsFactory.Create(spec.Engine, device, spec.ModelPath ?? MuJoCoModels.AntPath, envs, spec.Physics);
         try
         {

@@ -321,16 +321,16 @@ public sealed record TrainConfig
         {
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "train_targets", "update_path", "alpha_schedule");
         }
+        AntTaskConfig definition = AntTaskConfig.GoalAnt;
         try
         {
-            AntTaskConfig.GoalAntDefinition(GoalAnt);
+            definition = AntTaskConfig.GoalAntDefinition(GoalAnt);
             if (GoalAntReward is not null) AntTaskConfig.ParseGoalReward(GoalAntReward);
         }
         catch (EpgException e)
         {
             Need(false, e.Message.StartsWith("config: ", StringComparison.Ordinal) ? e.Message[8..] : e.Message, "goal_ant", "goal_ant_reward");
         }
-        var definition = AntTaskConfig.GoalAntDefinition(GoalAnt);
         float radiusMin = TargetRadiusMin ?? definition.RadiusMin, radiusMax = TargetRadiusMax ?? definition.RadiusMax;
         Need(radiusMin > 0 && radiusMax >= radiusMin && float.IsFinite(radiusMax),
             $"target_radius_min .. target_radius_max must be positive and ordered (got {radiusMin} .. {radiusMax}; the definition gives {definition.RadiusMin} .. {definition.RadiusMax})", "target_radius_min", "target_radius_max");
@@ -344,9 +344,7 @@ public sealed record TrainConfig
                 "rl2_hidden, rl2_trials, rl2_trial_episodes and rl2_ppo_epochs must be at least 1", "rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_ppo_epochs");
             Need(Rl2LearningRate > 0 && float.IsFinite(Rl2LearningRate.Value), "rl2_learning_rate must be positive", "rl2_learning_rate");
             Need(Rl2ValueCoeff >= 0 && float.IsFinite(Rl2ValueCoeff.Value), "rl2_value_coeff must be zero or positive", "rl2_value_coeff");
-            int episode = EpisodeSteps > 0 ? EpisodeSteps
-                : EnvFactory.Parse(Env) == EnvKind.PointGoal ? new PointGoalConfig().MaxSteps : definition.MaxSteps;
-            Fits((long)Rl2Trials!.Value * Rl2TrialEpisodes!.Value * episode * 4 * Rl2Hidden!.Value,
+            Fits((long)Rl2Trials!.Value * Rl2TrialEpisodes!.Value * EpgTrainer.EnvSpecFor(this).EpisodeSteps * 4 * Rl2Hidden!.Value,
                 "rl2 gate buffer: rl2_trials x trial steps x 4 rl2_hidden", "rl2_trials", "rl2_trial_episodes", "rl2_hidden", "episode_steps");
         }
         Fits((long)Population * LearnersPerMember, "learners: population x tasks_per_member", "population", "tasks_per_member");
